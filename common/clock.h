@@ -1,0 +1,49 @@
+// Time and waiting, behind an interface so loops are tested on a fake clock.
+#pragma once
+
+namespace sortie {
+
+/// Wall-clock and monotonic time, and sleeping.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  /// Seconds since the Unix epoch (for records users read).
+  virtual double Now() const = 0;
+  /// Seconds on a monotonic clock (for intervals and timeouts).
+  virtual double Monotonic() const = 0;
+  /// Sleeps about `seconds` (>= 0).
+  virtual void SleepFor(double seconds) = 0;
+};
+
+/// The real clock.
+class SystemClock : public Clock {
+ public:
+  double Now() const override;
+  double Monotonic() const override;
+  void SleepFor(double seconds) override;
+};
+
+/// Exponential back-off for polling loops: waits start tiny so a busy loop
+/// stays responsive, double while nothing happens, and stop at a cap so an
+/// idle rank costs almost no CPU (MPICH's blocking calls spin a core).
+class Backoff {
+ public:
+  /// Waits go from `min_seconds` up to `max_seconds`.
+  Backoff(double min_seconds, double max_seconds)
+      : min_(min_seconds), max_(max_seconds), next_(min_seconds) {}
+  /// The wait to use now; the following one is twice as long, up to the cap.
+  double Next() {
+    double wait = next_;
+    next_ = next_ * 2 > max_ ? max_ : next_ * 2;
+    return wait;
+  }
+  /// Something happened: the next wait is short again.
+  void Reset() { next_ = min_; }
+
+ private:
+  double min_;
+  double max_;
+  double next_;
+};
+
+}  // namespace sortie

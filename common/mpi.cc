@@ -1,0 +1,137 @@
+#include "common/mpi.h"
+
+#include <climits>
+#include <utility>
+
+namespace sortie::mpi {
+namespace {
+
+std::string ErrorString(int code) {
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  if (MPI_Error_string(code, text, &length) != MPI_SUCCESS) {
+    return "MPI error code " + std::to_string(code);
+  }
+  return std::string(text, static_cast<size_t>(length));
+}
+
+}  // namespace
+
+Error::Error(const std::string& call, int code)
+    : std::runtime_error(call + " failed: " + ErrorString(code)),
+      code_(code) {}
+
+Environment::Environment(int* argc, char*** argv) {
+  Check(MPI_Init(argc, argv), "MPI_Init");
+}
+
+Environment::~Environment() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized) MPI_Finalize();
+}
+
+Comm Comm::DupWorld() {
+  MPI_Comm dup = MPI_COMM_NULL;
+  Check(MPI_Comm_dup(MPI_COMM_WORLD, &dup), "MPI_Comm_dup");
+  Comm comm(dup);
+  Check(MPI_Comm_set_errhandler(dup, MPI_ERRORS_RETURN),
+        "MPI_Comm_set_errhandler");
+  return comm;
+}
+
+Comm::Comm(MPI_Comm comm) : comm_(comm) {
+  Check(MPI_Comm_rank(comm_, &rank_), "MPI_Comm_rank");
+  Check(MPI_Comm_size(comm_, &size_), "MPI_Comm_size");
+}
+
+Comm::~Comm() {
+  if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+}
+
+Comm::Comm(Comm&& other) noexcept
+    : comm_(std::exchange(other.comm_, MPI_COMM_NULL)),
+      rank_(other.rank_),
+      size_(other.size_) {}
+
+Comm& Comm::operator=(Comm&& other) noexcept {
+  if (this != &other) {
+    if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+    comm_ = std::exchange(other.comm_, MPI_COMM_NULL);
+    rank_ = other.rank_;
+    size_ = other.size_;
+  }
+  return *this;
+}
+
+Request::~Request() {
+  // Cancelling sends is deprecated (MPI 4.0); freeing lets the operation
+  // finish in the background. Owners keep the buffer alive until Test().
+  if (request_ != MPI_REQUEST_NULL) MPI_Request_free(&request_);
+}
+
+Request::Request(Request&& other) noexcept
+    : request_(std::exchange(other.request_, MPI_REQUEST_NULL)) {}
+
+Request& Request::operator=(Request&& other) noexcept {
+  if (this != &other) {
+    Request doomed(std::exchange(request_, other.request_));
+    other.request_ = MPI_REQUEST_NULL;
+  }
+  return *this;
+}
+
+bool Request::Test() {
+  if (request_ == MPI_REQUEST_NULL) return true;
+  int done = 0;
+  Check(MPI_Test(&request_, &done, MPI_STATUS_IGNORE), "MPI_Test");
+  return done != 0;
+}
+
+std::optional<ProbedMessage> Improbe(const Comm& comm) {
+  ProbedMessage probed;
+  int found = 0;
+  MPI_Status status;
+  Check(MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm.get(), &found,
+                    &probed.message, &status),
+        "MPI_Improbe");
+  if (!found) return std::nullopt;
+  probed.source = status.MPI_SOURCE;
+  probed.tag = status.MPI_TAG;
+  Check(MPI_Get_count(&status, MPI_BYTE, &probed.bytes), "MPI_Get_count");
+  return probed;
+}
+
+std::string Mrecv(ProbedMessage* probed) {
+  std::string bytes(static_cast<size_t>(probed->bytes), '\0');
+  Check(MPI_Mrecv(bytes.data(), probed->bytes, MPI_BYTE, &probed->message,
+                  MPI_STATUS_IGNORE),
+        "MPI_Mrecv");
+  return bytes;
+}
+
+Request Isend(const Comm& comm, int dest, int tag, std::string_view bytes) {
+  if (bytes.size() > static_cast<size_t>(INT_MAX)) {
+    throw std::length_error("message of " + std::to_string(bytes.size()) +
+                            " bytes exceeds MPI's int count");
+  }
+  Request request;
+  Check(MPI_Isend(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE,
+                  dest, tag, comm.get(), request.out()),
+        "MPI_Isend");
+  return request;
+}
+
+std::string LibraryVersion() {
+  char text[MPI_MAX_LIBRARY_VERSION_STRING];
+  int length = 0;
+  Check(MPI_Get_library_version(text, &length), "MPI_Get_library_version");
+  std::string version(text, static_cast<size_t>(length));
+  size_t end = version.find('\n');
+  if (end != std::string::npos) version.resize(end);
+  while (!version.empty() && (version.back() == ' ' || version.back() == '\0'))
+    version.pop_back();
+  return version;
+}
+
+}  // namespace sortie::mpi

@@ -1,0 +1,112 @@
+// A small RAII layer over the MPI C API. Only standard MPI is used, so the
+// build follows whichever MPI the environment selects. Every return code is
+// checked: the pilot's communicator uses MPI_ERRORS_RETURN and failures become
+// sortie::mpi::Error carrying MPI_Error_string.
+#pragma once
+
+#include <mpi.h>
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace sortie::mpi {
+
+/// An MPI call failed; what() names the call and MPI's own explanation.
+class Error : public std::runtime_error {
+ public:
+  Error(const std::string& call, int code);
+  /// The MPI error code returned by the failing call.
+  int code() const { return code_; }
+
+ private:
+  int code_;
+};
+
+/// Throws Error when `code` is not MPI_SUCCESS; `call` names the MPI function.
+inline void Check(int code, const char* call) {
+  if (code != MPI_SUCCESS) throw Error(call, code);
+}
+
+/// MPI_Init on construction, MPI_Finalize on destruction (when initialized).
+class Environment {
+ public:
+  Environment(int* argc, char*** argv);
+  ~Environment();
+  Environment(const Environment&) = delete;
+  Environment& operator=(const Environment&) = delete;
+};
+
+/// An owned communicator, freed on destruction. Move-only.
+class Comm {
+ public:
+  /// Duplicates MPI_COMM_WORLD and sets MPI_ERRORS_RETURN on the duplicate,
+  /// so errors on the pilot's traffic are reported instead of aborting.
+  static Comm DupWorld();
+  Comm() = default;
+  ~Comm();
+  Comm(Comm&& other) noexcept;
+  Comm& operator=(Comm&& other) noexcept;
+  Comm(const Comm&) = delete;
+  Comm& operator=(const Comm&) = delete;
+
+  /// This process's rank in the communicator.
+  int rank() const { return rank_; }
+  /// Number of ranks in the communicator.
+  int size() const { return size_; }
+  /// The raw handle, for MPI calls; stays owned by this object.
+  MPI_Comm get() const { return comm_; }
+
+ private:
+  explicit Comm(MPI_Comm comm);
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  int rank_ = 0;
+  int size_ = 0;
+};
+
+/// A pending non-blocking operation. Move-only; the destructor of a request
+/// still pending frees it without waiting (never blocks), so the owner of a
+/// send buffer must keep it alive until Test() returned true.
+class Request {
+ public:
+  Request() = default;
+  explicit Request(MPI_Request request) : request_(request) {}
+  ~Request();
+  Request(Request&& other) noexcept;
+  Request& operator=(Request&& other) noexcept;
+  Request(const Request&) = delete;
+  Request& operator=(const Request&) = delete;
+
+  /// MPI_Test: true once the operation completed (the buffer is free).
+  bool Test();
+  /// The raw handle for MPI calls that fill it in.
+  MPI_Request* out() { return &request_; }
+
+ private:
+  MPI_Request request_ = MPI_REQUEST_NULL;
+};
+
+/// A matched but not yet received message (MPI_Improbe).
+struct ProbedMessage {
+  MPI_Message message = MPI_MESSAGE_NULL;
+  int source = -1;
+  int tag = -1;
+  int bytes = 0;
+};
+
+/// Non-blocking matched probe for any message on `comm`.
+std::optional<ProbedMessage> Improbe(const Comm& comm);
+
+/// Receives a probed message's bytes (MPI_Mrecv; never waits: the message
+/// has already arrived).
+std::string Mrecv(ProbedMessage* probed);
+
+/// Starts a non-blocking send of `bytes`; the caller keeps `bytes` alive and
+/// unchanged until the returned request completes.
+Request Isend(const Comm& comm, int dest, int tag, std::string_view bytes);
+
+/// MPI_Get_library_version, trimmed to its first line.
+std::string LibraryVersion();
+
+}  // namespace sortie::mpi

@@ -1,0 +1,144 @@
+// The master/worker wire protocol: every message the ranks exchange.
+//
+// Transport: MPI point-to-point on the pilot's duplicate of MPI_COMM_WORLD.
+// The MPI tag is the MessageTag; the payload is the message struct in a
+// Boost.Serialization binary archive (no archive header). Rank 0 is the
+// master; every other rank is a worker.
+//
+// Conversation:
+//   worker -> master  kHello     once, first; carries kProtocolVersion. The
+//                                master assigns nothing before it, and shuts
+//                                down a worker whose version differs.
+//   master -> worker  kAssign    tasks to run now (a batch; the worker has
+//                                room for all of them).
+//   worker -> master  kStarted   tasks whose processes started (batch).
+//   worker -> master  kFinished  attempts that ended, successfully or not
+//                                (batch). A task that could not even start
+//                                is reported here too, never as an error.
+//   master -> worker  kShutdown  stop: the worker exits with exit_code once
+//                                its own sends have completed.
+//
+// Version history:
+//   1: first version (Hello, Assign, Started, Finished, Shutdown).
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/task.h"
+
+namespace sortie {
+
+/// Bumped whenever a message's meaning or layout changes.
+inline constexpr uint32_t kProtocolVersion = 1;
+
+/// MPI tags of the protocol's messages. Values are on the wire: append only.
+enum class MessageTag : int {
+  kHello = 1,
+  kAssign = 2,
+  kStarted = 3,
+  kFinished = 4,
+  kShutdown = 5,
+};
+
+/// Name of a tag for messages and logs ("Hello", ...; "tag N" if unknown).
+std::string TagName(int tag);
+
+/// worker -> master, first message: who the worker is.
+struct HelloMsg {
+  uint32_t protocol_version = kProtocolVersion;
+  int32_t rank = -1;
+  std::string host;
+  int64_t pid = 0;
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & protocol_version & rank & host & pid;
+  }
+};
+
+/// One task handed to a worker: the task's row, which attempt (1-based), and
+/// its spec.
+struct Assignment {
+  uint32_t row = 0;
+  int32_t attempt = 1;
+  TaskSpec spec;
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & row & attempt & spec;
+  }
+};
+
+/// master -> worker: run these now.
+struct AssignMsg {
+  std::vector<Assignment> tasks;
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & tasks;
+  }
+};
+
+/// A task's process started at `start_time` (epoch seconds).
+struct StartNotice {
+  uint32_t row = 0;
+  int32_t attempt = 1;
+  double start_time = kNoTime;
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & row & attempt & start_time;
+  }
+};
+
+/// worker -> master: these tasks started.
+struct StartedMsg {
+  std::vector<StartNotice> tasks;
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & tasks;
+  }
+};
+
+/// worker -> master: these attempts ended.
+struct FinishedMsg {
+  std::vector<TaskResult> results;
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & results;
+  }
+};
+
+/// master -> worker: stop and exit with `exit_code`; `reason` is printed by
+/// the worker when non-empty (e.g. a protocol version mismatch).
+struct ShutdownMsg {
+  int32_t exit_code = 0;
+  std::string reason;
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & exit_code & reason;
+  }
+};
+
+/// A message's bytes could not be decoded.
+class ProtocolError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Serializes a message struct to its wire bytes.
+template <class Msg>
+std::string Encode(const Msg& msg);
+
+/// Decodes wire bytes into a message struct; throws ProtocolError on garbage.
+template <class Msg>
+Msg Decode(std::string_view bytes);
+
+}  // namespace sortie

@@ -1,0 +1,97 @@
+// The task model shared by master and workers: what a task is (TaskSpec, from
+// the manifest), where it stands (TaskStatus, kept by the master) and how one
+// attempt ended (TaskResult, reported by whoever ran it).
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sortie {
+
+/// Lifecycle of a task. Values are stored in the journal: append only.
+enum class TaskState : uint8_t {
+  kPending = 0,
+  kRunning = 1,
+  kDone = 2,
+  kFailed = 3,
+};
+
+/// Upper-case name used in run.h5 and messages ("PENDING", "DONE", ...).
+std::string_view StateName(TaskState state);
+
+/// Width of the fixed-length `state` column in run.h5; fits every state name,
+/// including ones later schema versions add ("INTERRUPTED").
+inline constexpr int kStateNameWidth = 12;
+
+/// One task as the manifest describes it. Immutable once loaded.
+struct TaskSpec {
+  std::string id;
+  /// shell: one element, run as `/bin/sh -c command[0]`; else argv, exec'd.
+  std::vector<std::string> command;
+  bool shell = false;
+  /// Working directory (absolute after loading); empty: the pilot's own.
+  std::string cwd;
+  /// Added to the task's environment, in manifest order.
+  std::vector<std::pair<std::string, std::string>> env;
+  /// Absolute paths of the task's output files (defaults filled by the master).
+  std::string stdout_path;
+  std::string stderr_path;
+  /// The manifest's `tags` object as compact JSON; "{}" when absent.
+  std::string tags_json = "{}";
+  /// 1-based line of the manifest the task came from.
+  uint64_t line = 0;
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & id & command & shell & cwd & env & stdout_path & stderr_path &
+        tags_json & line;
+  }
+};
+
+/// The command as a user would read it: the shell string, or the argv as a
+/// JSON array.
+std::string CommandText(const TaskSpec& spec);
+
+inline constexpr double kNoTime = std::numeric_limits<double>::quiet_NaN();
+
+/// How one attempt of a task ended, as reported by the rank that ran it.
+struct TaskResult {
+  uint32_t row = 0;  ///< index of the task in manifest order
+  int32_t attempt = 0;
+  /// Exit status when the process exited, -1 when it was killed or never ran.
+  int32_t exit_code = -1;
+  /// Terminating signal, 0 when none.
+  int32_t signal = 0;
+  double start_time = kNoTime;
+  double end_time = kNoTime;
+
+  /// DONE exactly when the process exited with status 0.
+  TaskState FinalState() const {
+    return exit_code == 0 && signal == 0 ? TaskState::kDone
+                                         : TaskState::kFailed;
+  }
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & row & attempt & exit_code & signal & start_time & end_time;
+  }
+};
+
+/// Where a task stands, as the master knows it. Small on purpose: one per task.
+struct TaskStatus {
+  TaskState state = TaskState::kPending;
+  int32_t exit_code = -1;
+  int32_t signal = 0;
+  int32_t attempts = 0;
+  int32_t rank = -1;
+  /// Index into the run's host table, -1 when the task never started.
+  int32_t host = -1;
+  double start_time = kNoTime;
+  double end_time = kNoTime;
+};
+
+}  // namespace sortie

@@ -1,0 +1,81 @@
+// sortie: one binary, subcommands `run` and `validate`.
+#include <CLI/CLI.hpp>
+
+#include <exception>
+#include <iostream>
+#include <map>
+
+#include "common/mpi.h"
+#include "common/version.h"
+#include "master/run_command.h"
+#include "master/validate_command.h"
+
+namespace {
+
+const std::map<std::string, sortie::ManifestFormat> kFormats = {
+    {"auto", sortie::ManifestFormat::kAuto},
+    {"jsonl", sortie::ManifestFormat::kJsonLines},
+    {"plain", sortie::ManifestFormat::kPlain}};
+
+// Exit statuses: 0 all DONE, 1 some task not DONE, 2 usage or input error,
+// 3 internal error (after MPI_Abort when MPI is up).
+constexpr int kUsageError = 2;
+constexpr int kInternalError = 3;
+
+int AbortOnError(const std::exception& error) {
+  std::cerr << "sortie: error: " << error.what() << "\n";
+  int initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  // The other ranks may be waiting for this one: only an abort ends the job.
+  if (initialized && !finalized) MPI_Abort(MPI_COMM_WORLD, kInternalError);
+  return kInternalError;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"sortie: run a manifest of tasks across an MPI allocation"};
+  app.set_version_flag("--version", sortie::kSortieVersion);
+  app.require_subcommand(1);
+
+  sortie::RunOptions run;
+  CLI::App* run_cmd = app.add_subcommand(
+      "run", "Run MANIFEST under mpiexec; rank 0 is the master");
+  run_cmd->add_option("manifest", run.manifest, "Task manifest (JSON Lines or plain list)")
+      ->required();
+  run_cmd->add_option("--out,-o", run.out, "Result file (HDF5)")
+      ->capture_default_str();
+  run_cmd->add_option("--format", run.format, "Manifest format")
+      ->transform(CLI::CheckedTransformer(kFormats, CLI::ignore_case))
+      ->default_str("auto");
+  run_cmd->add_option("--snapshot-interval", run.snapshot_interval,
+                      "Seconds between run.h5 snapshots (0: only at the end)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  run_cmd->add_option("--logs", run.logs_dir,
+                      "Directory for per-task stdout/stderr (default: OUT's "
+                      "name with .logs, beside it)");
+
+  std::string validate_path;
+  sortie::ManifestFormat validate_format = sortie::ManifestFormat::kAuto;
+  CLI::App* validate_cmd = app.add_subcommand(
+      "validate", "Check MANIFEST and print FILE:LINE for every problem");
+  validate_cmd->add_option("manifest", validate_path, "Task manifest")->required();
+  validate_cmd->add_option("--format", validate_format, "Manifest format")
+      ->transform(CLI::CheckedTransformer(kFormats, CLI::ignore_case))
+      ->default_str("auto");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : kUsageError;
+  }
+  try {
+    if (*validate_cmd) return sortie::ValidateCommand(validate_path, validate_format);
+    return sortie::RunCommand(run, &argc, &argv);
+  } catch (const std::exception& error) {
+    return AbortOnError(error);
+  }
+}

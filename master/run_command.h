@@ -1,0 +1,34 @@
+// `sortie run`: the whole pilot, on every rank of the mpiexec.
+#pragma once
+
+#include <string>
+
+#include "master/manifest.h"
+
+namespace sortie {
+
+/// Options of `sortie run`, as given on the command line.
+struct RunOptions {
+  std::string manifest;
+  std::string out = "run.h5";
+  ManifestFormat format = ManifestFormat::kAuto;
+  /// Seconds between run.h5 snapshots (<= 0: only at the end).
+  double snapshot_interval = 30.0;
+  /// Directory for default per-task stdout/stderr files; empty: beside out.
+  std::string logs_dir;
+};
+
+/// Runs the pilot: initializes MPI, then rank 0 runs the manifest as master
+/// and the other ranks serve as workers. Returns the process exit status
+/// (0 all DONE, 1 some not, 2 bad input or usage).
+int RunCommand(const RunOptions& options, int* argc, char*** argv);
+
+/// Default directory of per-task output for run file `out`: "DIR/STEM.logs"
+/// for "DIR/STEM.h5".
+std::string DefaultLogsDir(const std::string& out);
+
+/// File name stem for a task's default output files: the id with characters
+/// unsafe in file names replaced, made unique with the row when changed.
+std::string LogFileStem(const std::string& id, uint32_t row);
+
+}  // namespace sortie

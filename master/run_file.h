@@ -1,0 +1,39 @@
+// Writing run.h5 (schema version 1, see docs/hdf5.md) from the master's state.
+// The file is written under a temporary name, closed and renamed into place,
+// so the RUN.h5 on disk is always a complete, closed file.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/task.h"
+
+namespace sortie {
+
+/// Version of the run.h5 layout written by this build.
+inline constexpr int kRunFileSchemaVersion = 1;
+
+/// Run-wide facts stored as root attributes.
+struct RunInfo {
+  std::string sortie_version;
+  std::string manifest_path;
+  std::string manifest_sha256;
+  std::string mpi_library;
+  int world_size = 1;
+  double started_at = kNoTime;
+  double finished_at = kNoTime;  ///< NaN in snapshots taken mid-run
+};
+
+/// Everything run.h5 is made from; borrowed, not owned.
+struct RunView {
+  const RunInfo& info;
+  const std::vector<TaskSpec>& specs;
+  const std::vector<TaskStatus>& status;  ///< same length as specs
+  const std::vector<std::string>& hosts;  ///< TaskStatus::host indexes this
+};
+
+/// Writes `view` to `path` atomically (via `path` + ".tmp" and rename).
+/// Throws std::runtime_error naming the file and the failing HDF5 call.
+void WriteRunFile(const std::string& path, const RunView& view);
+
+}  // namespace sortie

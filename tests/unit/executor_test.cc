@@ -1,0 +1,174 @@
+// The executor on the real PosixLauncher: real processes, real exit codes.
+#include "worker/executor.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace sortie {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class ExecutorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("sortie_executor_test_" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  TaskSpec Spec(std::vector<std::string> command, bool shell = false) {
+    TaskSpec spec;
+    spec.id = "task" + std::to_string(next_++);
+    spec.command = std::move(command);
+    spec.shell = shell;
+    spec.stdout_path = (dir_ / (spec.id + ".out")).string();
+    spec.stderr_path = (dir_ / (spec.id + ".err")).string();
+    return spec;
+  }
+
+  // Runs one task to completion and returns its result.
+  TaskResult RunOne(const TaskSpec& spec, int attempt = 1) {
+    executor_.Start(Assignment{42, attempt, spec});
+    for (int i = 0; i < 2000; ++i) {
+      executor_.Poll();
+      std::vector<TaskResult> done = executor_.TakeFinished();
+      if (!done.empty()) return done.at(0);
+      executor_.Wait(0.01);
+    }
+    ADD_FAILURE() << "task did not finish";
+    return {};
+  }
+
+  fs::path dir_;
+  int next_ = 0;
+  SystemClock clock_;
+  PosixLauncher launcher_;
+  Executor executor_{launcher_, clock_, {"PATH=/usr/bin:/bin"}, 3};
+};
+
+TEST_F(ExecutorTest, ExitCodesAndSignalsAreRecorded) {
+  TaskResult ok = RunOne(Spec({"/bin/true"}));
+  EXPECT_EQ(ok.exit_code, 0);
+  EXPECT_EQ(ok.signal, 0);
+  EXPECT_EQ(ok.row, 42u);
+  EXPECT_LE(ok.start_time, ok.end_time);
+  EXPECT_EQ(ok.FinalState(), TaskState::kDone);
+
+  TaskResult three = RunOne(Spec({"exit 3"}, true));
+  EXPECT_EQ(three.exit_code, 3);
+  EXPECT_EQ(three.FinalState(), TaskState::kFailed);
+
+  TaskResult segv = RunOne(Spec({"kill -SEGV $$"}, true));
+  EXPECT_EQ(segv.signal, SIGSEGV);
+  EXPECT_EQ(segv.exit_code, -1);
+  EXPECT_EQ(segv.FinalState(), TaskState::kFailed);
+}
+
+TEST_F(ExecutorTest, ArrayCommandsAreNotInterpretedByAShell) {
+  TaskSpec spec = Spec({"/bin/echo", "$HOME", "a  b", "*"});
+  EXPECT_EQ(RunOne(spec).exit_code, 0);
+  EXPECT_EQ(ReadFile(spec.stdout_path), "$HOME a  b *\n");
+}
+
+TEST_F(ExecutorTest, StdoutStderrCwdAndEnvironmentReachTheTask) {
+  fs::create_directories(dir_ / "work");
+  TaskSpec spec = Spec({"pwd; echo \"$GREETING $SORTIE_TASK_ID $SORTIE_ATTEMPT "
+                        "$SORTIE_RANK\"; echo oops >&2; read x || echo eof"},
+                       true);
+  spec.cwd = (dir_ / "work").string();
+  spec.env = {{"GREETING", "hello"}};
+  EXPECT_EQ(RunOne(spec, 2).exit_code, 0);
+  EXPECT_EQ(ReadFile(spec.stdout_path),
+            (dir_ / "work").string() + "\nhello " + spec.id + " 2 3\neof\n");
+  EXPECT_EQ(ReadFile(spec.stderr_path), "oops\n");
+}
+
+TEST_F(ExecutorTest, SameFileForStdoutAndStderrKeepsBoth) {
+  TaskSpec spec = Spec({"echo out; echo err >&2"}, true);
+  spec.stderr_path = spec.stdout_path;
+  RunOne(spec);
+  EXPECT_EQ(ReadFile(spec.stdout_path), "out\nerr\n");
+}
+
+TEST_F(ExecutorTest, OutputDirectoriesAreCreated) {
+  TaskSpec spec = Spec({"echo deep"}, true);
+  spec.stdout_path = (dir_ / "a" / "b" / "out.txt").string();
+  EXPECT_EQ(RunOne(spec).exit_code, 0);
+  EXPECT_EQ(ReadFile(spec.stdout_path), "deep\n");
+}
+
+TEST_F(ExecutorTest, EachTaskLeadsItsOwnProcessGroup) {
+  TaskSpec spec = Spec({"ps -o pgid= -p $$ | tr -d ' '; echo $$"}, true);
+  RunOne(spec);
+  std::istringstream lines(ReadFile(spec.stdout_path));
+  std::string pgid, pid;
+  lines >> pgid >> pid;
+  EXPECT_EQ(pgid, pid);
+  EXPECT_NE(pgid, std::to_string(getpgrp()));
+}
+
+TEST_F(ExecutorTest, MissingProgramIs127WithReasonInStderr) {
+  TaskSpec spec = Spec({"/no/such/program", "x"});
+  TaskResult result = RunOne(spec);
+  EXPECT_EQ(result.exit_code, 127);
+  EXPECT_EQ(result.FinalState(), TaskState::kFailed);
+  EXPECT_THAT(ReadFile(spec.stderr_path),
+              ::testing::HasSubstr("cannot run /no/such/program"));
+  EXPECT_TRUE(executor_.TakeStarted().empty());
+}
+
+TEST_F(ExecutorTest, MissingWorkingDirectoryFailsClearly) {
+  TaskSpec spec = Spec({"/bin/true"});
+  spec.cwd = (dir_ / "nowhere").string();
+  TaskResult result = RunOne(spec);
+  EXPECT_EQ(result.exit_code, -1);
+  EXPECT_EQ(result.FinalState(), TaskState::kFailed);
+  EXPECT_THAT(ReadFile(spec.stderr_path),
+              ::testing::HasSubstr("working directory"));
+}
+
+TEST_F(ExecutorTest, StartsAreReportedOncePerTask) {
+  executor_.Start(Assignment{1, 1, Spec({"/bin/true"})});
+  executor_.Start(Assignment{2, 1, Spec({"/bin/true"})});
+  EXPECT_TRUE(executor_.Poll());
+  std::vector<StartNotice> started = executor_.TakeStarted();
+  ASSERT_EQ(started.size(), 2u);
+  EXPECT_EQ(started[0].row, 1u);
+  EXPECT_EQ(started[1].row, 2u);
+  EXPECT_TRUE(executor_.TakeStarted().empty());
+  while (executor_.Running() > 0) {
+    executor_.Wait(0.01);
+    executor_.Poll();
+  }
+  EXPECT_EQ(executor_.TakeFinished().size(), 2u);
+}
+
+TEST_F(ExecutorTest, WaitingOnARunningTaskUsesNoCpu) {
+  executor_.Start(Assignment{1, 1, Spec({"sleep 0.3"}, true)});
+  clock_t cpu_before = clock();
+  while (executor_.Running() > 0) {
+    executor_.Wait(0.05);
+    executor_.Poll();
+  }
+  double cpu = static_cast<double>(clock() - cpu_before) / CLOCKS_PER_SEC;
+  EXPECT_LT(cpu, 0.03);
+}
+
+}  // namespace
+}  // namespace sortie

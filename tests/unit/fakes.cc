@@ -1,0 +1,62 @@
+#include "fakes.h"
+
+#include <algorithm>
+#include <unistd.h>
+
+namespace sortie::testing {
+
+SimulatedCluster::SimulatedCluster(int size, FakeClock& clock, RunFn run,
+                                   uint32_t protocol_version)
+    : size_(size), clock_(clock), run_(std::move(run)) {
+  for (int rank = 1; rank < size; ++rank) {
+    HelloMsg hello{protocol_version, rank, "node" + std::to_string(rank), rank};
+    Deliver(rank, MessageTag::kHello, Encode(hello));
+  }
+}
+
+void SimulatedCluster::Deliver(int source, MessageTag tag, std::string payload) {
+  inbox_.push_back(Envelope{source, static_cast<int>(tag), std::move(payload)});
+}
+
+void SimulatedCluster::Send(int dest, MessageTag tag, std::string payload) {
+  if (tag == MessageTag::kShutdown) {
+    shutdowns[dest] = Decode<ShutdownMsg>(payload);
+    return;
+  }
+  if (tag != MessageTag::kAssign) return;
+  StartedMsg started;
+  for (const Assignment& a : Decode<AssignMsg>(payload).tasks) {
+    assignments.emplace_back(a.row, dest);
+    SimulatedRun run = run_(a, dest);
+    double now = clock_.Now();
+    started.tasks.push_back(StartNotice{a.row, a.attempt, now});
+    TaskResult result;
+    result.row = a.row;
+    result.attempt = a.attempt;
+    result.exit_code = run.signal ? -1 : run.exit_code;
+    result.signal = run.signal;
+    result.start_time = now;
+    result.end_time = now + run.seconds;
+    running_.push_back(Pending{clock_.Monotonic() + run.seconds, dest, result});
+    max_concurrent_per_rank = std::max(max_concurrent_per_rank, ++concurrent_[dest]);
+  }
+  Deliver(dest, MessageTag::kStarted, Encode(started));
+}
+
+std::optional<Envelope> SimulatedCluster::Poll() {
+  for (auto it = running_.begin(); it != running_.end();) {
+    if (it->due > clock_.Monotonic()) {
+      ++it;
+      continue;
+    }
+    --concurrent_[it->source];
+    Deliver(it->source, MessageTag::kFinished, Encode(FinishedMsg{{it->result}}));
+    it = running_.erase(it);
+  }
+  if (inbox_.empty()) return std::nullopt;
+  Envelope envelope = std::move(inbox_.front());
+  inbox_.pop_front();
+  return envelope;
+}
+
+}  // namespace sortie::testing

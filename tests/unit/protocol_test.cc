@@ -1,0 +1,104 @@
+#include "common/protocol.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace sortie {
+namespace {
+
+TaskSpec SampleSpec() {
+  TaskSpec spec;
+  spec.id = "タスク-1 naïve";
+  spec.command = {"/bin/echo", "a b", ""};
+  spec.cwd = "/tmp/x";
+  spec.env = {{"A", "1"}, {"B", "two words"}};
+  spec.stdout_path = "/o";
+  spec.stderr_path = "/e";
+  spec.tags_json = R"({"n":4})";
+  spec.line = 17;
+  return spec;
+}
+
+TEST(ProtocolTest, HelloRoundTrips) {
+  HelloMsg hello{kProtocolVersion, 3, "nid00042", 12345};
+  HelloMsg back = Decode<HelloMsg>(Encode(hello));
+  EXPECT_EQ(back.protocol_version, kProtocolVersion);
+  EXPECT_EQ(back.rank, 3);
+  EXPECT_EQ(back.host, "nid00042");
+  EXPECT_EQ(back.pid, 12345);
+}
+
+TEST(ProtocolTest, AssignCarriesWholeSpecs) {
+  AssignMsg msg;
+  msg.tasks.push_back(Assignment{7, 2, SampleSpec()});
+  TaskSpec shell;
+  shell.id = "s";
+  shell.shell = true;
+  shell.command = {"echo $HOME | wc -c"};
+  msg.tasks.push_back(Assignment{8, 1, shell});
+  AssignMsg back = Decode<AssignMsg>(Encode(msg));
+  ASSERT_EQ(back.tasks.size(), 2u);
+  const TaskSpec& spec = back.tasks[0].spec;
+  EXPECT_EQ(back.tasks[0].row, 7u);
+  EXPECT_EQ(back.tasks[0].attempt, 2);
+  EXPECT_EQ(spec.id, SampleSpec().id);
+  EXPECT_EQ(spec.command, SampleSpec().command);
+  EXPECT_FALSE(spec.shell);
+  EXPECT_EQ(spec.cwd, "/tmp/x");
+  EXPECT_EQ(spec.env, SampleSpec().env);
+  EXPECT_EQ(spec.stdout_path, "/o");
+  EXPECT_EQ(spec.stderr_path, "/e");
+  EXPECT_EQ(spec.tags_json, R"({"n":4})");
+  EXPECT_EQ(spec.line, 17u);
+  EXPECT_TRUE(back.tasks[1].spec.shell);
+  EXPECT_EQ(back.tasks[1].spec.command[0], "echo $HOME | wc -c");
+}
+
+TEST(ProtocolTest, ResultsKeepSignalsAndTimes) {
+  FinishedMsg msg;
+  TaskResult r;
+  r.row = 4000000000u;
+  r.attempt = 3;
+  r.exit_code = -1;
+  r.signal = 11;
+  r.start_time = 1.7e9 + 0.125;
+  r.end_time = kNoTime;
+  msg.results = {r};
+  FinishedMsg back = Decode<FinishedMsg>(Encode(msg));
+  ASSERT_EQ(back.results.size(), 1u);
+  EXPECT_EQ(back.results[0].row, 4000000000u);
+  EXPECT_EQ(back.results[0].signal, 11);
+  EXPECT_EQ(back.results[0].exit_code, -1);
+  EXPECT_DOUBLE_EQ(back.results[0].start_time, 1.7e9 + 0.125);
+  EXPECT_TRUE(std::isnan(back.results[0].end_time));
+  EXPECT_EQ(back.results[0].FinalState(), TaskState::kFailed);
+}
+
+TEST(ProtocolTest, StartedAndShutdownRoundTrip) {
+  StartedMsg started{{StartNotice{1, 1, 2.5}, StartNotice{2, 1, 3.5}}};
+  StartedMsg s = Decode<StartedMsg>(Encode(started));
+  ASSERT_EQ(s.tasks.size(), 2u);
+  EXPECT_EQ(s.tasks[1].row, 2u);
+  EXPECT_DOUBLE_EQ(s.tasks[1].start_time, 3.5);
+  ShutdownMsg shutdown = Decode<ShutdownMsg>(Encode(ShutdownMsg{2, "why"}));
+  EXPECT_EQ(shutdown.exit_code, 2);
+  EXPECT_EQ(shutdown.reason, "why");
+}
+
+TEST(ProtocolTest, GarbageIsAProtocolErrorNotACrash) {
+  EXPECT_THROW(Decode<AssignMsg>(std::string("\xff\xff\xff\xff\xff\xff\xff\x7f", 8)),
+               ProtocolError);
+  EXPECT_THROW(Decode<HelloMsg>(""), ProtocolError);
+  std::string truncated = Encode(AssignMsg{{Assignment{1, 1, SampleSpec()}}});
+  truncated.resize(truncated.size() / 2);
+  EXPECT_THROW(Decode<AssignMsg>(truncated), ProtocolError);
+}
+
+TEST(ProtocolTest, TagNamesAreReadable) {
+  EXPECT_EQ(TagName(static_cast<int>(MessageTag::kFinished)), "Finished");
+  EXPECT_EQ(TagName(99), "tag 99");
+}
+
+}  // namespace
+}  // namespace sortie

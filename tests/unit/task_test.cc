@@ -1,0 +1,62 @@
+#include "common/task.h"
+
+#include <gtest/gtest.h>
+
+#include "common/clock.h"
+
+namespace sortie {
+namespace {
+
+TEST(TaskTest, StateNamesFitTheFixedWidthColumn) {
+  for (TaskState s : {TaskState::kPending, TaskState::kRunning,
+                      TaskState::kDone, TaskState::kFailed}) {
+    EXPECT_LE(StateName(s).size(), static_cast<size_t>(kStateNameWidth));
+  }
+  EXPECT_EQ(StateName(TaskState::kDone), "DONE");
+  EXPECT_EQ(StateName(TaskState::kFailed), "FAILED");
+}
+
+TEST(TaskTest, CommandTextShowsShellStringOrJsonArray) {
+  TaskSpec shell;
+  shell.shell = true;
+  shell.command = {"echo \"hi\" | wc"};
+  EXPECT_EQ(CommandText(shell), "echo \"hi\" | wc");
+  TaskSpec argv;
+  argv.command = {"/bin/echo", "a \"b\"", "tab\there", "é"};
+  EXPECT_EQ(CommandText(argv),
+            R"(["/bin/echo", "a \"b\"", "tab\there", "é"])");
+}
+
+TEST(TaskTest, ResultStateIsDoneOnlyForCleanExitZero) {
+  TaskResult r;
+  r.exit_code = 0;
+  EXPECT_EQ(r.FinalState(), TaskState::kDone);
+  r.exit_code = 1;
+  EXPECT_EQ(r.FinalState(), TaskState::kFailed);
+  r.exit_code = -1;
+  r.signal = 9;
+  EXPECT_EQ(r.FinalState(), TaskState::kFailed);
+}
+
+TEST(BackoffTest, DoublesUpToTheCapAndResets) {
+  Backoff backoff(1e-5, 4e-5);
+  EXPECT_DOUBLE_EQ(backoff.Next(), 1e-5);
+  EXPECT_DOUBLE_EQ(backoff.Next(), 2e-5);
+  EXPECT_DOUBLE_EQ(backoff.Next(), 4e-5);
+  EXPECT_DOUBLE_EQ(backoff.Next(), 4e-5);
+  backoff.Reset();
+  EXPECT_DOUBLE_EQ(backoff.Next(), 1e-5);
+}
+
+TEST(SystemClockTest, SleepsAboutAsLongAsAsked) {
+  SystemClock clock;
+  double start = clock.Monotonic();
+  clock.SleepFor(0.02);
+  double slept = clock.Monotonic() - start;
+  EXPECT_GE(slept, 0.019);
+  EXPECT_LT(slept, 0.5);
+  EXPECT_GT(clock.Now(), 1.6e9);
+}
+
+}  // namespace
+}  // namespace sortie

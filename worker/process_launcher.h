@@ -1,0 +1,71 @@
+// Starting and watching task processes. The interface lets the executor be
+// tested with a fake; PosixLauncher is the real one (posix_spawn, never
+// system()).
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/task.h"
+
+namespace sortie {
+
+/// The result of trying to start a process.
+struct LaunchOutcome {
+  pid_t pid = -1;  ///< > 0 when the process started
+  /// When it did not start: the exit code to record (127 not found, 126 not
+  /// executable, -1 otherwise, as a shell would report) and why.
+  int exit_code = -1;
+  std::string error;
+};
+
+/// A child process that ended.
+struct ProcessExit {
+  pid_t pid = -1;
+  int exit_code = -1;  ///< -1 when killed by a signal
+  int signal = 0;      ///< 0 when it exited
+};
+
+/// Starts task processes and reports when they end.
+class ProcessLauncher {
+ public:
+  virtual ~ProcessLauncher() = default;
+  /// Starts `spec`'s command with environment `envp` ("NAME=value"), in a new
+  /// process group, stdin from /dev/null, stdout/stderr to the spec's files
+  /// (created with their directories; truncated). Never throws for a bad
+  /// task: a task that cannot start is an outcome with pid -1.
+  virtual LaunchOutcome Launch(const TaskSpec& spec,
+                               const std::vector<std::string>& envp) = 0;
+  /// Children that ended since the last call; never blocks.
+  virtual std::vector<ProcessExit> Reap() = 0;
+  /// Waits up to `seconds` for a child to end (returns early when one may
+  /// have); returns at once when none is running.
+  virtual void WaitForExit(double seconds) = 0;
+  /// Number of started children not yet reaped.
+  virtual size_t Running() const = 0;
+};
+
+/// The real launcher: posix_spawn, one pidfd per child so waiting is a
+/// poll() that wakes the moment a child exits, without spinning.
+class PosixLauncher : public ProcessLauncher {
+ public:
+  PosixLauncher() = default;
+  ~PosixLauncher() override;
+  PosixLauncher(const PosixLauncher&) = delete;
+  PosixLauncher& operator=(const PosixLauncher&) = delete;
+
+  LaunchOutcome Launch(const TaskSpec& spec,
+                       const std::vector<std::string>& envp) override;
+  std::vector<ProcessExit> Reap() override;
+  void WaitForExit(double seconds) override;
+  size_t Running() const override { return children_.size(); }
+
+ private:
+  /// pid -> pidfd (-1 when the kernel has no pidfd_open).
+  std::map<pid_t, int> children_;
+};
+
+}  // namespace sortie

@@ -1,0 +1,29 @@
+// The worker side of the protocol: say hello, run what the master assigns,
+// report starts and ends, stop when told.
+#pragma once
+
+#include <string>
+
+#include "common/clock.h"
+#include "common/transport.h"
+#include "worker/executor.h"
+
+namespace sortie {
+
+/// How a worker waits. It never blocks in MPI: with a task running it waits on
+/// the task's process (waking the moment it ends), otherwise it sleeps with
+/// back-off between polls.
+struct WorkerTiming {
+  double min_idle_wait = 20e-6;
+  double max_idle_wait = 4e-3;
+  /// Longest wait on a running child before checking messages again.
+  double child_wait = 0.02;
+};
+
+/// Runs the worker loop on `transport` until the master's Shutdown; returns
+/// the exit code the master asked for. Throws ProtocolError on a message it
+/// cannot understand.
+int RunWorker(Transport& transport, Executor& executor, Clock& clock,
+              const std::string& host, const WorkerTiming& timing = {});
+
+}  // namespace sortie
