@@ -1,0 +1,259 @@
+// The journal's byte layout, next to the code that reads and writes it. The
+// prose version (with the durability contract) is docs/journal.md; keep the
+// two in step. All integers are little-endian; doubles are IEEE-754 binary64
+// bit patterns stored as u64.
+//
+// File:    header, then frames back to back until end of file.
+// Header:  "SORTIEJ1" (8 bytes) | u32 version (= kJournalVersion)   12 bytes
+// Frame:   u32 length | u32 masked CRC-32C of payload | payload
+//          length = payload bytes, 1..kMaxPayloadSize
+// Payload: u8 type, then the type's fields; str = u32 byte count + bytes
+//          (no terminator, not validated as UTF-8). A payload must be
+//          consumed exactly: trailing bytes make it undecodable.
+//   1 kRunStarted:   str text | str sha256 | u64 count | i32 rank | f64 time
+//   2 kTaskStarted:  u32 row | i32 attempt | i32 rank | str text | f64 time
+//   3 kTaskEnded:    u32 row | i32 attempt | u8 state | i32 exit_code |
+//                    i32 signal | f64 time                    (26 bytes)
+//   4 kRunFinished:  f64 time | i32 exit_code                 (13 bytes)
+// A TaskState byte above kFailed is undecodable.
+//
+// The codec is inline here (it is small) so the format lives in one place;
+// master/journal.cc does the file I/O.
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "common/crc32c.h"
+#include "master/journal.h"
+
+namespace sortie::journal_format {
+
+/// First bytes of every journal. Format changes bump kJournalVersion, not
+/// this.
+inline constexpr std::string_view kMagic = "SORTIEJ1";
+/// Version written after the magic; readers reject any other value.
+inline constexpr uint32_t kJournalVersion = 1;
+/// Magic plus version.
+inline constexpr size_t kHeaderSize = 12;
+/// Length plus masked CRC before each payload.
+inline constexpr size_t kFrameHeaderSize = 8;
+/// Largest payload a writer produces or a reader accepts, so a corrupt length
+/// cannot make replay allocate gigabytes.
+inline constexpr uint32_t kMaxPayloadSize = 64u << 20;
+
+/// Stored form of a payload's CRC. Rotating and adding a constant (as leveldb
+/// does) keeps runs of zero bytes from carrying a valid-looking checksum and
+/// keeps the CRC of bytes that embed CRCs from being trivially related.
+constexpr uint32_t MaskCrc(uint32_t crc) {
+  return ((crc >> 15) | (crc << 17)) + 0xA282EAD8u;
+}
+
+/// Inverse of MaskCrc.
+constexpr uint32_t UnmaskCrc(uint32_t masked) {
+  const uint32_t rot = masked - 0xA282EAD8u;
+  return (rot >> 17) | (rot << 15);
+}
+
+/// Writes `v` as sizeof(T) little-endian bytes at `p`.
+template <class T>
+void Store(char* p, T v) {
+  static_assert(std::is_integral_v<T>);
+  const auto u = static_cast<std::make_unsigned_t<T>>(v);
+  for (size_t i = 0; i < sizeof(T); ++i) {
+    p[i] = static_cast<char>((u >> (8 * i)) & 0xFFu);
+  }
+}
+
+/// Reads sizeof(T) little-endian bytes at `p`.
+template <class T>
+T Load(const char* p) {
+  static_assert(std::is_integral_v<T>);
+  std::make_unsigned_t<T> u = 0;
+  for (size_t i = sizeof(T); i-- > 0;) {
+    u = static_cast<decltype(u)>(u << 8 | static_cast<unsigned char>(p[i]));
+  }
+  return static_cast<T>(u);
+}
+
+namespace internal {
+
+template <class T>
+void Put(T v, std::string* out) {
+  char bytes[sizeof(T)];
+  Store(bytes, v);
+  out->append(bytes, sizeof(T));
+}
+
+inline void PutF64(double v, std::string* out) {
+  Put(std::bit_cast<uint64_t>(v), out);
+}
+
+inline void PutString(const std::string& s, std::string* out) {
+  // Checked before the u32 cast so a >4 GiB string cannot wrap around.
+  if (s.size() > kMaxPayloadSize) {
+    throw std::length_error("journal record string over the payload cap");
+  }
+  Put(static_cast<uint32_t>(s.size()), out);
+  out->append(s);
+}
+
+inline void AppendPayload(const JournalRecord& r, std::string* out) {
+  Put(static_cast<uint8_t>(r.type), out);
+  switch (r.type) {
+    case JournalRecordType::kRunStarted:
+      PutString(r.text, out);
+      PutString(r.sha256, out);
+      Put(r.count, out);
+      Put(r.rank, out);
+      PutF64(r.time, out);
+      return;
+    case JournalRecordType::kTaskStarted:
+      Put(r.row, out);
+      Put(r.attempt, out);
+      Put(r.rank, out);
+      PutString(r.text, out);
+      PutF64(r.time, out);
+      return;
+    case JournalRecordType::kTaskEnded:
+      Put(r.row, out);
+      Put(r.attempt, out);
+      Put(static_cast<uint8_t>(r.state), out);
+      Put(r.exit_code, out);
+      Put(r.signal, out);
+      PutF64(r.time, out);
+      return;
+    case JournalRecordType::kRunFinished:
+      PutF64(r.time, out);
+      Put(r.exit_code, out);
+      return;
+  }
+  throw std::invalid_argument("unknown journal record type " +
+                              std::to_string(static_cast<int>(r.type)));
+}
+
+// Bounds-checked cursor over one payload; every getter fails once the bytes
+// run out, so decoders can chain them with &&.
+class PayloadReader {
+ public:
+  explicit PayloadReader(std::string_view in) : in_(in) {}
+
+  template <class T>
+  bool Get(T* v) {
+    const char* p = Take(sizeof(T));
+    if (p != nullptr) *v = Load<T>(p);
+    return p != nullptr;
+  }
+  bool F64(double* v) {
+    uint64_t bits = 0;
+    if (!Get(&bits)) return false;
+    *v = std::bit_cast<double>(bits);
+    return true;
+  }
+  bool Str(std::string* s) {
+    uint32_t n = 0;
+    if (!Get(&n)) return false;
+    const char* p = Take(n);
+    if (p != nullptr) s->assign(p, n);
+    return p != nullptr;
+  }
+  bool State(TaskState* state) {
+    uint8_t v = 0;
+    if (!Get(&v) || v > static_cast<uint8_t>(TaskState::kFailed)) return false;
+    *state = static_cast<TaskState>(v);
+    return true;
+  }
+  bool AtEnd() const { return pos_ == in_.size(); }
+
+ private:
+  const char* Take(size_t n) {
+    if (in_.size() - pos_ < n) return nullptr;
+    const char* p = in_.data() + pos_;
+    pos_ += n;
+    return p;
+  }
+
+  std::string_view in_;
+  size_t pos_ = 0;
+};
+
+// Defaults for every field, but the strings keep their buffers: replay
+// decodes a million records into one JournalRecord.
+inline void ResetRecord(JournalRecord* r) {
+  std::string text = std::move(r->text);
+  std::string sha256 = std::move(r->sha256);
+  *r = JournalRecord{};
+  r->text = std::move(text);
+  r->text.clear();
+  r->sha256 = std::move(sha256);
+  r->sha256.clear();
+}
+
+inline bool DecodeFields(PayloadReader& in, JournalRecord* r) {
+  switch (r->type) {
+    case JournalRecordType::kRunStarted:
+      return in.Str(&r->text) && in.Str(&r->sha256) && in.Get(&r->count) &&
+             in.Get(&r->rank) && in.F64(&r->time);
+    case JournalRecordType::kTaskStarted:
+      return in.Get(&r->row) && in.Get(&r->attempt) && in.Get(&r->rank) &&
+             in.Str(&r->text) && in.F64(&r->time);
+    case JournalRecordType::kTaskEnded:
+      return in.Get(&r->row) && in.Get(&r->attempt) && in.State(&r->state) &&
+             in.Get(&r->exit_code) && in.Get(&r->signal) && in.F64(&r->time);
+    case JournalRecordType::kRunFinished:
+      return in.F64(&r->time) && in.Get(&r->exit_code);
+  }
+  return false;
+}
+
+}  // namespace internal
+
+/// The 12-byte file header for the current version.
+inline std::string EncodeHeader() {
+  std::string header(kMagic);
+  internal::Put(kJournalVersion, &header);
+  return header;
+}
+
+/// Appends `record`'s frame to `out`. Throws std::length_error (leaving `out`
+/// unchanged) when the payload would exceed kMaxPayloadSize, and
+/// std::invalid_argument for a type outside JournalRecordType.
+inline void AppendFrame(const JournalRecord& record, std::string* out) {
+  const size_t start = out->size();
+  out->append(kFrameHeaderSize, '\0');
+  try {
+    internal::AppendPayload(record, out);
+  } catch (...) {
+    out->resize(start);
+    throw;
+  }
+  const size_t length = out->size() - start - kFrameHeaderSize;
+  if (length > kMaxPayloadSize) {
+    out->resize(start);
+    throw std::length_error("journal record payload over the 64 MiB cap");
+  }
+  char* frame = out->data() + start;
+  Store(frame, static_cast<uint32_t>(length));
+  Store(frame + 4, MaskCrc(Crc32c(frame + kFrameHeaderSize, length)));
+}
+
+/// Decodes one payload into `record`, resetting the fields its type does not
+/// carry to their defaults (string capacity is reused). Returns false for an
+/// unknown type, a short or over-long payload or an out-of-range state; then
+/// `record` holds garbage.
+inline bool DecodePayload(std::string_view payload, JournalRecord* record) {
+  internal::PayloadReader in(payload);
+  uint8_t type = 0;
+  if (!in.Get(&type)) return false;
+  internal::ResetRecord(record);
+  record->type = static_cast<JournalRecordType>(type);
+  return internal::DecodeFields(in, record) && in.AtEnd();
+}
+
+}  // namespace sortie::journal_format
