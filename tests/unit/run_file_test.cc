@@ -1,0 +1,698 @@
+#include "master/run_file.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <system_error>
+#include <type_traits>
+#include <vector>
+
+#include "common/h5.h"
+
+namespace sortie {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+const std::vector<std::string> kColumns = {
+    "id",         "state",    "exit_code", "signal", "attempts",
+    "start_time", "end_time", "rank",      "host",   "stdout",
+    "stderr",     "command",  "tags"};
+const std::vector<std::string> kTextColumns = {"id",     "host",    "stdout",
+                                               "stderr", "command", "tags"};
+const std::vector<std::string> kInt32Columns = {"exit_code", "signal",
+                                                "attempts", "rank"};
+const std::vector<std::string> kFloat64Columns = {"start_time", "end_time"};
+
+// A fresh, empty directory for one test.
+fs::path TestDir() {
+  const char* base = std::getenv("SORTIE_TEST_TMP");
+  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  const fs::path dir =
+      fs::path(base ? base : fs::temp_directory_path()) /
+      (std::string("run_file_") + test->test_suite_name() + "_" + test->name());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+// Owns what a RunView borrows.
+struct RunData {
+  RunInfo info;
+  std::vector<TaskSpec> specs;
+  std::vector<TaskStatus> status;
+  std::vector<std::string> hosts;
+  RunView View() const { return RunView{info, specs, status, hosts}; }
+};
+
+TaskSpec Spec(std::string id, std::vector<std::string> command, bool shell) {
+  TaskSpec spec;
+  spec.stdout_path = "/scratch/out/" + id + ".out";
+  spec.stderr_path = "/scratch/out/" + id + ".err";
+  spec.id = std::move(id);
+  spec.command = std::move(command);
+  spec.shell = shell;
+  return spec;
+}
+
+TaskStatus Status(TaskState state, int32_t exit_code, int32_t signal,
+                  int32_t attempts, int32_t rank, int32_t host, double start,
+                  double end) {
+  return TaskStatus{state, exit_code, signal, attempts, rank, host, start, end};
+}
+
+// One task in each state (FAILED twice: by exit code and by signal), UTF-8
+// ids, host -1 and real host indices, NaN times.
+RunData SampleRun() {
+  RunData run;
+  run.info = RunInfo{"0.1.0",
+                     "/home/ü/manifest.jsonl",
+                     std::string(64, 'a'),
+                     "MPICH Version: 4.0.2",
+                     4,
+                     1700000000.25,
+                     kNoTime};
+  run.hosts = {"node-01", "nœud-02"};
+  run.specs = {
+      Spec("タスク-1", {"echo hi"}, true),
+      Spec("naïve", {"python3", "-c", "print(\"é\")"}, false),
+      Spec("done-0", {"true"}, true),
+      Spec("failed-exit", {"exit 3"}, true),
+      Spec("failed-signal", {"kill -9 $$"}, true),
+  };
+  run.specs[1].tags_json = R"({"kind":"ü"})";
+  run.status = {
+      Status(TaskState::kPending, -1, 0, 0, -1, -1, kNoTime, kNoTime),
+      Status(TaskState::kRunning, -1, 0, 1, 2, 1, 1700000001.5, kNoTime),
+      Status(TaskState::kDone, 0, 0, 1, 1, 0, 1700000001.0, 1700000002.5),
+      Status(TaskState::kFailed, 3, 0, 2, 3, 0, 1700000003.0, 1700000004.0),
+      Status(TaskState::kFailed, -1, 9, 3, 1, 1, 1700000005.0, 1700000009.0),
+  };
+  return run;
+}
+
+// `rows` tasks whose every column differs row to row; row `wide_row` has a
+// 1000-byte command so the command column has small chunks.
+RunData ManyTasks(size_t rows, size_t wide_row) {
+  RunData run = SampleRun();
+  run.specs.clear();
+  run.status.clear();
+  run.specs.reserve(rows);
+  run.status.reserve(rows);
+  for (size_t i = 0; i < rows; ++i) {
+    const auto n = static_cast<int32_t>(i);
+    run.specs.push_back(Spec("task-" + std::to_string(i),
+                             {"./simulate --seed " + std::to_string(i)}, true));
+    if (i == wide_row) run.specs.back().command[0] += std::string(1000, 'x');
+    run.specs.back().tags_json = R"({"n":)" + std::to_string(i % 7) + "}";
+    const auto state = static_cast<TaskState>(i % 4);
+    run.status.push_back(Status(state, n % 3 - 1, n % 5, n % 4, n % 64,
+                                n % 3 - 1, 1.7e9 + static_cast<double>(i),
+                                1.7e9 + 2.0 * static_cast<double>(i)));
+  }
+  return run;
+}
+
+std::vector<std::string> StringColumn(hid_t file, const std::string& name) {
+  return ReadStrings(OpenDataset(file, "tasks/" + name).get());
+}
+
+std::vector<int32_t> Int32Column(hid_t file, const std::string& name) {
+  return ReadInt32s(OpenDataset(file, "tasks/" + name).get());
+}
+
+std::vector<double> Float64Column(hid_t file, const std::string& name) {
+  return ReadDoubles(OpenDataset(file, "tasks/" + name).get());
+}
+
+// What each column of `run` should read back as, computed field by field.
+struct Expected {
+  std::vector<std::string> id, state, host, out, err, command, tags;
+  std::vector<int32_t> exit_code, signal, attempts, rank;
+  std::vector<double> start, end;
+};
+
+Expected ExpectedColumns(const RunData& run) {
+  Expected e;
+  for (size_t i = 0; i < run.specs.size(); ++i) {
+    const TaskSpec& spec = run.specs[i];
+    const TaskStatus& st = run.status[i];
+    e.id.push_back(spec.id);
+    e.state.emplace_back(StateName(st.state));
+    e.host.push_back(st.host < 0 ? ""
+                                 : run.hosts.at(static_cast<size_t>(st.host)));
+    e.out.push_back(spec.stdout_path);
+    e.err.push_back(spec.stderr_path);
+    e.command.push_back(CommandText(spec));
+    e.tags.push_back(spec.tags_json);
+    e.exit_code.push_back(st.exit_code);
+    e.signal.push_back(st.signal);
+    e.attempts.push_back(st.attempts);
+    e.rank.push_back(st.rank);
+    e.start.push_back(st.start_time);
+    e.end.push_back(st.end_time);
+  }
+  return e;
+}
+
+// Doubles equal, NaN equal to NaN.
+void ExpectSameTimes(const std::vector<double>& got,
+                     const std::vector<double>& want, const char* column) {
+  ASSERT_EQ(got.size(), want.size()) << column;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (std::isnan(want[i])) {
+      EXPECT_TRUE(std::isnan(got[i])) << column << " row " << i;
+    } else {
+      EXPECT_EQ(got[i], want[i]) << column << " row " << i;
+    }
+  }
+}
+
+void ExpectColumnsMatch(hid_t file, const RunData& run) {
+  const Expected e = ExpectedColumns(run);
+  EXPECT_EQ(StringColumn(file, "id"), e.id);
+  EXPECT_EQ(StringColumn(file, "state"), e.state);
+  EXPECT_EQ(StringColumn(file, "host"), e.host);
+  EXPECT_EQ(StringColumn(file, "stdout"), e.out);
+  EXPECT_EQ(StringColumn(file, "stderr"), e.err);
+  EXPECT_EQ(StringColumn(file, "command"), e.command);
+  EXPECT_EQ(StringColumn(file, "tags"), e.tags);
+  EXPECT_EQ(Int32Column(file, "exit_code"), e.exit_code);
+  EXPECT_EQ(Int32Column(file, "signal"), e.signal);
+  EXPECT_EQ(Int32Column(file, "attempts"), e.attempts);
+  EXPECT_EQ(Int32Column(file, "rank"), e.rank);
+  ExpectSameTimes(Float64Column(file, "start_time"), e.start, "start_time");
+  ExpectSameTimes(Float64Column(file, "end_time"), e.end, "end_time");
+}
+
+H5Type DatasetType(hid_t file, const std::string& column) {
+  const H5Dataset dataset = OpenDataset(file, "tasks/" + column);
+  return H5Type(H5Dget_type(dataset.get()));
+}
+
+H5Type AttributeType(hid_t object, const char* name) {
+  const H5Attribute attribute(H5Aopen(object, name, H5P_DEFAULT));
+  return H5Type(H5Aget_type(attribute.get()));
+}
+
+hsize_t Rows(hid_t file, const std::string& column) {
+  const H5Dataset dataset = OpenDataset(file, "tasks/" + column);
+  const H5Space space(H5Dget_space(dataset.get()));
+  EXPECT_EQ(H5Sget_simple_extent_ndims(space.get()), 1) << column;
+  hsize_t dims[1] = {0};
+  H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+  return dims[0];
+}
+
+// Rows per chunk of a column, 0 when it is not chunked.
+hsize_t ChunkRows(hid_t file, const std::string& column) {
+  const H5Dataset dataset = OpenDataset(file, "tasks/" + column);
+  const H5Plist dcpl(H5Dget_create_plist(dataset.get()));
+  if (H5Pget_layout(dcpl.get()) != H5D_CHUNKED) return 0;
+  hsize_t chunk[1] = {0};
+  EXPECT_EQ(H5Pget_chunk(dcpl.get(), 1, chunk), 1);
+  return chunk[0];
+}
+
+std::string ShellQuote(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text)
+    quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+struct CommandResult {
+  int exit_status;
+  std::string output;
+};
+
+CommandResult RunCommand(const std::string& command) {
+  CommandResult result{-1, ""};
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) {
+    result.output.append(buffer, n);
+  }
+  const int status = pclose(pipe);
+  if (WIFEXITED(status)) result.exit_status = WEXITSTATUS(status);
+  return result;
+}
+
+bool PythonHasH5py() {
+  return RunCommand("/usr/bin/python3 -c 'import h5py, pandas'").exit_status ==
+         0;
+}
+
+TEST(RunFileTest, WritesEveryRootAttribute) {
+  const fs::path path = TestDir() / "RUN.h5";
+  const RunData run = SampleRun();
+  WriteRunFile(path, run.View());
+
+  const H5File file = OpenFileReadOnly(path);
+  const hid_t root = file.get();
+  EXPECT_EQ(ReadIntAttribute(root, "schema_version"), 1);
+  EXPECT_EQ(ReadStringAttribute(root, "sortie_version"), "0.1.0");
+  EXPECT_EQ(ReadStringAttribute(root, "manifest"), "/home/ü/manifest.jsonl");
+  EXPECT_EQ(ReadStringAttribute(root, "manifest_sha256"), std::string(64, 'a'));
+  EXPECT_EQ(ReadStringAttribute(root, "mpi_library"), "MPICH Version: 4.0.2");
+  EXPECT_EQ(ReadIntAttribute(root, "world_size"), 4);
+  EXPECT_EQ(ReadDoubleAttribute(root, "started_at"), 1700000000.25);
+  EXPECT_TRUE(std::isnan(ReadDoubleAttribute(root, "finished_at")));
+  H5O_info_t info;
+  ASSERT_GE(H5Oget_info2(root, &info, H5O_INFO_NUM_ATTRS), 0);
+  EXPECT_EQ(info.num_attrs, 8u);
+}
+
+TEST(RunFileTest, RootAttributeTypes) {
+  const fs::path path = TestDir() / "RUN.h5";
+  WriteRunFile(path, SampleRun().View());
+  const H5File file = OpenFileReadOnly(path);
+  for (const char* name : {"schema_version", "world_size"}) {
+    EXPECT_GT(H5Tequal(AttributeType(file.get(), name).get(), H5T_STD_I32LE), 0)
+        << name;
+  }
+  for (const char* name : {"started_at", "finished_at"}) {
+    EXPECT_GT(H5Tequal(AttributeType(file.get(), name).get(), H5T_IEEE_F64LE),
+              0)
+        << name;
+  }
+  for (const char* name :
+       {"sortie_version", "manifest", "manifest_sha256", "mpi_library"}) {
+    const H5Type type = AttributeType(file.get(), name);
+    EXPECT_GT(H5Tis_variable_str(type.get()), 0) << name;
+    EXPECT_EQ(H5Tget_cset(type.get()), H5T_CSET_UTF8) << name;
+  }
+}
+
+TEST(RunFileTest, WritesEveryTaskColumnInManifestOrder) {
+  const fs::path path = TestDir() / "RUN.h5";
+  const RunData run = SampleRun();
+  WriteRunFile(path, run.View());
+
+  const H5File file = OpenFileReadOnly(path);
+  ExpectColumnsMatch(file.get(), run);
+  // Spelled out once, so a shared mistake in ExpectedColumns cannot hide.
+  EXPECT_THAT(StringColumn(file.get(), "id"),
+              ElementsAre("タスク-1", "naïve", "done-0", "failed-exit",
+                          "failed-signal"));
+  EXPECT_THAT(StringColumn(file.get(), "state"),
+              ElementsAre("PENDING", "RUNNING", "DONE", "FAILED", "FAILED"));
+  EXPECT_THAT(StringColumn(file.get(), "host"),
+              ElementsAre("", "nœud-02", "node-01", "node-01", "nœud-02"));
+  EXPECT_EQ(StringColumn(file.get(), "command")[1],
+            R"x(["python3", "-c", "print(\"é\")"])x");
+  EXPECT_THAT(StringColumn(file.get(), "tags"),
+              ElementsAre("{}", R"({"kind":"ü"})", "{}", "{}", "{}"));
+  EXPECT_THAT(Int32Column(file.get(), "exit_code"),
+              ElementsAre(-1, -1, 0, 3, -1));
+  EXPECT_THAT(Int32Column(file.get(), "signal"), ElementsAre(0, 0, 0, 0, 9));
+}
+
+TEST(RunFileTest, TasksGroupHoldsExactlyTheSchemaColumns) {
+  const fs::path path = TestDir() / "RUN.h5";
+  WriteRunFile(path, SampleRun().View());
+  const H5File file = OpenFileReadOnly(path);
+  const H5Group tasks(H5Gopen2(file.get(), "tasks", H5P_DEFAULT));
+  ASSERT_TRUE(tasks);
+  EXPECT_EQ(ReadStringListAttribute(tasks.get(), "columns"), kColumns);
+  H5G_info_t info;
+  ASSERT_GE(H5Gget_info(tasks.get(), &info), 0);
+  EXPECT_EQ(info.nlinks, kColumns.size());
+  for (const std::string& column : kColumns) {
+    EXPECT_EQ(Rows(file.get(), column), 5u) << column;
+  }
+}
+
+TEST(RunFileTest, ColumnTypesMatchSchema) {
+  const fs::path path = TestDir() / "RUN.h5";
+  WriteRunFile(path, SampleRun().View());
+  const H5File file = OpenFileReadOnly(path);
+
+  const H5Type state = DatasetType(file.get(), "state");
+  EXPECT_EQ(H5Tget_class(state.get()), H5T_STRING);
+  EXPECT_EQ(H5Tis_variable_str(state.get()), 0);
+  EXPECT_EQ(H5Tget_size(state.get()), size_t{kStateNameWidth});
+  EXPECT_EQ(H5Tget_strpad(state.get()), H5T_STR_NULLPAD);
+  EXPECT_EQ(H5Tget_cset(state.get()), H5T_CSET_ASCII);
+
+  for (const std::string& column : kTextColumns) {
+    const H5Type type = DatasetType(file.get(), column);
+    EXPECT_EQ(H5Tget_class(type.get()), H5T_STRING) << column;
+    EXPECT_EQ(H5Tis_variable_str(type.get()), 0) << column;
+    EXPECT_EQ(H5Tget_strpad(type.get()), H5T_STR_NULLPAD) << column;
+    EXPECT_EQ(H5Tget_cset(type.get()), H5T_CSET_UTF8) << column;
+  }
+  // Width is the longest value in bytes: "failed-signal" beats "タスク-1"
+  // (11 bytes); "" (host -1) still makes a 1-byte-wide column possible.
+  EXPECT_EQ(H5Tget_size(DatasetType(file.get(), "id").get()), 13u);
+  EXPECT_EQ(H5Tget_size(DatasetType(file.get(), "host").get()),
+            std::string("nœud-02").size());
+  EXPECT_EQ(H5Tget_size(DatasetType(file.get(), "tags").get()),
+            std::string(R"({"kind":"ü"})").size());
+
+  for (const std::string& column : kInt32Columns) {
+    EXPECT_GT(H5Tequal(DatasetType(file.get(), column).get(), H5T_STD_I32LE), 0)
+        << column;
+  }
+  for (const std::string& column : kFloat64Columns) {
+    EXPECT_GT(H5Tequal(DatasetType(file.get(), column).get(), H5T_IEEE_F64LE),
+              0)
+        << column;
+  }
+}
+
+TEST(RunFileTest, ColumnsAreChunkedWithShuffleThenDeflateLevel1) {
+  const fs::path path = TestDir() / "RUN.h5";
+  WriteRunFile(path, SampleRun().View());
+  const H5File file = OpenFileReadOnly(path);
+  for (const std::string& column : kColumns) {
+    SCOPED_TRACE(column);
+    const H5Dataset dataset = OpenDataset(file.get(), "tasks/" + column);
+    const H5Plist dcpl(H5Dget_create_plist(dataset.get()));
+    ASSERT_EQ(H5Pget_layout(dcpl.get()), H5D_CHUNKED);
+    // A chunk never exceeds a fixed-size dataset: 5 rows here.
+    EXPECT_EQ(ChunkRows(file.get(), column), 5u);
+    ASSERT_EQ(H5Pget_nfilters(dcpl.get()), 2);
+    unsigned flags = 0;
+    size_t count = 1;
+    unsigned level = 0;
+    EXPECT_EQ(H5Pget_filter2(dcpl.get(), 0, &flags, &count, &level, 0, nullptr,
+                             nullptr),
+              H5Z_FILTER_SHUFFLE);
+    count = 1;
+    EXPECT_EQ(H5Pget_filter2(dcpl.get(), 1, &flags, &count, &level, 0, nullptr,
+                             nullptr),
+              H5Z_FILTER_DEFLATE);
+    EXPECT_EQ(level, 1u);
+  }
+}
+
+TEST(RunFileTest, ZeroTasksStillHasEveryColumnAndAttribute) {
+  const fs::path path = TestDir() / "RUN.h5";
+  const RunData empty;
+  WriteRunFile(path, empty.View());
+  const H5File file = OpenFileReadOnly(path);
+  EXPECT_EQ(ReadIntAttribute(file.get(), "schema_version"), 1);
+  EXPECT_EQ(ReadStringAttribute(file.get(), "manifest"), "");
+  for (const std::string& column : kColumns) {
+    EXPECT_EQ(Rows(file.get(), column), 0u) << column;
+  }
+  EXPECT_TRUE(StringColumn(file.get(), "id").empty());
+  EXPECT_TRUE(Int32Column(file.get(), "rank").empty());
+  EXPECT_EQ(H5Tget_size(DatasetType(file.get(), "command").get()), 1u);
+  EXPECT_EQ(H5Tget_size(DatasetType(file.get(), "state").get()),
+            size_t{kStateNameWidth});
+}
+
+TEST(RunFileTest, HundredThousandTasksRoundTripAcrossChunkBoundaries) {
+  const fs::path path = TestDir() / "RUN.h5";
+  constexpr size_t kRows = 100'000;
+  const RunData run = ManyTasks(kRows, 77'777);
+  WriteRunFile(path, run.View());
+  const H5File file = OpenFileReadOnly(path);
+
+  for (const std::string& column : kColumns) {
+    SCOPED_TRACE(column);
+    EXPECT_EQ(Rows(file.get(), column), kRows);
+    const H5Type type = DatasetType(file.get(), column);
+    const hsize_t chunk_bytes =
+        ChunkRows(file.get(), column) * H5Tget_size(type.get());
+    // Small enough for HDF5's 1 MiB chunk cache, big enough to compress.
+    EXPECT_LE(chunk_bytes, 256u * 1024) << column;
+    EXPECT_GE(chunk_bytes, 64u * 1024) << column;
+  }
+  ExpectColumnsMatch(file.get(), run);
+
+  // The rows either side of chunk boundaries, where an off-by-one in the
+  // hyperslab arithmetic would show.
+  const std::vector<std::string> ids = StringColumn(file.get(), "id");
+  const std::vector<double> end = Float64Column(file.get(), "end_time");
+  const size_t id_chunk = ChunkRows(file.get(), "id");
+  const size_t end_chunk = ChunkRows(file.get(), "end_time");
+  ASSERT_GT(kRows, 2 * id_chunk);
+  for (size_t row : {size_t{0}, id_chunk - 1, id_chunk, id_chunk + 1, kRows / 2,
+                     kRows - 1}) {
+    EXPECT_EQ(ids[row], "task-" + std::to_string(row));
+  }
+  for (size_t row : {end_chunk - 1, end_chunk, 2 * end_chunk, kRows - 1}) {
+    EXPECT_EQ(end[row], 1.7e9 + 2.0 * static_cast<double>(row));
+  }
+  const std::vector<std::string> commands = StringColumn(file.get(), "command");
+  EXPECT_EQ(commands[77'776], "./simulate --seed 77776");
+  EXPECT_EQ(commands[77'777].size(),
+            1000 + std::string("./simulate --seed 77777").size());
+  EXPECT_EQ(commands[77'778], "./simulate --seed 77778");
+}
+
+TEST(RunFileTest, LeavesNoTmpFileBehind) {
+  const fs::path dir = TestDir();
+  WriteRunFile(dir / "RUN.h5", SampleRun().View());
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    names.push_back(entry.path().filename());
+  }
+  EXPECT_THAT(names, ElementsAre("RUN.h5"));
+}
+
+TEST(RunFileTest, ReplacesAnExistingFile) {
+  const fs::path path = TestDir() / "RUN.h5";
+  std::ofstream(path) << "not an HDF5 file";
+  const RunData many = ManyTasks(10, 99);
+  WriteRunFile(path, many.View());
+  EXPECT_EQ(Rows(OpenFileReadOnly(path).get(), "id"), 10u);
+
+  const RunData run = SampleRun();
+  WriteRunFile(path, run.View());
+  const H5File file = OpenFileReadOnly(path);
+  ExpectColumnsMatch(file.get(), run);
+  EXPECT_FALSE(fs::exists(path.string() + ".tmp"));
+}
+
+TEST(RunFileTest, MissingDirectoryThrowsAndCreatesNothing) {
+  const fs::path dir = TestDir() / "missing";
+  try {
+    WriteRunFile(dir / "RUN.h5", SampleRun().View());
+    FAIL() << "expected H5Error";
+  } catch (const H5Error& error) {
+    EXPECT_EQ(error.call(), "H5Fcreate");
+    EXPECT_THAT(error.what(), HasSubstr((dir / "RUN.h5.tmp").string()));
+    // HDF5's own stack, down to the errno of the failed open().
+    EXPECT_THAT(error.what(), HasSubstr("No such file or directory"));
+  }
+  EXPECT_FALSE(fs::exists(dir));
+}
+
+TEST(RunFileTest, FailedWriteKeepsThePreviousFile) {
+  const fs::path path = TestDir() / "RUN.h5";
+  const RunData run = SampleRun();
+  WriteRunFile(path, run.View());
+  // A directory where the tmp file must go makes H5Fcreate fail.
+  fs::create_directory(path.string() + ".tmp");
+  EXPECT_THROW(WriteRunFile(path, ManyTasks(10, 99).View()), H5Error);
+  ExpectColumnsMatch(OpenFileReadOnly(path).get(), run);
+  EXPECT_TRUE(fs::is_directory(path.string() + ".tmp"));  // not ours to delete
+}
+
+TEST(RunFileTest, FailedRenameRemovesTheTmpFile) {
+  const fs::path path = TestDir() / "RUN.h5";
+  // rename() cannot replace a non-empty directory, so the last step fails
+  // after the tmp file has been fully written.
+  fs::create_directories(path / "keep");
+  EXPECT_THROW(WriteRunFile(path, SampleRun().View()), std::system_error);
+  EXPECT_FALSE(fs::exists(path.string() + ".tmp"));
+  EXPECT_TRUE(fs::is_directory(path / "keep"));
+}
+
+TEST(RunFileTest, RejectsInconsistentViewsWithoutWriting) {
+  const fs::path path = TestDir() / "RUN.h5";
+  RunData short_status = SampleRun();
+  short_status.status.pop_back();
+  EXPECT_THROW(WriteRunFile(path, short_status.View()), std::runtime_error);
+  RunData bad_host = SampleRun();
+  bad_host.status[2].host = 2;  // only hosts 0 and 1 exist
+  EXPECT_THROW(WriteRunFile(path, bad_host.View()), std::runtime_error);
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_FALSE(fs::exists(path.string() + ".tmp"));
+}
+
+TEST(RunFileH5Test, ErrorsNameTheCallAndPrintNothing) {
+  const fs::path path = TestDir() / "absent.h5";
+  ::testing::internal::CaptureStderr();
+  try {
+    OpenFileReadOnly(path);
+    ADD_FAILURE() << "expected H5Error";
+  } catch (const H5Error& error) {
+    EXPECT_EQ(error.call(), "H5Fopen");
+    EXPECT_THAT(error.what(),
+                HasSubstr("H5Fopen failed while opening " + path.string()));
+  }
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+}
+
+TEST(RunFileH5Test, HandlesAreMoveOnlyAndClose) {
+  static_assert(!std::is_copy_constructible_v<H5Type>);
+  static_assert(!std::is_copy_assignable_v<H5Type>);
+  static_assert(std::is_nothrow_move_constructible_v<H5Type>);
+  hid_t id = H5I_INVALID_HID;
+  {
+    H5Type type = MakeStringType(4, H5T_CSET_ASCII);
+    id = type.get();
+    EXPECT_GT(H5Iis_valid(id), 0);
+    H5Type moved(std::move(type));
+    EXPECT_FALSE(type);  // NOLINT(bugprone-use-after-move): that is the test
+    EXPECT_EQ(moved.get(), id);
+  }
+  EXPECT_LE(H5Iis_valid(id), 0);
+}
+
+TEST(RunFileTest, H5pyAndPandasReadTheFile) {
+  if (!PythonHasH5py()) GTEST_SKIP() << "/usr/bin/python3 lacks h5py/pandas";
+  const fs::path dir = TestDir();
+  const RunData run = SampleRun();
+  WriteRunFile(dir / "RUN.h5", run.View());
+  std::ofstream ids(dir / "ids.txt");
+  for (const TaskSpec& spec : run.specs) ids << spec.id << '\n';
+  ids.close();
+
+  const char* script = R"(
+import sys, h5py, numpy as np, pandas as pd
+path, ids_path = sys.argv[1:]
+expected = open(ids_path, encoding='utf-8').read().splitlines()
+with h5py.File(path, 'r') as f:
+    ids = list(f['tasks/id'].asstr()[:])
+    assert ids == expected, (ids, expected)
+    assert f.attrs['schema_version'] == 1
+    assert f.attrs['manifest'] == '/home/\u00fc/manifest.jsonl', f.attrs['manifest']
+    assert np.isnan(f.attrs['finished_at'])
+    t = f['tasks']
+    names = list(t.attrs['columns'])
+    df = pd.DataFrame({n: t[n].asstr()[:] if t[n].dtype.kind == 'S' else t[n][:]
+                       for n in names})
+assert list(df.columns) == names and len(df) == len(expected), df
+assert df.state.tolist() == ['PENDING', 'RUNNING', 'DONE', 'FAILED', 'FAILED']
+assert df.host.tolist() == ['', 'n\u0153ud-02', 'node-01', 'node-01', 'n\u0153ud-02']
+assert df.exit_code.dtype == np.int32 and df.end_time.dtype == np.float64
+runtime = (df.end_time - df.start_time).groupby(df.state).sum()
+assert runtime.to_dict() == {'DONE': 1.5, 'FAILED': 5.0, 'PENDING': 0.0, 'RUNNING': 0.0}, runtime
+print('ok')
+)";
+  const CommandResult result = RunCommand(
+      "/usr/bin/python3 -c " + ShellQuote(script) + " " +
+      ShellQuote(dir / "RUN.h5") + " " + ShellQuote(dir / "ids.txt"));
+  EXPECT_EQ(result.exit_status, 0) << result.output;
+  EXPECT_EQ(result.output, "ok\n");
+}
+
+TEST(RunFileTest, CheckScriptAcceptsRunFilesAndRejectsOthers) {
+  if (!PythonHasH5py()) GTEST_SKIP() << "/usr/bin/python3 lacks h5py/pandas";
+  const fs::path script =
+      fs::path(__FILE__).parent_path().parent_path() / "tools/check_run_h5.py";
+  if (!fs::exists(script)) GTEST_SKIP() << script << " not found";
+  const fs::path dir = TestDir();
+  WriteRunFile(dir / "RUN.h5", SampleRun().View());
+  const RunData empty;
+  WriteRunFile(dir / "EMPTY.h5", empty.View());
+  const std::string check =
+      "/usr/bin/python3 " + ShellQuote(script) + " --check ";
+  for (const char* name : {"RUN.h5", "EMPTY.h5"}) {
+    const CommandResult result = RunCommand(check + ShellQuote(dir / name));
+    EXPECT_EQ(result.exit_status, 0) << name << ": " << result.output;
+  }
+  {  // A file with the right attributes but a column missing; closed (and
+     // so unlocked) before h5py opens it.
+    const H5File file(H5Fcreate((dir / "BAD.h5").c_str(), H5F_ACC_TRUNC,
+                                H5P_DEFAULT, H5P_DEFAULT));
+    WriteAttribute(file.get(), "schema_version", int32_t{1});
+    H5Group(
+        H5Gcreate2(file.get(), "tasks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  }
+  const CommandResult bad = RunCommand(check + ShellQuote(dir / "BAD.h5"));
+  EXPECT_NE(bad.exit_status, 0) << bad.output;
+  EXPECT_THAT(bad.output, HasSubstr("tasks/id"));
+
+  RunData lying = SampleRun();
+  lying.status[2].exit_code = 3;  // DONE, yet it failed
+  WriteRunFile(dir / "LYING.h5", lying.View());
+  const CommandResult wrong = RunCommand(check + ShellQuote(dir / "LYING.h5"));
+  EXPECT_NE(wrong.exit_status, 0) << wrong.output;
+  EXPECT_THAT(wrong.output, HasSubstr("'done-0' (row 2, state 'DONE')"));
+}
+
+// Tasks that look like a real run's: numbered ids and paths, mostly DONE,
+// jittered times, ranks and hosts spread over 16 nodes. Deterministic.
+RunData RealisticTasks(size_t rows) {
+  RunData run = SampleRun();
+  run.hosts.clear();
+  for (int node = 0; node < 16; ++node) {
+    run.hosts.push_back("nid00" + std::to_string(1000 + node));
+  }
+  run.specs.assign(rows, TaskSpec{});
+  run.status.assign(rows, TaskStatus{});
+  uint64_t random = 42;
+  const auto next = [&random](uint32_t bound) {
+    random = random * 6364136223846793005u + 1442695040888963407u;
+    return static_cast<uint32_t>(random >> 33) % bound;
+  };
+  for (size_t i = 0; i < rows; ++i) {
+    const std::string n = std::to_string(i);
+    TaskSpec& spec = run.specs[i];
+    spec.id = "task-" + n;
+    spec.command = {"./simulate --seed " + n + " --out /scratch/u/r42/" + n};
+    spec.shell = true;
+    spec.stdout_path = "/scratch/u/r42/logs/task-" + n + ".out";
+    spec.stderr_path = "/scratch/u/r42/logs/task-" + n + ".err";
+    spec.tags_json = R"({"group":")" + std::to_string(i % 10) + "\"}";
+    TaskStatus& st = run.status[i];
+    const uint32_t roll = next(100);
+    st.state = roll < 90   ? TaskState::kDone
+               : roll < 95 ? TaskState::kFailed
+               : roll < 98 ? TaskState::kRunning
+                           : TaskState::kPending;
+    if (st.state == TaskState::kPending) continue;
+    st.attempts = 1 + static_cast<int32_t>(next(2));
+    st.rank = 1 + static_cast<int32_t>(next(1023));
+    st.host = st.rank / 64;
+    st.start_time = 1.7e9 + static_cast<double>(i) * 0.01 + next(5000) / 1e3;
+    if (st.state == TaskState::kRunning) continue;
+    st.end_time = st.start_time + 30 + next(600'000) / 1e3;
+    st.exit_code =
+        st.state == TaskState::kDone ? 0 : 1 + static_cast<int32_t>(next(3));
+  }
+  return run;
+}
+
+// A tiny-size guard, not the benchmark (bench/ measures 1,000,000 tasks):
+// fails only on gross regressions (per-row writes, variable-length strings).
+TEST(RunFileBench, HundredThousandTasks) {
+  const fs::path path = TestDir() / "RUN.h5";
+  const RunData run = RealisticTasks(100'000);
+  const auto start = std::chrono::steady_clock::now();
+  WriteRunFile(path, run.View());
+  const std::chrono::duration<double> elapsed =
+      std::chrono::steady_clock::now() - start;
+  const auto bytes = static_cast<double>(fs::file_size(path));
+  const double bytes_per_task = bytes / 1e5;
+  std::printf("100,000 tasks: %.3f s, %.0f bytes, %.1f bytes/task\n",
+              elapsed.count(), bytes, bytes_per_task);
+  RecordProperty("seconds", std::to_string(elapsed.count()));
+  RecordProperty("bytes_per_task", std::to_string(bytes_per_task));
+  EXPECT_LT(elapsed.count(), 2.0);
+  EXPECT_LT(bytes_per_task, 64.0);
+  const H5File file = OpenFileReadOnly(path);
+  EXPECT_EQ(StringColumn(file.get(), "id").back(), "task-99999");
+}
+
+}  // namespace
+}  // namespace sortie
