@@ -1,0 +1,253 @@
+#include "master/manifest_util.h"
+
+#include <algorithm>
+#include <array>
+#include <functional>
+
+#include "common/json_escape.h"
+
+namespace sortie::manifest_internal {
+namespace {
+
+constexpr size_t kQuoteLimit = 60;
+constexpr char kHex[] = "0123456789abcdef";
+
+std::string HexByte(unsigned char c) {
+  return {'0', 'x', kHex[c >> 4], kHex[c & 0xf]};
+}
+
+bool InRange(unsigned char c, unsigned lo, unsigned hi) {
+  return c >= lo && c <= hi;
+}
+
+// Length of the valid UTF-8 sequence at the start of `s`, or 0 when it is
+// not one (RFC 3629 section 4: the second byte's range depends on the first).
+size_t ValidSequenceLength(std::string_view s) {
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  unsigned char lead = byte(0);
+  if (lead < 0x80) return 1;
+  size_t length;
+  unsigned lo = 0x80, hi = 0xbf;
+  if (InRange(lead, 0xc2, 0xdf)) {
+    length = 2;
+  } else if (InRange(lead, 0xe0, 0xef)) {
+    length = 3;
+    if (lead == 0xe0) lo = 0xa0;  // overlong
+    if (lead == 0xed) hi = 0x9f;  // UTF-16 surrogates
+  } else if (InRange(lead, 0xf0, 0xf4)) {
+    length = 4;
+    if (lead == 0xf0) lo = 0x90;  // overlong
+    if (lead == 0xf4) hi = 0x8f;  // past U+10FFFF
+  } else {
+    return 0;
+  }
+  if (s.size() < length || !InRange(byte(1), lo, hi)) return 0;
+  for (size_t i = 2; i < length; ++i) {
+    if (!InRange(byte(i), 0x80, 0xbf)) return 0;
+  }
+  return length;
+}
+
+// Optimal string alignment distance: Levenshtein plus adjacent swaps, the
+// usual typing slips. Inputs are short keys, so the quadratic table is fine.
+size_t TypoDistance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1,
+                                     std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] =
+          std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// Names other tools use for the same idea; edit distance cannot find these.
+struct Alias {
+  std::string_view alias, key;
+};
+constexpr std::array kAliases = {
+    Alias{"cmd", "command"},
+    Alias{"argv", "command"},
+    Alias{"args", "command"},
+    Alias{"exec", "command"},
+    Alias{"run", "command"},
+    Alias{"script", "command"},
+    Alias{"dir", "cwd"},
+    Alias{"workdir", "cwd"},
+    Alias{"work_dir", "cwd"},
+    Alias{"working_dir", "cwd"},
+    Alias{"directory", "cwd"},
+    Alias{"chdir", "cwd"},
+    Alias{"pwd", "cwd"},
+    Alias{"environment", "env"},
+    Alias{"environ", "env"},
+    Alias{"name", "id"},
+    Alias{"task_id", "id"},
+    Alias{"taskid", "id"},
+    Alias{"output", "stdout"},
+    Alias{"out", "stdout"},
+    Alias{"stdout_path", "stdout"},
+    Alias{"stderr_path", "stderr"},
+    Alias{"err", "stderr"},
+    Alias{"error", "stderr"},
+    Alias{"labels", "tags"},
+    Alias{"meta", "tags"},
+    Alias{"metadata", "tags"},
+};
+
+}  // namespace
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && IsSpace(text.front())) text.remove_prefix(1);
+  while (!text.empty() && IsSpace(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+std::string Quote(std::string_view text) {
+  std::string quoted;
+  if (text.size() <= kQuoteLimit) {
+    AppendJsonString(text, &quoted);
+    return quoted;
+  }
+  size_t cut = kQuoteLimit;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) {
+    --cut;  // do not split a UTF-8 sequence
+  }
+  AppendJsonString(text.substr(0, cut), &quoted);
+  quoted += "... (" + std::to_string(text.size()) + " bytes)";
+  return quoted;
+}
+
+size_t FindInvalidUtf8(std::string_view text) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t length = ValidSequenceLength(text.substr(pos));
+    if (length == 0) return pos;
+    pos += length;
+  }
+  return std::string_view::npos;
+}
+
+std::string DescribeInvalidUtf8(std::string_view line) {
+  size_t pos = FindInvalidUtf8(line);
+  if (pos == std::string_view::npos) return "invalid UTF-8";
+  return "invalid UTF-8 at column " + std::to_string(pos + 1) + " (byte " +
+         HexByte(static_cast<unsigned char>(line[pos])) + ")";
+}
+
+size_t FindControlChar(std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) return i;
+  }
+  return std::string_view::npos;
+}
+
+std::string DescribeControlChar(char c) {
+  if (c == '\0') return "a NUL character";
+  std::string code = HexByte(static_cast<unsigned char>(c));
+  return "a control character (\\u00" + code.substr(2) + ")";
+}
+
+std::string_view SuggestKey(std::string_view key,
+                            std::span<const std::string_view> known) {
+  if (key.size() > 32) return {};
+  std::string lower(key);
+  for (char& c : lower) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  for (const Alias& alias : kAliases) {
+    if (lower == alias.alias) return alias.key;
+  }
+  std::string_view best;
+  size_t best_distance = 3;
+  for (std::string_view candidate : known) {
+    // Short keys allow one slip; otherwise "x" would suggest "id".
+    size_t allowed = std::min<size_t>(2, candidate.size() / 2);
+    size_t distance = TypoDistance(lower, candidate);
+    if (distance <= allowed && distance < best_distance) {
+      best = candidate;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
+LineShape ScanShape(std::string_view line) {
+  LineShape shape;
+  size_t i = 0;
+  while (i < line.size() && IsSpace(line[i])) ++i;
+  if (i == line.size() || (line[i] != '{' && line[i] != '[')) return shape;
+  size_t depth = 0;
+  bool in_string = false;
+  for (; i < line.size(); ++i) {
+    char c = line[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // skip the escaped character, which may be a quote
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if ((c == '}' || c == ']') && --depth == 0) {
+      shape.value_end = i + 1;
+      return shape;
+    }
+  }
+  shape.open_string = in_string;
+  shape.open_bracket = !in_string;
+  return shape;
+}
+
+int64_t IdTable::FindOrInsert(const std::vector<TaskSpec>& tasks,
+                              uint32_t row) {
+  if (2 * (used_ + 1) > slots_.size()) {
+    Rehash(std::max<size_t>(1024, 2 * slots_.size()));
+  }
+  const std::string& id = tasks[row].id;
+  auto hash = static_cast<uint32_t>(std::hash<std::string_view>{}(id));
+  size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    Slot& slot = slots_[i];
+    if (slot.row_plus_one == 0) {
+      slot = {hash, row + 1};
+      ++used_;
+      return -1;
+    }
+    if (slot.hash == hash && tasks[slot.row_plus_one - 1].id == id) {
+      return slot.row_plus_one - 1;
+    }
+  }
+}
+
+void IdTable::Reserve(size_t count) {
+  size_t slot_count = 1024;
+  while (slot_count < 2 * count) slot_count *= 2;
+  if (slot_count > slots_.size()) Rehash(slot_count);
+}
+
+// Only the stored hash bits are needed to re-place a slot, but they index
+// at most 2^32 slots, which is more than a row number can address anyway.
+void IdTable::Rehash(size_t slot_count) {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(slot_count, Slot{});
+  size_t mask = slot_count - 1;
+  for (const Slot& slot : old) {
+    if (slot.row_plus_one == 0) continue;
+    size_t i = slot.hash & mask;
+    while (slots_[i].row_plus_one != 0) i = (i + 1) & mask;
+    slots_[i] = slot;
+  }
+}
+
+}  // namespace sortie::manifest_internal

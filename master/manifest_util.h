@@ -1,0 +1,84 @@
+// Small pieces of the manifest reader that do not need the JSON parser:
+// quoting user text in messages, UTF-8 checking, key suggestions and the
+// duplicate-id table.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/task.h"
+
+namespace sortie::manifest_internal {
+
+/// Whether `c` counts as blank space around a manifest line.
+inline bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/// `text` without blank space at either end.
+std::string_view Trim(std::string_view text);
+
+/// `text` as a JSON string literal for a message, shortened past 60 bytes
+/// (at a character boundary) with the full size noted after it.
+std::string Quote(std::string_view text);
+
+/// Byte offset of the first byte that breaks UTF-8 (RFC 3629: no overlong
+/// forms, surrogates or code points past U+10FFFF), or npos when valid.
+size_t FindInvalidUtf8(std::string_view text);
+
+/// "invalid UTF-8 at column C (byte 0xHH)" for the first bad byte of `line`,
+/// which the caller knows is not valid UTF-8.
+std::string DescribeInvalidUtf8(std::string_view line);
+
+/// Offset of the first byte below 0x20 or equal to 0x7f, or npos.
+size_t FindControlChar(std::string_view text);
+
+/// "a NUL character" or "a control character (\u00XX)" for byte `c`.
+std::string DescribeControlChar(char c);
+
+/// The known key that `key` was probably meant to be, or "" when none is
+/// close enough. `known` lists the valid keys.
+std::string_view SuggestKey(std::string_view key,
+                            std::span<const std::string_view> known);
+
+/// How the first top-level object or array of a line is bracketed.
+struct LineShape {
+  /// Offset just past its closing bracket; npos if it is never closed or
+  /// the line does not start with `{` or `[`.
+  size_t value_end = std::string_view::npos;
+  bool open_string = false;   ///< the line ends inside a string
+  bool open_bracket = false;  ///< the line ends with brackets still open
+};
+
+/// Matches brackets outside strings without parsing JSON: used only to
+/// explain an error the JSON parser already reported.
+LineShape ScanShape(std::string_view line);
+
+/// Finds duplicate task ids. Stores row numbers, not views of the ids, so
+/// the task vector may grow (and move its strings) between calls.
+class IdTable {
+ public:
+  /// If a task before `row` has the id of tasks[row], returns that task's
+  /// row; otherwise remembers `row` and returns -1.
+  int64_t FindOrInsert(const std::vector<TaskSpec>& tasks, uint32_t row);
+  /// Sizes the table for `count` ids up front.
+  void Reserve(size_t count);
+
+ private:
+  // Small slots keep a million-id table mostly in cache; the probe is the
+  // one random memory access per line that the reader cannot avoid.
+  struct Slot {
+    uint32_t hash = 0;          ///< low bits of the id's hash
+    uint32_t row_plus_one = 0;  ///< 0: empty slot
+  };
+  void Rehash(size_t slot_count);
+
+  std::vector<Slot> slots_;
+  size_t used_ = 0;
+};
+
+}  // namespace sortie::manifest_internal
