@@ -5,7 +5,6 @@
 #include <iostream>
 #include <map>
 
-#include "common/mpi.h"
 #include "common/version.h"
 #include "master/run_command.h"
 #include "master/validate_command.h"
@@ -18,19 +17,8 @@ const std::map<std::string, sortie::ManifestFormat> kFormats = {
     {"plain", sortie::ManifestFormat::kPlain}};
 
 // Exit statuses: 0 all DONE, 1 some task not DONE, 2 usage or input error,
-// 3 internal error (after MPI_Abort when MPI is up).
+// 3 internal error (RunCommand aborts the MPI job itself).
 constexpr int kUsageError = 2;
-constexpr int kInternalError = 3;
-
-int AbortOnError(const std::exception& error) {
-  std::cerr << "sortie: error: " << error.what() << "\n";
-  int initialized = 0, finalized = 0;
-  MPI_Initialized(&initialized);
-  MPI_Finalized(&finalized);
-  // The other ranks may be waiting for this one: only an abort ends the job.
-  if (initialized && !finalized) MPI_Abort(MPI_COMM_WORLD, kInternalError);
-  return kInternalError;
-}
 
 }  // namespace
 
@@ -76,6 +64,7 @@ int main(int argc, char** argv) {
     if (*validate_cmd) return sortie::ValidateCommand(validate_path, validate_format);
     return sortie::RunCommand(run, &argc, &argv);
   } catch (const std::exception& error) {
-    return AbortOnError(error);
+    std::cerr << "sortie: error: " << error.what() << "\n";
+    return sortie::kInternalErrorStatus;
   }
 }

@@ -153,10 +153,19 @@ void Master::MaybeFlushAndSnapshot(bool force) {
   }
   bool snapshot_due = options_.snapshot_interval > 0 &&
                       now - last_snapshot_ >= options_.snapshot_interval;
-  if (force || snapshot_due) {
+  if (force) {
     snapshot_(state_.View());
-    last_snapshot_ = clock_.Monotonic();
+  } else if (snapshot_due) {
+    // A mid-run snapshot is a convenience (the journal holds the truth): a
+    // full disk or a hiccup on a parallel file system must not end the run.
+    try {
+      snapshot_(state_.View());
+    } catch (const std::exception& error) {
+      std::cerr << "sortie: warning: snapshot not written: " << error.what()
+                << "\n";
+    }
   }
+  if (force || snapshot_due) last_snapshot_ = clock_.Monotonic();
 }
 
 void Master::Wait(double seconds) {

@@ -80,6 +80,7 @@ int RunMaster(const RunOptions& options, Transport& transport, Clock& clock,
     return 2;
   }
   std::string out = fs::absolute(options.out).lexically_normal().string();
+  fs::create_directories(fs::path(out).parent_path());
   std::string logs = options.logs_dir.empty() ? DefaultLogsDir(out)
                                               : fs::absolute(options.logs_dir).string();
   FillDefaultOutputs(logs, &manifest.tasks);
@@ -140,12 +141,20 @@ std::string LogFileStem(const std::string& id, uint32_t row) {
 
 int RunCommand(const RunOptions& options, int* argc, char*** argv) {
   mpi::Environment environment(argc, argv);
-  mpi::Comm comm = mpi::Comm::DupWorld();
-  MpiTransport transport(comm);
-  SystemClock clock;
-  std::string host = Hostname();
-  if (comm.rank() == 0) return RunMaster(options, transport, clock, host);
-  return RunWorkerRank(transport, clock, host);
+  try {
+    mpi::Comm comm = mpi::Comm::DupWorld();
+    MpiTransport transport(comm);
+    SystemClock clock;
+    std::string host = Hostname();
+    if (comm.rank() == 0) return RunMaster(options, transport, clock, host);
+    return RunWorkerRank(transport, clock, host);
+  } catch (const std::exception& error) {
+    // The other ranks are waiting for this one, and MPI_Finalize would wait
+    // for them: only an abort ends the job.
+    std::cerr << "sortie: error: " << error.what() << std::endl;
+    MPI_Abort(MPI_COMM_WORLD, kInternalErrorStatus);
+    return kInternalErrorStatus;
+  }
 }
 
 }  // namespace sortie

@@ -7,6 +7,10 @@
 
 namespace sortie {
 
+/// Exit status for internal errors (MPI, HDF5, file system): the job is
+/// aborted. 0, 1 and 2 are the run's own outcomes.
+inline constexpr int kInternalErrorStatus = 3;
+
 /// Options of `sortie run`, as given on the command line.
 struct RunOptions {
   std::string manifest;

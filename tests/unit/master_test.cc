@@ -169,3 +169,31 @@ TEST(MasterTest, EmptyManifestEndsAtOnce) {
 
 }  // namespace
 }  // namespace sortie
+
+namespace sortie {
+namespace {
+
+TEST(MasterSnapshotTest, FailedMidRunSnapshotIsAWarningButTheFinalOneIsAnError) {
+  testing::FakeClock clock;
+  RunState state(Specs(10), RunInfo{});
+  SimulatedCluster cluster(2, clock, [](const Assignment&, int) {
+    return SimulatedRun{0, 0, 1.0};
+  });
+  testing::MemoryJournal journal;
+  int attempts = 0;
+  MasterOptions options;
+  options.snapshot_interval = 2.0;
+  Master master(state, cluster, clock, journal,
+                [&](const RunView&) {
+                  ++attempts;
+                  throw std::runtime_error("disk full");
+                },
+                nullptr, options);
+  EXPECT_THROW(master.Run(), std::runtime_error);
+  EXPECT_GE(attempts, 3);  // mid-run failures did not stop the run
+  EXPECT_EQ(state.Count(TaskState::kDone), 10u);
+  EXPECT_EQ(journal.durable, journal.records.size());
+}
+
+}  // namespace
+}  // namespace sortie
