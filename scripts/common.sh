@@ -1,0 +1,48 @@
+# Shared by scripts/test.sh and scripts/quickstart.sh (sourced, not run).
+# Installs missing Debian packages and builds sortie against MPICH, whatever
+# MPI is the machine's default.
+
+SORTIE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MPICH_CC=/usr/bin/mpicc.mpich
+MPICH_EXEC=/usr/bin/mpiexec.mpich
+
+# Build and test dependencies, all from Debian. Never libboost-mpi-dev or
+# python3-mpi4py: they pull in Open MPI and switch the default mpicc/mpiexec.
+SORTIE_PACKAGES=(
+  build-essential cmake pkg-config
+  mpich libmpich-dev
+  libhdf5-dev hdf5-tools
+  libboost-serialization-dev libcli11-dev libsimdjson-dev
+  libgtest-dev libgmock-dev
+  python3 python3-h5py python3-numpy python3-pandas
+  procps
+)
+
+# Installs whichever of the packages is missing (apt-get; sudo when not root).
+ensure_packages() {
+  local missing=()
+  local pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+      || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "sortie: installing ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}"
+}
+
+# configure_and_build BUILD_DIR [extra cmake args...]: an MPICH build of
+# sortie; re-running it only rebuilds what changed.
+configure_and_build() {
+  local build_dir=$1
+  shift
+  # Unset so a module-selected MPI (MPI_HOME) cannot pull the build away from
+  # MPICH; a plain `cmake -S . -B build` still honours it.
+  env -u MPI_HOME cmake -S "$SORTIE_ROOT" -B "$build_dir" \
+    -DMPI_C_COMPILER="$MPICH_CC" -DMPIEXEC_EXECUTABLE="$MPICH_EXEC" "$@" >/dev/null
+  cmake --build "$build_dir" -j "$(nproc)"
+}

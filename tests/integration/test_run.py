@@ -1,0 +1,228 @@
+#!/usr/bin/python3
+"""End-to-end scenarios: run build/sortie under mpiexec on real manifests and
+check run.h5 with h5py. Run one scenario: test_run.py --sortie BIN --mpiexec
+MPIEXEC --np N --workdir DIR CaseName"""
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+import unittest
+
+import h5py
+import numpy as np
+
+ARGS = None
+
+
+def run_sortie(*args, np_ranks=None, env=None, cwd=None):
+    """Runs sortie (under mpiexec unless --np 0); returns CompletedProcess."""
+    np_ranks = ARGS.np if np_ranks is None else np_ranks
+    cmd = [ARGS.sortie, *args]
+    if np_ranks > 0:
+        cmd = [ARGS.mpiexec, "-n", str(np_ranks), *cmd]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env,
+                          cwd=cwd or ARGS.workdir, timeout=100)
+
+
+def write_manifest(path, tasks):
+    with open(path, "w", encoding="utf-8") as f:
+        for t in tasks:
+            f.write((t if isinstance(t, str) else json.dumps(t, ensure_ascii=False)) + "\n")
+
+
+def load_tasks(path):
+    with h5py.File(path, "r") as f:
+        t = f["tasks"]
+        cols = {k: (t[k].asstr()[:] if t[k].dtype.kind in "SO" else t[k][:])
+                for k in t.keys()}
+        attrs = dict(f.attrs)
+    return cols, attrs
+
+
+class Base(unittest.TestCase):
+    def setUp(self):
+        self.dir = ARGS.workdir
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(self.dir)
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def expected_ranks(self):
+        return {0} if ARGS.np <= 1 else set(range(1, ARGS.np))
+
+
+class MixedTasks(Base):
+    COUNT = 40
+
+    def test_mixed(self):
+        os.makedirs(self.path("sub dir"))
+        tasks = []
+        for i in range(self.COUNT):
+            kind = i % 8
+            t = {"id": f"t{i}"}
+            if kind == 0:
+                t["command"] = "exit 0"
+            elif kind == 1:
+                t["command"] = f"exit {i % 7 + 1}"
+            elif kind == 2:
+                t["command"] = "kill -SEGV $$"
+            elif kind == 3:
+                t["command"] = ["/bin/sh", "-c", "echo array-$0", "x"]
+            elif kind == 4:
+                t["command"] = "env"
+                t["env"] = {"MY_VAR": "v a l"}
+            elif kind == 5:
+                t["command"] = ["/bin/pwd"]
+                t["cwd"] = self.path("sub dir")
+            elif kind == 6:
+                t["id"] = f"タスク-{i}-naïve"
+                t["command"] = ["/bin/echo", "$HOME"]
+                t["tags"] = {"n": i, "kind": "utf8"}
+            else:
+                t["command"] = ["/no/such/program"]
+            tasks.append(t)
+        write_manifest(self.path("m.jsonl"), tasks)
+        proc = run_sortie("run", "m.jsonl", "--out", "R.h5")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        cols, attrs = load_tasks(self.path("R.h5"))
+        self.assertEqual(list(cols["id"]), [t["id"] for t in tasks])
+        for i, t in enumerate(tasks):
+            kind = i % 8
+            with self.subTest(i=i):
+                want = {0: ("DONE", 0, 0), 1: ("FAILED", i % 7 + 1, 0),
+                        2: ("FAILED", -1, 11), 7: ("FAILED", 127, 0)}.get(
+                            kind, ("DONE", 0, 0))
+                self.assertEqual((cols["state"][i], cols["exit_code"][i],
+                                  cols["signal"][i]), want)
+                self.assertEqual(cols["attempts"][i], 1)
+                self.assertIn(cols["rank"][i], self.expected_ranks())
+                self.assertTrue(cols["host"][i])
+                self.assertLessEqual(cols["start_time"][i], cols["end_time"][i])
+                out = open(cols["stdout"][i], encoding="utf-8").read()
+                if kind == 3:
+                    self.assertEqual(out, "array-x\n")
+                if kind == 4:
+                    self.assertIn("MY_VAR=v a l\n", out)
+                    self.assertIn(f"SORTIE_TASK_ID=t{i}\n", out)
+                    self.assertIn("SORTIE_ATTEMPT=1\n", out)
+                    self.assertNotIn("PMI_", out)
+                    self.assertNotIn("HYDRA_", out)
+                    self.assertNotIn("MPI_LOCALRANKID", out)
+                if kind == 5:
+                    self.assertEqual(out, self.path("sub dir") + "\n")
+                if kind == 6:
+                    self.assertEqual(out, "$HOME\n")
+                    self.assertEqual(json.loads(cols["tags"][i]),
+                                     {"n": i, "kind": "utf8"})
+                if kind == 7:
+                    err = open(cols["stderr"][i], encoding="utf-8").read()
+                    self.assertIn("/no/such/program", err)
+        self.assertEqual(attrs["schema_version"], 1)
+        self.assertEqual(attrs["world_size"], max(ARGS.np, 1))
+        if "mpich" in ARGS.mpiexec:
+            self.assertIn("MPICH", attrs["mpi_library"])
+        self.assertTrue(os.path.exists(self.path("R.h5.journal")))
+
+
+class MixedTasks500(MixedTasks):
+    """The spine's acceptance run: 500 mixed tasks."""
+    COUNT = 500
+
+
+class AllDone(Base):
+    def test_all_done(self):
+        write_manifest(self.path("m.jsonl"),
+                       [{"command": f"echo {i}"} for i in range(25)])
+        proc = run_sortie("run", "m.jsonl", "--out", "out/all.h5")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("25 DONE", proc.stdout)
+        cols, attrs = load_tasks(self.path("out", "all.h5"))
+        self.assertTrue((cols["state"] == "DONE").all())
+        self.assertEqual(list(cols["id"]), [str(i + 1) for i in range(25)])
+        for i in range(25):
+            self.assertEqual(open(cols["stdout"][i]).read(), f"{i}\n")
+            self.assertTrue(cols["stdout"][i].startswith(self.path("out", "all.logs")))
+        self.assertLess(attrs["started_at"], attrs["finished_at"])
+        self.assertFalse(os.path.exists(self.path("out", "all.h5.tmp")))
+
+
+class BadManifest(Base):
+    def test_refused_with_every_bad_line_and_nothing_runs(self):
+        marker = self.path("ran")
+        write_manifest(self.path("bad.jsonl"), [
+            {"command": f"touch {marker}"},
+            '{"command": "echo", "comand": 1}',
+            '{"command": ',
+            '[1, 2]',
+            {"id": "dup", "command": "true"},
+            {"id": "dup", "command": "true"},
+            {"command": ""},
+        ])
+        want = [f"bad.jsonl:{n}:" for n in (2, 3, 4, 6, 7)]
+        proc = run_sortie("validate", "bad.jsonl", np_ranks=0)
+        self.assertEqual(proc.returncode, 2)
+        for prefix in want:
+            self.assertIn(prefix, proc.stderr)
+        open(self.path("R.h5"), "w").write("previous results")
+        proc = run_sortie("run", "bad.jsonl", "--out", "R.h5")
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        for prefix in want:
+            self.assertIn(prefix, proc.stderr)
+        self.assertIn("nothing was run", proc.stderr)
+        self.assertFalse(os.path.exists(marker))
+        self.assertEqual(open(self.path("R.h5")).read(), "previous results")
+
+
+class PlainList(Base):
+    def test_plain_text_lines_are_shell_commands(self):
+        with open(self.path("tasks.txt"), "w") as f:
+            f.write("# a comment\n\necho one | tr a-z A-Z\nexit 4\n")
+        proc = run_sortie("run", "tasks.txt", "--out", "p.h5")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        cols, _ = load_tasks(self.path("p.h5"))
+        self.assertEqual(list(cols["id"]), ["3", "4"])
+        self.assertEqual(list(cols["state"]), ["DONE", "FAILED"])
+        self.assertEqual(cols["exit_code"][1], 4)
+        self.assertEqual(open(cols["stdout"][0]).read(), "ONE\n")
+        self.assertEqual(cols["command"][0], "echo one | tr a-z A-Z")
+
+
+class IdleCost(Base):
+    def test_waiting_pilot_uses_under_5_percent_cpu(self):
+        write_manifest(self.path("sleep.jsonl"),
+                       [{"command": ["sleep", "3"]} for _ in range(ARGS.np - 1)] * 2)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.monotonic()
+        proc = run_sortie("run", "sleep.jsonl", "--out", "s.h5")
+        wall = time.monotonic() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        budget = 0.05 * wall * ARGS.np
+        print(f"wall {wall:.2f} s, cpu {cpu:.3f} s, budget {budget:.3f} s")
+        self.assertGreater(wall, 6.0)
+        self.assertLess(cpu, budget)
+
+
+def main():
+    global ARGS
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sortie", required=True)
+    parser.add_argument("--mpiexec", required=True)
+    parser.add_argument("--np", type=int, required=True)
+    parser.add_argument("--workdir", required=True)
+    parser.add_argument("case")
+    ARGS, _ = parser.parse_known_args()
+    ARGS.workdir = os.path.abspath(ARGS.workdir)
+    suite = unittest.defaultTestLoader.loadTestsFromName(ARGS.case, sys.modules[__name__])
+    result = unittest.TextTestRunner(verbosity=2).run(suite)
+    sys.exit(0 if result.wasSuccessful() else 1)
+
+
+if __name__ == "__main__":
+    main()
