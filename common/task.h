@@ -27,6 +27,9 @@ std::string_view StateName(TaskState state);
 /// including ones later schema versions add ("INTERRUPTED").
 inline constexpr int kStateNameWidth = 12;
 
+/// "No time yet" in time fields (NaN, as in run.h5).
+inline constexpr double kNoTime = std::numeric_limits<double>::quiet_NaN();
+
 /// One task as the manifest describes it. Immutable once loaded.
 struct TaskSpec {
   std::string id;
@@ -45,18 +48,44 @@ struct TaskSpec {
   /// 1-based line of the manifest the task came from.
   uint64_t line = 0;
 
+  /// Resources: `nodes` nodes, each running `ranks_per_node` ranks of
+  /// `cores_per_rank` cores and `gpus_per_rank` GPUs. More than one rank in
+  /// all makes it an MPI task.
+  int32_t nodes = 1;
+  int32_t ranks_per_node = 1;
+  int32_t cores_per_rank = 1;
+  int32_t gpus_per_rank = 0;
+  /// Higher runs first; ties go in manifest order.
+  int32_t priority = 0;
+  /// Expected seconds of run time (NaN: unknown); lets small tasks backfill
+  /// ahead of a reservation when they will end before it.
+  double est_runtime = kNoTime;
+  /// Extra arguments for the MPI launcher of this task (after the preset's).
+  std::vector<std::string> launcher_args;
+  /// In-process function "path/libx.so:symbol" or "sortie:NAME"; when set,
+  /// `command` is empty and the function runs on every node of the task.
+  std::string function;
+  /// The function's `args` as compact JSON ("null" when absent).
+  std::string args_json = "null";
+
+  /// Ranks in all.
+  int32_t TotalRanks() const { return nodes * ranks_per_node; }
+  /// An MPI task: more than one rank in all. (A function task always gets
+  /// a communicator, even of one rank.)
+  bool IsMpi() const { return TotalRanks() > 1; }
+
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
     ar & id & command & shell & cwd & env & stdout_path & stderr_path &
-        tags_json & line;
+        tags_json & line & nodes & ranks_per_node & cores_per_rank &
+        gpus_per_rank & priority & est_runtime & launcher_args & function &
+        args_json;
   }
 };
 
 /// The command as a user would read it: the shell string, or the argv as a
 /// JSON array.
 std::string CommandText(const TaskSpec& spec);
-
-inline constexpr double kNoTime = std::numeric_limits<double>::quiet_NaN();
 
 /// How one attempt of a task ended, as reported by the rank that ran it.
 struct TaskResult {

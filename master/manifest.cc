@@ -149,6 +149,7 @@ class ManifestReader {
                      std::vector<TaskSpec>* tasks);
   void CheckUniqueId(std::vector<TaskSpec>* tasks);
   void MakeAbsolute(std::string* path);
+  void MakeLibraryPathAbsolute(std::string* function);
 
   const std::string& path_;
   std::vector<ManifestError>* errors_;
@@ -209,6 +210,7 @@ void ManifestReader::ReadJsonLine(std::string_view line, uint64_t number,
   MakeAbsolute(&task.cwd);
   MakeAbsolute(&task.stdout_path);
   MakeAbsolute(&task.stderr_path);
+  MakeLibraryPathAbsolute(&task.function);
 }
 
 void ManifestReader::ReadPlainLine(std::string_view command, uint64_t number,
@@ -258,6 +260,16 @@ void ManifestReader::MakeAbsolute(std::string* path) {
   if (absolute.back() != '/') absolute += '/';
   absolute += relative;
   *path = std::move(absolute);
+}
+
+// A library path containing '/' is resolved like `cwd`, so every rank loads
+// the same file; a bare name ("libx.so:f") is left for dlopen to search
+// LD_LIBRARY_PATH and the system directories, as it would in a program.
+void ManifestReader::MakeLibraryPathAbsolute(std::string* function) {
+  const size_t colon = function->rfind(':');
+  if (colon == std::string::npos || function->starts_with("sortie:")) return;
+  if (function->find('/') > colon) return;
+  MakeAbsolute(function);
 }
 
 void ManifestReader::Error(uint64_t line, std::string message) {

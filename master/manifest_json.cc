@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 
 #include "master/manifest_util.h"
 
@@ -22,8 +23,29 @@ constexpr size_t kMaxLineBytes = size_t{256} << 20;
 constexpr size_t kKeepCapacity = size_t{64} << 20;
 
 // In the order of the Key enum below.
-constexpr std::array<std::string_view, 7> kKeys = {
-    "id", "command", "cwd", "env", "stdout", "stderr", "tags"};
+// clang-format off
+constexpr std::array<std::string_view, 16> kKeys = {
+    "id", "command", "function", "args", "cwd", "env", "stdout", "stderr",
+    "tags", "nodes", "ranks_per_node", "cores_per_rank", "gpus_per_rank",
+    "priority", "est_runtime", "launcher_args"};
+// clang-format on
+
+// The allowed values of an integer key; `rule` says which in words.
+struct IntRange {
+  const char* key;
+  int64_t min;
+  int64_t max;
+  const char* rule;
+};
+constexpr IntRange kNodesRange{"nodes", 1, kMaxNodes, "an integer >= 1"};
+constexpr IntRange kRanksPerNodeRange{"ranks_per_node", 1, kMaxRanksPerNode,
+                                      "an integer >= 1"};
+constexpr IntRange kCoresPerRankRange{"cores_per_rank", 1, kMaxCoresPerRank,
+                                      "an integer >= 1"};
+constexpr IntRange kGpusPerRankRange{"gpus_per_rank", 0, kMaxGpusPerRank,
+                                     "an integer >= 0"};
+constexpr IntRange kPriorityRange{"priority", INT32_MIN, INT32_MAX,
+                                  "an integer from -2147483648 to 2147483647"};
 
 std::string KnownKeyList() {
   std::string list;
@@ -52,6 +74,16 @@ std::string_view TypeName(element value) {
       return "null";
   }
   return "an unknown value";
+}
+
+// A value as a message shows it: scalars as written, containers by type.
+std::string Shown(element value) {
+  std::string_view text;
+  if (value.get_string().get(text) == simdjson::SUCCESS) return Quote(text);
+  if (value.is_array() || value.is_object()) {
+    return std::string(TypeName(value));
+  }
+  return simdjson::minify(value);
 }
 
 // simdjson's error codes in words a manifest author can act on.
@@ -94,7 +126,26 @@ std::string_view PlainWords(simdjson::error_code error) {
   }
 }
 
-enum class Key : uint8_t { kId, kCommand, kCwd, kEnv, kStdout, kStderr, kTags };
+enum class Key : uint8_t {
+  kId,
+  kCommand,
+  kFunction,
+  kArgs,
+  kCwd,
+  kEnv,
+  kStdout,
+  kStderr,
+  kTags,
+  kNodes,
+  kRanksPerNode,
+  kCoresPerRank,
+  kGpusPerRank,
+  kPriority,
+  kEstRuntime,
+  kLauncherArgs,
+};
+
+constexpr uint32_t Bit(Key key) { return 1u << static_cast<unsigned>(key); }
 
 bool Classify(std::string_view key, Key* out) {
   for (size_t i = 0; i < kKeys.size(); ++i) {
@@ -132,12 +183,19 @@ class TaskReader {
   void ReadPath(std::string_view name, element value, std::string* out);
   void ReadEnv(element value, TaskSpec* task);
   void ReadTags(element value, TaskSpec* task);
+  void ReadFunction(element value, TaskSpec* task);
+  void ReadArgs(element value, TaskSpec* task);
+  void ReadInt(element value, const IntRange& range, int32_t* out);
+  void ReadEstRuntime(element value, TaskSpec* task);
+  void ReadLauncherArgs(element value, TaskSpec* task);
+  void CheckSleepArgs(bool has_args);
   void CheckDuplicateKeys(std::string_view where, element value);
 
   std::vector<std::string>* problems_;
   std::vector<std::string_view>* keys_;
   simdjson::internal::string_builder<>* builder_;
   bool saw_id_ = false;
+  element args_;  // valid while the line's document is
 };
 
 void TaskReader::Read(object fields, TaskSpec* task) {
@@ -151,16 +209,24 @@ void TaskReader::Read(object fields, TaskSpec* task) {
                             : " (did you mean " + Quote(hint) + "?)"));
       continue;
     }
-    uint32_t bit = 1u << static_cast<unsigned>(key);
-    if (seen & bit) {
+    if (seen & Bit(key)) {
       Problem("duplicate key " + Quote(field.key));
       continue;
     }
-    seen |= bit;
+    seen |= Bit(key);
     ReadField(key, field.value, task);
   }
-  if (!(seen & (1u << static_cast<unsigned>(Key::kCommand)))) {
-    Problem("missing required key \"command\"");
+  PresentKeys present;
+  present.command = seen & Bit(Key::kCommand);
+  present.function = seen & Bit(Key::kFunction);
+  present.args = seen & Bit(Key::kArgs);
+  present.cwd = seen & Bit(Key::kCwd);
+  present.env = seen & Bit(Key::kEnv);
+  present.launcher_args = seen & Bit(Key::kLauncherArgs);
+  CheckKeyCombination(present, *task, problems_);
+  // Checked now rather than when the task starts, hours into a run.
+  if (!present.command && task->function == "sortie:sleep") {
+    CheckSleepArgs(present.args);
   }
 }
 
@@ -186,6 +252,33 @@ void TaskReader::ReadField(Key key, element value, TaskSpec* task) {
       break;
     case Key::kTags:
       ReadTags(value, task);
+      break;
+    case Key::kFunction:
+      ReadFunction(value, task);
+      break;
+    case Key::kArgs:
+      ReadArgs(value, task);
+      break;
+    case Key::kNodes:
+      ReadInt(value, kNodesRange, &task->nodes);
+      break;
+    case Key::kRanksPerNode:
+      ReadInt(value, kRanksPerNodeRange, &task->ranks_per_node);
+      break;
+    case Key::kCoresPerRank:
+      ReadInt(value, kCoresPerRankRange, &task->cores_per_rank);
+      break;
+    case Key::kGpusPerRank:
+      ReadInt(value, kGpusPerRankRange, &task->gpus_per_rank);
+      break;
+    case Key::kPriority:
+      ReadInt(value, kPriorityRange, &task->priority);
+      break;
+    case Key::kEstRuntime:
+      ReadEstRuntime(value, task);
+      break;
+    case Key::kLauncherArgs:
+      ReadLauncherArgs(value, task);
       break;
   }
 }
@@ -297,6 +390,113 @@ void TaskReader::ReadTags(element value, TaskSpec* task) {
   builder_->clear();
   builder_->append(value);
   task->tags_json.assign(builder_->str());
+}
+
+void TaskReader::ReadFunction(element value, TaskSpec* task) {
+  std::string_view name;
+  if (value.get_string().get(name)) {
+    return Problem("\"function\" must be a string; got " +
+                   std::string(TypeName(value)));
+  }
+  std::string problem = CheckFunctionName(name);
+  if (!problem.empty()) return Problem(std::move(problem));
+  task->function.assign(name);
+}
+
+void TaskReader::ReadArgs(element value, TaskSpec* task) {
+  args_ = value;
+  CheckDuplicateKeys("args", value);
+  builder_->clear();
+  builder_->append(value);
+  task->args_json.assign(builder_->str());
+}
+
+// Only JSON integers count: 2.0 is rejected like 1.5, since a resource
+// count written as a float is more likely a computed value gone wrong.
+void TaskReader::ReadInt(element value, const IntRange& range, int32_t* out) {
+  int64_t number = 0;
+  const simdjson::error_code error = value.get_int64().get(number);
+  // Out of range means a uint64 above INT64_MAX: above every range.
+  if (error == simdjson::NUMBER_OUT_OF_RANGE) number = INT64_MAX;
+  const std::string key = "\"" + std::string(range.key) + "\"";
+  const std::string got = " (got " + Shown(value) + ")";
+  if ((error && error != simdjson::NUMBER_OUT_OF_RANGE) || number < range.min) {
+    return Problem(key + " must be " + range.rule + got);
+  }
+  if (number > range.max) {
+    return Problem(key + " must be at most " + std::to_string(range.max) + got);
+  }
+  *out = static_cast<int32_t>(number);
+}
+
+void TaskReader::ReadEstRuntime(element value, TaskSpec* task) {
+  double seconds = 0;
+  // get_double also accepts integers. JSON cannot spell NaN or infinity and
+  // simdjson rejects literals that overflow a double; isfinite is a guard
+  // should either ever change.
+  if (value.get_double().get(seconds) || !(seconds > 0) ||
+      !std::isfinite(seconds)) {
+    return Problem("\"est_runtime\" must be a number of seconds > 0 (got " +
+                   Shown(value) + ")");
+  }
+  task->est_runtime = seconds;
+}
+
+void TaskReader::ReadLauncherArgs(element value, TaskSpec* task) {
+  array items;
+  if (value.get_array().get(items)) {
+    return Problem("\"launcher_args\" must be an array of strings; got " +
+                   std::string(TypeName(value)));
+  }
+  task->launcher_args.reserve(items.size());
+  size_t index = 0;
+  for (element item : items) {
+    auto where = [&] { return "launcher_args[" + std::to_string(index) + "]"; };
+    std::string_view arg;
+    if (item.get_string().get(arg)) {
+      Problem("\"launcher_args\" elements must be strings; " + where() +
+              " is " + std::string(TypeName(item)));
+    } else if (arg.empty()) {
+      Problem(where() + " is empty");
+    } else if (HasNul(arg)) {
+      Problem(where() + " contains a NUL character");
+    } else {
+      task->launcher_args.emplace_back(arg);
+    }
+    ++index;
+  }
+}
+
+void TaskReader::CheckSleepArgs(bool has_args) {
+  const std::string where = "\"args\" of \"sortie:sleep\"";
+  if (!has_args) {
+    return Problem(
+        "\"sortie:sleep\" needs \"args\": {\"seconds\": N} with a number "
+        "N >= 0");
+  }
+  object fields;
+  if (args_.get_object().get(fields)) {
+    return Problem(where + " must be an object {\"seconds\": N}; got " +
+                   Shown(args_));
+  }
+  element seconds_value;
+  bool found = false;
+  for (simdjson::dom::key_value_pair field : fields) {
+    if (field.key != "seconds") {
+      Problem(where + " has unknown key " + Quote(field.key) +
+              " (it takes only \"seconds\")");
+    } else if (!found) {  // a repeat is reported as a duplicate key
+      seconds_value = field.value;
+      found = true;
+    }
+  }
+  double seconds = 0;
+  if (!found) {
+    Problem(where + " needs \"seconds\" (a number >= 0)");
+  } else if (seconds_value.get_double().get(seconds) || !(seconds >= 0)) {
+    Problem(where + ": \"seconds\" must be a number >= 0 (got " +
+            Shown(seconds_value) + ")");
+  }
 }
 
 // Reports keys repeated within any one object under `value`. Recursion is

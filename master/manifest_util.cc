@@ -75,10 +75,18 @@ struct Alias {
 constexpr std::array kAliases = {
     Alias{"cmd", "command"},
     Alias{"argv", "command"},
-    Alias{"args", "command"},
     Alias{"exec", "command"},
     Alias{"run", "command"},
     Alias{"script", "command"},
+    Alias{"func", "function"},
+    Alias{"fn", "function"},
+    Alias{"symbol", "function"},
+    Alias{"entry", "function"},
+    Alias{"entry_point", "function"},
+    Alias{"arguments", "args"},
+    Alias{"params", "args"},
+    Alias{"parameters", "args"},
+    Alias{"kwargs", "args"},
     Alias{"dir", "cwd"},
     Alias{"workdir", "cwd"},
     Alias{"work_dir", "cwd"},
@@ -100,7 +108,78 @@ constexpr std::array kAliases = {
     Alias{"labels", "tags"},
     Alias{"meta", "tags"},
     Alias{"metadata", "tags"},
+    // Batch-system spellings of the resource keys.
+    Alias{"nnodes", "nodes"},
+    Alias{"num_nodes", "nodes"},
+    Alias{"node_count", "nodes"},
+    Alias{"ntasks_per_node", "ranks_per_node"},
+    Alias{"tasks_per_node", "ranks_per_node"},
+    Alias{"procs_per_node", "ranks_per_node"},
+    Alias{"ppn", "ranks_per_node"},
+    Alias{"cores", "cores_per_rank"},
+    Alias{"cpus", "cores_per_rank"},
+    Alias{"threads", "cores_per_rank"},
+    Alias{"cpus_per_task", "cores_per_rank"},
+    Alias{"cores_per_task", "cores_per_rank"},
+    Alias{"gpus", "gpus_per_rank"},
+    Alias{"gpus_per_task", "gpus_per_rank"},
+    Alias{"prio", "priority"},
+    Alias{"runtime", "est_runtime"},
+    Alias{"duration", "est_runtime"},
+    Alias{"expected_runtime", "est_runtime"},
+    Alias{"estimated_runtime", "est_runtime"},
+    Alias{"mpi_args", "launcher_args"},
+    Alias{"mpiexec_args", "launcher_args"},
+    Alias{"srun_args", "launcher_args"},
+    Alias{"launcher_flags", "launcher_args"},
 };
+
+bool IsIdentifierStart(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+bool IsCIdentifier(std::string_view text) {
+  if (text.empty() || !IsIdentifierStart(text[0])) return false;
+  return std::all_of(text.begin() + 1, text.end(), [](char c) {
+    return IsIdentifierStart(c) || (c >= '0' && c <= '9');
+  });
+}
+
+std::string BuiltinList() {
+  std::string list;
+  for (std::string_view name : kBuiltinFunctions) {
+    if (!list.empty()) list += ", ";
+    list += "sortie:";
+    list += name;
+  }
+  return list;
+}
+
+// Rules for a task that runs a function inside the pilot rather than a
+// process: nothing may change the pilot's own process, and the pilot has one
+// rank per node to run it in.
+void CheckFunctionTask(const PresentKeys& keys, const TaskSpec& task,
+                       std::vector<std::string>* problems) {
+  if (task.ranks_per_node != 1) {
+    problems->push_back(
+        "a \"function\" runs once per node, in the pilot's own rank, so "
+        "\"ranks_per_node\" must be 1 (got " +
+        std::to_string(task.ranks_per_node) + ")");
+  }
+  if (keys.launcher_args) {
+    problems->push_back(
+        "\"launcher_args\" is not allowed with \"function\": a function is "
+        "not started by an MPI launcher");
+  }
+  auto forbid = [&](bool present, std::string_view key) {
+    if (!present) return;
+    problems->push_back("\"" + std::string(key) +
+                        "\" is not allowed with \"function\": it would "
+                        "change the pilot process the function runs in");
+  };
+  forbid(keys.cwd, "cwd");
+  forbid(keys.env, "env");
+}
 
 }  // namespace
 
@@ -178,6 +257,67 @@ std::string_view SuggestKey(std::string_view key,
     }
   }
   return best;
+}
+
+std::string CheckFunctionName(std::string_view name) {
+  if (name.empty()) return "\"function\" is empty";
+  constexpr std::string_view kBuiltinPrefix = "sortie:";
+  if (name.substr(0, kBuiltinPrefix.size()) == kBuiltinPrefix) {
+    std::string_view builtin = name.substr(kBuiltinPrefix.size());
+    if (std::find(kBuiltinFunctions.begin(), kBuiltinFunctions.end(),
+                  builtin) != kBuiltinFunctions.end()) {
+      return {};
+    }
+    return "\"function\" " + Quote(name) +
+           " is not a built-in function (the built-ins are " + BuiltinList() +
+           ")";
+  }
+  const size_t colon = name.rfind(':');
+  if (colon == std::string_view::npos) {
+    return "\"function\" " + Quote(name) +
+           " must be \"path/to/lib.so:symbol\" or \"sortie:NAME\"";
+  }
+  if (colon == 0) {
+    return "\"function\" " + Quote(name) +
+           " has no library path before the ':'";
+  }
+  if (name.find('\0') != std::string_view::npos) {
+    return "\"function\" contains a NUL character";
+  }
+  std::string_view symbol = name.substr(colon + 1);
+  if (!IsCIdentifier(symbol)) {
+    return "\"function\" " + Quote(name) +
+           " must end in a C identifier after the last ':' (got " +
+           Quote(symbol) + ")";
+  }
+  return {};
+}
+
+void CheckKeyCombination(const PresentKeys& keys, const TaskSpec& task,
+                         std::vector<std::string>* problems) {
+  if (keys.command && keys.function) {
+    problems->push_back("the task has both \"command\" and \"function\"");
+  } else if (!keys.command && !keys.function) {
+    problems->push_back("the task needs \"command\" or \"function\"");
+  } else if (keys.function) {
+    CheckFunctionTask(keys, task, problems);
+  } else if (keys.args) {
+    problems->push_back(
+        "\"args\" is only for \"function\" tasks (a command's arguments "
+        "go in \"command\")");
+  }
+  const int64_t ranks = int64_t{task.nodes} * task.ranks_per_node;
+  if (ranks > INT32_MAX) {
+    problems->push_back(
+        "\"nodes\" x \"ranks_per_node\" = " + std::to_string(ranks) +
+        " ranks; the limit is " + std::to_string(INT32_MAX));
+  }
+  const int64_t cores = int64_t{task.ranks_per_node} * task.cores_per_rank;
+  if (cores > kMaxCoresPerNode) {
+    problems->push_back(
+        "\"ranks_per_node\" x \"cores_per_rank\" = " + std::to_string(cores) +
+        " cores per node; the limit is " + std::to_string(kMaxCoresPerNode));
+  }
 }
 
 LineShape ScanShape(std::string_view line) {

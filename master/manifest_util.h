@@ -1,8 +1,9 @@
 // Small pieces of the manifest reader that do not need the JSON parser:
-// quoting user text in messages, UTF-8 checking, key suggestions and the
-// duplicate-id table.
+// quoting user text in messages, UTF-8 checking, key suggestions, the rules
+// for `function` values and between keys, and the duplicate-id table.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -44,6 +45,43 @@ std::string DescribeControlChar(char c);
 /// close enough. `known` lists the valid keys.
 std::string_view SuggestKey(std::string_view key,
                             std::span<const std::string_view> known);
+
+/// Upper bounds of the resource keys. Far above any real machine; they exist
+/// so a typo (an extra zero or two) is an error at load time rather than a
+/// task that waits forever for nodes that will never exist.
+inline constexpr int64_t kMaxNodes = 1'000'000;
+inline constexpr int64_t kMaxRanksPerNode = 100'000;
+inline constexpr int64_t kMaxCoresPerRank = 100'000;
+inline constexpr int64_t kMaxGpusPerRank = 1'024;
+/// Bound on ranks_per_node x cores_per_rank, the cores a task takes per node.
+inline constexpr int64_t kMaxCoresPerNode = 1'000'000;
+
+/// The functions built into the pilot, written "sortie:NAME" in a manifest.
+inline constexpr std::array<std::string_view, 3> kBuiltinFunctions = {
+    "noop", "sleep", "allreduce"};
+
+/// Why `name` is not a valid `function` value ("path/libx.so:symbol" or
+/// "sortie:NAME" with a built-in NAME), or "" when it is valid.
+std::string CheckFunctionName(std::string_view name);
+
+/// Which keys of one task object were present, for the rules that tie keys
+/// together.
+struct PresentKeys {
+  bool command = false;
+  bool function = false;
+  bool args = false;
+  bool cwd = false;
+  bool env = false;
+  bool launcher_args = false;
+};
+
+/// Appends one message per broken rule between keys: exactly one of
+/// `command` and `function`; `args` only with `function`; no `cwd`, `env`,
+/// `launcher_args` or several ranks per node for a function; ranks and
+/// cores per node within bounds. `task` holds the values that were valid
+/// (defaults for the rest), so a bad value is not reported twice.
+void CheckKeyCombination(const PresentKeys& keys, const TaskSpec& task,
+                         std::vector<std::string>* problems);
 
 /// How the first top-level object or array of a line is bracketed.
 struct LineShape {
