@@ -3,188 +3,75 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
 
 #include "common/h5.h"
+#include "master/run_file_columns.h"
 
 namespace sortie {
 namespace {
 
-// HDF5's default chunk cache is 1 MiB per dataset: chunks well below that
-// stay cached while h5py slices through a column, and are big enough for
-// deflate to find the repetition in ids, paths and commands.
-constexpr size_t kTargetChunkBytes = 128 * 1024;
-// Level 1 gets most of the size win; higher levels cost time every snapshot.
-constexpr unsigned kDeflateLevel = 1;
+using run_file_internal::Table;
+using run_file_internal::WriteFloat64Column;
+using run_file_internal::WriteInt32Column;
+using run_file_internal::WriteStringColumn;
+using run_file_internal::WriteTextColumn;
 
 /// Column names of /tasks in schema order (also the `columns` attribute).
-const std::vector<std::string>& ColumnNames() {
+/// Columns added within schema version 1 go at the end.
+const std::vector<std::string>& TaskColumnNames() {
+  // clang-format off
   static const std::vector<std::string> names = {
-      "id",         "state",    "exit_code", "signal", "attempts",
-      "start_time", "end_time", "rank",      "host",   "stdout",
-      "stderr",     "command",  "tags"};
+      "id", "state", "exit_code", "signal", "attempts", "start_time",
+      "end_time", "rank", "host", "stdout", "stderr", "command", "tags",
+      "nodes", "ranks_per_node", "cores_per_rank", "gpus_per_rank",
+      "node_ids", "priority", "est_runtime", "function"};
+  // clang-format on
   return names;
 }
 
-// Where the columns go, and the file name for messages.
-struct Table {
-  hid_t group;
-  const std::string& file;
-  size_t rows;
-};
-
-// Rows per chunk so one chunk holds about kTargetChunkBytes; 0 (no chunking)
-// for an empty table, since a fixed-size chunked dataset needs rows > 0.
-hsize_t ChunkRows(size_t row_bytes, size_t rows) {
-  if (rows == 0) return 0;
-  return std::clamp<size_t>(kTargetChunkBytes / row_bytes, 1, rows);
+/// Column names of /nodes in schema order.
+const std::vector<std::string>& NodeColumnNames() {
+  static const std::vector<std::string> names = {"rank", "host", "cores",
+                                                 "gpus"};
+  return names;
 }
 
-H5Plist MakeColumnPlist(hsize_t chunk_rows, std::string_view doing) {
-  H5Plist dcpl(H5Check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate", doing));
-  if (chunk_rows == 0) return dcpl;
-  const hsize_t chunk[1] = {chunk_rows};
-  H5Check(H5Pset_chunk(dcpl.get(), 1, chunk), "H5Pset_chunk", doing);
-  H5Check(H5Pset_shuffle(dcpl.get()), "H5Pset_shuffle", doing);
-  H5Check(H5Pset_deflate(dcpl.get(), kDeflateLevel), "H5Pset_deflate", doing);
-  return dcpl;
-}
-
-// One /tasks dataset, written a whole chunk per H5Dwrite: a chunk is complete
-// the first time HDF5 compresses it, so no compressed chunk is ever read back
-// and rewritten, and only one chunk's rows are ever in our buffer.
-class ColumnWriter {
- public:
-  ColumnWriter(const Table& table, const char* name, hid_t file_type,
-               hid_t mem_type, size_t row_bytes)
-      : mem_type_(mem_type),
-        doing_(std::string("writing dataset /tasks/") + name + " in " +
-               table.file),
-        chunk_rows_(ChunkRows(row_bytes, table.rows)) {
-    const hsize_t dims[1] = {table.rows};
-    file_space_ = H5Space(H5Check(H5Screate_simple(1, dims, nullptr),
-                                  "H5Screate_simple", doing_));
-    const H5Plist dcpl = MakeColumnPlist(chunk_rows_, doing_);
-    dataset_ = H5Dataset(
-        H5Check(H5Dcreate2(table.group, name, file_type, file_space_.get(),
-                           H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
-                "H5Dcreate2", doing_));
-  }
-
-  /// Rows per chunk; Write() is called with chunk-aligned blocks of this many.
-  hsize_t chunk_rows() const { return chunk_rows_; }
-
-  /// Writes rows [first, first + count) from `data`, laid out as mem_type.
-  void Write(hsize_t first, hsize_t count, const void* data) {
-    const hsize_t start[1] = {first};
-    const hsize_t block[1] = {count};
-    H5Check(H5Sselect_hyperslab(file_space_.get(), H5S_SELECT_SET, start,
-                                nullptr, block, nullptr),
-            "H5Sselect_hyperslab", doing_);
-    const H5Space mem_space(H5Check(H5Screate_simple(1, block, nullptr),
-                                    "H5Screate_simple", doing_));
-    H5Check(H5Dwrite(dataset_.get(), mem_type_, mem_space.get(),
-                     file_space_.get(), H5P_DEFAULT, data),
-            "H5Dwrite", doing_);
-  }
-
-  /// Closes the dataset, reporting a failure to flush its last chunks.
-  void Finish() {
-    file_space_.Close(doing_);
-    dataset_.Close(doing_);
-  }
-
- private:
-  H5Dataset dataset_;
-  H5Space file_space_;
-  hid_t mem_type_;
-  std::string doing_;
-  hsize_t chunk_rows_;
-};
-
-// Calls write(first, count) for consecutive chunk-sized blocks of rows.
-template <class WriteBlock>
-void ForEachChunk(const Table& table, hsize_t chunk_rows, WriteBlock write) {
-  for (hsize_t first = 0; first < table.rows; first += chunk_rows) {
-    write(first, std::min<hsize_t>(chunk_rows, table.rows - first));
-  }
-}
-
-// `get(row)` returns the value of one row as a T.
-template <class T, class Get>
-void WriteNumberColumn(const Table& table, const char* name, hid_t file_type,
-                       hid_t mem_type, Get get) {
-  ColumnWriter column(table, name, file_type, mem_type, sizeof(T));
-  std::vector<T> buffer;
-  ForEachChunk(table, column.chunk_rows(), [&](hsize_t first, hsize_t count) {
-    buffer.resize(count);
-    for (hsize_t i = 0; i < count; ++i) buffer[i] = get(first + i);
-    column.Write(first, count, buffer.data());
+// The columns added for multi-node tasks, all from the spec except
+// node_ids, which is where the latest attempt ran.
+void WriteTaskResourceColumns(const Table& table, const RunView& view) {
+  const auto& specs = view.specs;
+  WriteInt32Column(table, "nodes", [&](size_t i) { return specs[i].nodes; });
+  WriteInt32Column(table, "ranks_per_node",
+                   [&](size_t i) { return specs[i].ranks_per_node; });
+  WriteInt32Column(table, "cores_per_rank",
+                   [&](size_t i) { return specs[i].cores_per_rank; });
+  WriteInt32Column(table, "gpus_per_rank",
+                   [&](size_t i) { return specs[i].gpus_per_rank; });
+  WriteTextColumn(table, "node_ids", [&](size_t i) -> const std::string& {
+    return view.task_nodes[i];
   });
-  column.Finish();
-}
-
-// Byte length of the longest `get(row)`, at least 1 (HDF5 has no 0-byte
-// strings).
-template <class Get>
-size_t LongestValue(size_t rows, Get get) {
-  size_t longest = 1;
-  for (size_t row = 0; row < rows; ++row) {
-    const auto& value = get(row);
-    longest = std::max(longest, std::string_view(value).size());
-  }
-  return longest;
-}
-
-// Fixed-length strings of `width` bytes, NULL-padded. `get(row)` returns
-// something convertible to std::string_view. Only one chunk is ever in
-// memory, so a long command in one row costs width x chunk rows, not x rows.
-template <class Get>
-void WriteStringColumn(const Table& table, const char* name, H5T_cset_t cset,
-                       size_t width, Get get) {
-  const H5Type type = MakeStringType(width, cset);
-  ColumnWriter column(table, name, type.get(), type.get(), width);
-  std::vector<char> buffer;
-  ForEachChunk(table, column.chunk_rows(), [&](hsize_t first, hsize_t count) {
-    buffer.assign(count * width, '\0');
-    for (hsize_t i = 0; i < count; ++i) {
-      const auto& value = get(first + i);
-      const std::string_view text(value);
-      if (text.size() > width) {
-        throw std::logic_error(std::string("run.h5: value wider than column ") +
-                               name);
-      }
-      // An empty string_view may have a null data(), which memcpy forbids.
-      if (text.empty()) continue;
-      std::memcpy(buffer.data() + i * width, text.data(), text.size());
-    }
-    column.Write(first, count, buffer.data());
+  WriteInt32Column(table, "priority",
+                   [&](size_t i) { return specs[i].priority; });
+  WriteFloat64Column(table, "est_runtime",
+                     [&](size_t i) { return specs[i].est_runtime; });
+  WriteTextColumn(table, "function", [&](size_t i) -> const std::string& {
+    return specs[i].function;
   });
-  column.Finish();
 }
 
-// A text column as wide as its longest value, UTF-8.
-template <class Get>
-void WriteTextColumn(const Table& table, const char* name, Get get) {
-  WriteStringColumn(table, name, H5T_CSET_UTF8, LongestValue(table.rows, get),
-                    get);
-}
-
-template <class Get>
-void WriteInt32Column(const Table& table, const char* name, Get get) {
-  WriteNumberColumn<int32_t>(table, name, H5T_STD_I32LE, H5T_NATIVE_INT32, get);
-}
-
-template <class Get>
-void WriteFloat64Column(const Table& table, const char* name, Get get) {
-  WriteNumberColumn<double>(table, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
-                            get);
+void WriteNodeColumns(const Table& table,
+                      const std::vector<NodeRecord>& nodes) {
+  WriteInt32Column(table, "rank", [&](size_t i) { return nodes[i].rank; });
+  WriteTextColumn(table, "host", [&](size_t i) -> const std::string& {
+    return nodes[i].host;
+  });
+  WriteInt32Column(table, "cores", [&](size_t i) { return nodes[i].cores; });
+  WriteInt32Column(table, "gpus", [&](size_t i) { return nodes[i].gpus; });
 }
 
 void WriteTaskColumns(const Table& table, const RunView& view) {
@@ -216,12 +103,15 @@ void WriteTaskColumns(const Table& table, const RunView& view) {
     return specs[i].stderr_path;
   });
   // CommandText builds a string per row (twice: width, then data); still
-  // cheaper than holding every command text in memory at once.
-  WriteTextColumn(table, "command",
-                  [&](size_t i) { return CommandText(specs[i]); });
+  // cheaper than holding every command text in memory at once. A function
+  // task has no command; "" beats CommandText's "[]" for telling them apart.
+  WriteTextColumn(table, "command", [&](size_t i) {
+    return specs[i].function.empty() ? CommandText(specs[i]) : std::string();
+  });
   WriteTextColumn(table, "tags", [&](size_t i) -> const std::string& {
     return specs[i].tags_json;
   });
+  WriteTaskResourceColumns(table, view);
 }
 
 void WriteRootAttributes(hid_t file, const RunInfo& info) {
@@ -235,6 +125,22 @@ void WriteRootAttributes(hid_t file, const RunInfo& info) {
   WriteAttribute(file, "finished_at", info.finished_at);
 }
 
+// Creates group /`name` with its `columns` attribute and lets
+// `write_columns` fill it with `rows`-row columns.
+template <class WriteColumns>
+void WriteGroup(hid_t file, const char* name, const std::string& file_name,
+                size_t rows, const std::vector<std::string>& columns,
+                WriteColumns write_columns) {
+  const std::string path = std::string("/") + name;
+  const std::string doing = "creating group " + path + " in " + file_name;
+  H5Group group(
+      H5Check(H5Gcreate2(file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+              "H5Gcreate2", doing));
+  WriteAttribute(group.get(), "columns", columns);
+  write_columns(Table{group.get(), path, file_name, rows});
+  group.Close(doing);
+}
+
 // Everything but the rename: a complete, closed HDF5 file at `file_name`.
 void WriteHdf5File(const std::string& file_name, const RunView& view) {
   const H5Plist fapl = MakeFileAccessPlist();
@@ -242,24 +148,54 @@ void WriteHdf5File(const std::string& file_name, const RunView& view) {
       H5Fcreate(file_name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
       "H5Fcreate", "creating " + file_name));
   WriteRootAttributes(file.get(), view.info);
-  {
-    const std::string doing = "creating group /tasks in " + file_name;
-    H5Group tasks(H5Check(
-        H5Gcreate2(file.get(), "tasks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-        "H5Gcreate2", doing));
-    WriteAttribute(tasks.get(), "columns", ColumnNames());
-    WriteTaskColumns(Table{tasks.get(), file_name, view.specs.size()}, view);
-    tasks.Close(doing);
-  }
+  WriteGroup(file.get(), "tasks", file_name, view.specs.size(),
+             TaskColumnNames(),
+             [&](const Table& table) { WriteTaskColumns(table, view); });
+  WriteGroup(file.get(), "nodes", file_name, view.nodes.size(),
+             NodeColumnNames(),
+             [&](const Table& table) { WriteNodeColumns(table, view.nodes); });
   file.Close("closing " + file_name);
+}
+
+// Whether `text` is "" or a comma-separated list of /nodes rows below
+// `node_count`, such as "0,3,4".
+bool IsNodeList(std::string_view text, size_t node_count) {
+  if (text.empty()) return true;
+  size_t row = 0;
+  size_t digits = 0;
+  for (char c : text) {
+    if (c == ',') {
+      if (digits == 0) return false;
+      row = 0;
+      digits = 0;
+    } else if (c >= '0' && c <= '9') {
+      row = row * 10 + static_cast<size_t>(c - '0');
+      if (++digits > 9 || row >= node_count) return false;
+    } else {
+      return false;
+    }
+  }
+  return digits > 0;
 }
 
 // Rejects views that would make a wrong file, before anything is written.
 void CheckView(const RunView& view) {
-  if (view.status.size() != view.specs.size()) {
-    throw std::runtime_error("run.h5: " + std::to_string(view.status.size()) +
-                             " statuses for " +
-                             std::to_string(view.specs.size()) + " tasks");
+  for (size_t size : {view.status.size(), view.task_nodes.size()}) {
+    if (size != view.specs.size()) {
+      throw std::runtime_error(
+          "run.h5: " + std::to_string(view.status.size()) + " statuses and " +
+          std::to_string(view.task_nodes.size()) + " node lists for " +
+          std::to_string(view.specs.size()) + " tasks");
+    }
+  }
+  for (size_t i = 0; i < view.task_nodes.size(); ++i) {
+    if (!IsNodeList(view.task_nodes[i], view.nodes.size())) {
+      throw std::runtime_error("run.h5: task '" + view.specs[i].id +
+                               "' ran on nodes \"" + view.task_nodes[i] +
+                               "\": not a comma-separated list of /nodes "
+                               "rows below " +
+                               std::to_string(view.nodes.size()));
+    }
   }
   for (size_t i = 0; i < view.status.size(); ++i) {
     const int32_t host = view.status[i].host;

@@ -24,12 +24,24 @@ struct RunInfo {
   double finished_at = kNoTime;  ///< NaN in snapshots taken mid-run
 };
 
+/// One node of the allocation as the scheduler saw it (a row of /nodes).
+struct NodeRecord {
+  int32_t rank = -1;  ///< the pilot rank serving the node
+  std::string host;
+  int32_t cores = 0;
+  int32_t gpus = 0;
+};
+
 /// Everything run.h5 is made from; borrowed, not owned.
 struct RunView {
   const RunInfo& info;
   const std::vector<TaskSpec>& specs;
   const std::vector<TaskStatus>& status;  ///< same length as specs
   const std::vector<std::string>& hosts;  ///< TaskStatus::host indexes this
+  const std::vector<NodeRecord>& nodes;   ///< rows of /nodes
+  /// Per task (same length as specs): the /nodes rows of its latest
+  /// placement as "0,3,4"; "" when it never started.
+  const std::vector<std::string>& task_nodes;
 };
 
 /// Writes `view` to `path` atomically (via `path` + ".tmp" and rename).

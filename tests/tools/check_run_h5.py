@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Prints or checks a sortie run.h5 (schema version 1, see docs/hdf5.md).
 
-  check_run_h5.py RUN.h5            attributes, state counts, first rows
-  check_run_h5.py --check RUN.h5    exit 1 listing every schema violation
+  check_run_h5.py RUN.h5            attributes, nodes, state counts, first rows
+  check_run_h5.py --check RUN.h5    exit 1 listing every schema violation,
+                                    including a node holding more cores or
+                                    GPUs than it has
   check_run_h5.py --json RUN.h5     attributes, counts and every task as JSON
 
 Uses Debian's h5py (python3-h5py), so run it with /usr/bin/python3.
@@ -19,18 +21,29 @@ STATES = ("PENDING", "RUNNING", "DONE", "FAILED")
 STATE_WIDTH = 12
 STRING_ATTRS = ("sortie_version", "manifest", "manifest_sha256", "mpi_library")
 FLOAT_ATTRS = ("started_at", "finished_at")
-INT32_COLUMNS = ("exit_code", "signal", "attempts", "rank")
-FLOAT64_COLUMNS = ("start_time", "end_time")
-TEXT_COLUMNS = ("id", "host", "stdout", "stderr", "command", "tags")
+INT32_COLUMNS = ("exit_code", "signal", "attempts", "rank", "nodes",
+                 "ranks_per_node", "cores_per_rank", "gpus_per_rank",
+                 "priority",
+                 # /nodes
+                 "cores", "gpus")
+FLOAT64_COLUMNS = ("start_time", "end_time", "est_runtime")
+TEXT_COLUMNS = ("id", "host", "stdout", "stderr", "command", "tags",
+                "node_ids", "function")
 COLUMNS = ("id", "state", "exit_code", "signal", "attempts", "start_time",
-           "end_time", "rank", "host", "stdout", "stderr", "command", "tags")
+           "end_time", "rank", "host", "stdout", "stderr", "command", "tags",
+           "nodes", "ranks_per_node", "cores_per_rank", "gpus_per_rank",
+           "node_ids", "priority", "est_runtime", "function")
+NODE_COLUMNS = ("rank", "host", "cores", "gpus")
+GROUPS = {"tasks": COLUMNS, "nodes": NODE_COLUMNS}
 
 
-def read_columns(f):
-    """The /tasks columns as numpy arrays, strings decoded to str."""
-    tasks = f["tasks"]
-    return {name: tasks[name].asstr()[:] if tasks[name].dtype.kind == "S"
-            else tasks[name][:] for name in COLUMNS if name in tasks}
+def read_columns(f, group="tasks"):
+    """The columns of /tasks or /nodes as numpy arrays, strings as str."""
+    if group not in f:
+        return {}
+    g = f[group]
+    return {name: g[name].asstr()[:] if g[name].dtype.kind == "S"
+            else g[name][:] for name in GROUPS[group] if name in g}
 
 
 def check_attributes(f, problems):
@@ -65,56 +78,145 @@ def column_type_problem(name, ds):
     return None
 
 
-def check_columns(f, problems):
-    if "tasks" not in f:
-        problems.append("group /tasks missing")
+def check_columns(f, problems, group="tasks"):
+    """Every column of /`group` present, 1-D, typed, compressed, same length."""
+    if group not in f:
+        problems.append(f"group /{group} missing")
         return
+    g = f[group]
+    names = list(g.attrs.get("columns", []))
+    if names != list(GROUPS[group]):
+        problems.append(f"/{group} attribute columns is {names}, want "
+                        f"{list(GROUPS[group])}")
     lengths = set()
-    for name in COLUMNS:
-        if name not in f["tasks"]:
-            problems.append(f"dataset tasks/{name} missing")
+    for name in GROUPS[group]:
+        if name not in g:
+            problems.append(f"dataset {group}/{name} missing")
             continue
-        ds = f["tasks"][name]
+        ds = g[name]
         if ds.ndim != 1:
-            problems.append(f"tasks/{name} has {ds.ndim} dimensions, want 1")
+            problems.append(f"{group}/{name} has {ds.ndim} dimensions, want 1")
             continue
         lengths.add(ds.shape[0])
         problem = column_type_problem(name, ds)
         if problem:
-            problems.append(f"tasks/{name}: {problem}")
+            problems.append(f"{group}/{name}: {problem}")
         if ds.shape[0] > 0 and not (ds.chunks and ds.shuffle and
                                     ds.compression == "gzip"):
-            problems.append(f"tasks/{name} not chunked with shuffle+gzip")
+            problems.append(f"{group}/{name} not chunked with shuffle+gzip")
     if len(lengths) > 1:
-        problems.append(f"/tasks columns differ in length: {sorted(lengths)}")
+        problems.append(f"/{group} columns differ in length: {sorted(lengths)}")
 
 
-def check_values(f, problems, limit=20):
-    """DONE/FAILED agree with exit_code and signal; states are known."""
-    cols = read_columns(f)
-    if set(cols) != set(COLUMNS):
-        return
-    state = cols["state"]
-    clean = (cols["exit_code"] == 0) & (cols["signal"] == 0)
-    bad = {
-        "unknown state": ~np.isin(state, STATES),
-        "DONE with a non-zero exit or signal": (state == "DONE") & ~clean,
-        "FAILED with exit 0 and no signal": (state == "FAILED") & clean,
-    }
+def report_rows(cols, bad, problems, limit=20):
+    """One problem per row of each mask in `bad` ({what: mask}), capped."""
     for what, mask in bad.items():
         rows = np.flatnonzero(mask)
         for row in rows[:limit]:
             problems.append(f"task {cols['id'][row]!r} (row {row}, state "
-                            f"{state[row]!r}): {what}")
+                            f"{cols['state'][row]!r}): {what}")
         if len(rows) > limit:
             problems.append(f"... and {len(rows) - limit} more: {what}")
+
+
+def parse_node_ids(text, node_count):
+    """The /nodes rows in a node_ids value, or None if it is malformed."""
+    if text == "":
+        return []
+    parts = text.split(",")
+    if not all(p.isdigit() and p.isascii() for p in parts):
+        return None
+    rows = [int(p) for p in parts]
+    if max(rows) >= node_count or len(set(rows)) != len(rows):
+        return None
+    return rows
+
+
+def check_values(f, problems):
+    """States agree with exit codes; resources are in range; node_ids name
+    existing nodes, as many as the task asked for."""
+    cols = read_columns(f)
+    state = cols["state"]
+    clean = (cols["exit_code"] == 0) & (cols["signal"] == 0)
+    node_count = len(f["nodes/rank"])
+    placements = [parse_node_ids(t, node_count) for t in cols["node_ids"]]
+    malformed = np.array([p is None for p in placements], dtype=bool)
+    wrong_count = np.array(
+        [p is not None and len(p) not in (0, n)
+         for p, n in zip(placements, cols["nodes"])], dtype=bool)
+    function = cols["function"] != ""
+    report_rows(cols, {
+        "unknown state": ~np.isin(state, STATES),
+        "DONE with a non-zero exit or signal": (state == "DONE") & ~clean,
+        "FAILED with exit 0 and no signal": (state == "FAILED") & clean,
+        "nodes, ranks_per_node or cores_per_rank below 1":
+            (cols["nodes"] < 1) | (cols["ranks_per_node"] < 1) |
+            (cols["cores_per_rank"] < 1),
+        "gpus_per_rank below 0": cols["gpus_per_rank"] < 0,
+        "est_runtime neither NaN nor > 0": ~(np.isnan(cols["est_runtime"]) |
+                                              (cols["est_runtime"] > 0)),
+        "both a command and a function": function & (cols["command"] != ""),
+        f"node_ids not distinct /nodes rows below {node_count}": malformed,
+        "node_ids does not list one row per node": wrong_count,
+        "node_ids set but never started":
+            (cols["node_ids"] != "") & np.isnan(cols["start_time"]),
+    }, problems)
+    if not problems:
+        check_node_load(cols, placements, read_columns(f, "nodes"), problems)
+
+
+def node_peaks(cols, placements, need):
+    """Per node, the largest sum of `need` (per task) over tasks running on
+    it at one moment, and when that was. A task holds its node from
+    start_time to end_time (for ever while end_time is NaN); one that ends
+    at t frees its node for one that starts at t."""
+    rows = [row for row, p in enumerate(placements) for _ in p]
+    nodes = np.array([n for p in placements for n in p], dtype=np.int64)
+    rows = np.array(rows, dtype=np.int64)
+    amount = need[rows].astype(np.int64)
+    end = cols["end_time"][rows]
+    node = np.concatenate([nodes, nodes])
+    time = np.concatenate([cols["start_time"][rows],
+                           np.where(np.isnan(end), np.inf, end)])
+    delta = np.concatenate([amount, -amount])
+    order = np.lexsort((delta, time, node))  # by node, time, ends first
+    node, time, delta = node[order], time[order], delta[order]
+    total = np.cumsum(delta)
+    first = np.r_[True, node[1:] != node[:-1]] if len(node) else node
+    group_start = np.maximum.accumulate(
+        np.where(first, np.arange(len(node)), 0))
+    busy = total - (total - delta)[group_start]
+    peaks = {}
+    # Most busy last, and of equally busy moments the earliest last, so the
+    # last write per node is its peak and when it began.
+    for i in np.lexsort((-time, busy)):
+        peaks[int(node[i])] = (int(busy[i]), float(time[i]))
+    return peaks
+
+
+def check_node_load(cols, placements, nodes, problems):
+    """No node ever holds more cores (or GPUs) than /nodes says it has."""
+    per_node = {
+        "cores": cols["ranks_per_node"].astype(np.int64) *
+        cols["cores_per_rank"],
+        "gpus": cols["ranks_per_node"].astype(np.int64) *
+        cols["gpus_per_rank"],
+    }
+    for what, need in per_node.items():
+        for node, (peak, when) in node_peaks(cols, placements, need).items():
+            if peak > nodes[what][node]:
+                problems.append(
+                    f"node {node} ({nodes['host'][node]!r}) has "
+                    f"{nodes[what][node]} {what} but tasks held {peak} at "
+                    f"once, at time {when}")
 
 
 def check(path):
     problems = []
     with h5py.File(path, "r") as f:
         check_attributes(f, problems)
-        check_columns(f, problems)
+        check_columns(f, problems, "tasks")
+        check_columns(f, problems, "nodes")
         if not problems:
             check_values(f, problems)
     return problems
@@ -134,12 +236,16 @@ def summary(path, max_rows=None):
     with h5py.File(path, "r") as f:
         attrs = {name: plain(value) for name, value in f.attrs.items()}
         cols = read_columns(f)
+        node_cols = read_columns(f, "nodes")
     count = len(cols.get("id", []))
     states = {state: int(np.sum(cols["state"] == state)) for state in STATES}
     shown = count if max_rows is None else min(count, max_rows)
     rows = [{name: plain(col[row]) for name, col in cols.items()}
             for row in range(shown)]
-    return {"attrs": attrs, "tasks": count, "states": states, "rows": rows}
+    nodes = [{name: plain(col[row]) for name, col in node_cols.items()}
+             for row in range(len(node_cols.get("rank", [])))]
+    return {"attrs": attrs, "tasks": count, "states": states, "rows": rows,
+            "nodes": nodes}
 
 
 def main():
@@ -165,6 +271,9 @@ def main():
         return 0
     for name, value in info["attrs"].items():
         print(f"{name}: {value}")
+    print(f"nodes: {len(info['nodes'])}")
+    for node in info["nodes"][:args.rows]:
+        print("  " + "  ".join(f"{k}={v}" for k, v in node.items()))
     print(f"tasks: {info['tasks']}  " +
           "  ".join(f"{s}={n}" for s, n in info["states"].items()))
     for task in info["rows"]:

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <system_error>
 #include <type_traits>
@@ -24,15 +25,22 @@ namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
+// clang-format off
 const std::vector<std::string> kColumns = {
-    "id",         "state",    "exit_code", "signal", "attempts",
-    "start_time", "end_time", "rank",      "host",   "stdout",
-    "stderr",     "command",  "tags"};
-const std::vector<std::string> kTextColumns = {"id",     "host",    "stdout",
-                                               "stderr", "command", "tags"};
-const std::vector<std::string> kInt32Columns = {"exit_code", "signal",
-                                                "attempts", "rank"};
-const std::vector<std::string> kFloat64Columns = {"start_time", "end_time"};
+    "id", "state", "exit_code", "signal", "attempts", "start_time",
+    "end_time", "rank", "host", "stdout", "stderr", "command", "tags",
+    "nodes", "ranks_per_node", "cores_per_rank", "gpus_per_rank",
+    "node_ids", "priority", "est_runtime", "function"};
+// clang-format on
+const std::vector<std::string> kTextColumns = {"id",       "host",    "stdout",
+                                               "stderr",   "command", "tags",
+                                               "node_ids", "function"};
+const std::vector<std::string> kInt32Columns = {
+    "exit_code",      "signal",         "attempts",      "rank",    "nodes",
+    "ranks_per_node", "cores_per_rank", "gpus_per_rank", "priority"};
+const std::vector<std::string> kFloat64Columns = {"start_time", "end_time",
+                                                  "est_runtime"};
+const std::vector<std::string> kNodeColumns = {"rank", "host", "cores", "gpus"};
 
 // A fresh, empty directory for one test.
 fs::path TestDir() {
@@ -52,7 +60,11 @@ struct RunData {
   std::vector<TaskSpec> specs;
   std::vector<TaskStatus> status;
   std::vector<std::string> hosts;
-  RunView View() const { return RunView{info, specs, status, hosts}; }
+  std::vector<NodeRecord> nodes;
+  std::vector<std::string> task_nodes;
+  RunView View() const {
+    return RunView{info, specs, status, hosts, nodes, task_nodes};
+  }
 };
 
 TaskSpec Spec(std::string id, std::vector<std::string> command, bool shell) {
@@ -72,7 +84,8 @@ TaskStatus Status(TaskState state, int32_t exit_code, int32_t signal,
 }
 
 // One task in each state (FAILED twice: by exit code and by signal), UTF-8
-// ids, host -1 and real host indices, NaN times.
+// ids, host -1 and real host indices, NaN times; a multi-node task, a
+// function task, and three nodes.
 RunData SampleRun() {
   RunData run;
   run.info = RunInfo{"0.1.0",
@@ -91,6 +104,21 @@ RunData SampleRun() {
       Spec("failed-signal", {"kill -9 $$"}, true),
   };
   run.specs[1].tags_json = R"({"kind":"ü"})";
+  run.specs[1].nodes = 2;
+  run.specs[1].ranks_per_node = 4;
+  run.specs[1].cores_per_rank = 8;
+  run.specs[1].gpus_per_rank = 1;
+  run.specs[1].priority = 5;
+  run.specs[1].est_runtime = 120.5;
+  run.specs[2].command.clear();
+  run.specs[2].shell = false;
+  run.specs[2].function = "/opt/lib/libwörk.so:run_step";
+  run.specs[2].args_json = R"({"step":1})";
+  run.specs[2].cores_per_rank = 16;
+  run.specs[4].priority = -3;
+  run.nodes = {
+      {1, "node-01", 64, 4}, {2, "nœud-02", 128, 8}, {3, "node-01", 32, 0}};
+  run.task_nodes = {"", "1,0", "0", "2", "1"};
   run.status = {
       Status(TaskState::kPending, -1, 0, 0, -1, -1, kNoTime, kNoTime),
       Status(TaskState::kRunning, -1, 0, 1, 2, 1, 1700000001.5, kNoTime),
@@ -101,12 +129,27 @@ RunData SampleRun() {
   return run;
 }
 
+// "first,first+1,..." for `count` nodes, as RunView::task_nodes has them.
+std::string NodeList(size_t first, size_t count) {
+  std::string list;
+  for (size_t node = first; node < first + count; ++node) {
+    if (!list.empty()) list += ',';
+    list += std::to_string(node);
+  }
+  return list;
+}
+
 // `rows` tasks whose every column differs row to row; row `wide_row` has a
 // 1000-byte command so the command column has small chunks.
 RunData ManyTasks(size_t rows, size_t wide_row) {
   RunData run = SampleRun();
   run.specs.clear();
   run.status.clear();
+  run.task_nodes.clear();
+  run.nodes.clear();
+  for (int32_t node = 0; node < 8; ++node) {
+    run.nodes.push_back({node + 1, "nid" + std::to_string(node), 64, 4});
+  }
   run.specs.reserve(rows);
   run.status.reserve(rows);
   for (size_t i = 0; i < rows; ++i) {
@@ -119,27 +162,48 @@ RunData ManyTasks(size_t rows, size_t wide_row) {
     run.status.push_back(Status(state, n % 3 - 1, n % 5, n % 4, n % 64,
                                 n % 3 - 1, 1.7e9 + static_cast<double>(i),
                                 1.7e9 + 2.0 * static_cast<double>(i)));
+    TaskSpec& spec = run.specs.back();
+    spec.nodes = 1 + n % 3;
+    spec.ranks_per_node = 1 + n % 4;
+    spec.cores_per_rank = 1 + n % 5;
+    spec.gpus_per_rank = n % 2;
+    spec.priority = n % 11 - 5;
+    spec.est_runtime = i % 3 == 0 ? kNoTime : static_cast<double>(i) / 4;
+    if (i % 10 == 9) {
+      spec.command.clear();
+      spec.function = "sortie:sleep";
+    }
+    run.task_nodes.push_back(
+        state == TaskState::kPending
+            ? ""
+            : NodeList(i % 3, static_cast<size_t>(spec.nodes)));
   }
   return run;
 }
 
-std::vector<std::string> StringColumn(hid_t file, const std::string& name) {
-  return ReadStrings(OpenDataset(file, "tasks/" + name).get());
+// Column readers; `group` is "tasks" or "nodes".
+std::vector<std::string> StringColumn(hid_t file, const std::string& name,
+                                      const std::string& group = "tasks") {
+  return ReadStrings(OpenDataset(file, group + "/" + name).get());
 }
 
-std::vector<int32_t> Int32Column(hid_t file, const std::string& name) {
-  return ReadInt32s(OpenDataset(file, "tasks/" + name).get());
+std::vector<int32_t> Int32Column(hid_t file, const std::string& name,
+                                 const std::string& group = "tasks") {
+  return ReadInt32s(OpenDataset(file, group + "/" + name).get());
 }
 
-std::vector<double> Float64Column(hid_t file, const std::string& name) {
-  return ReadDoubles(OpenDataset(file, "tasks/" + name).get());
+std::vector<double> Float64Column(hid_t file, const std::string& name,
+                                  const std::string& group = "tasks") {
+  return ReadDoubles(OpenDataset(file, group + "/" + name).get());
 }
 
 // What each column of `run` should read back as, computed field by field.
 struct Expected {
-  std::vector<std::string> id, state, host, out, err, command, tags;
-  std::vector<int32_t> exit_code, signal, attempts, rank;
-  std::vector<double> start, end;
+  std::vector<std::string> id, state, host, out, err, command, tags, node_ids,
+      function;
+  std::vector<int32_t> exit_code, signal, attempts, rank, nodes, ranks_per_node,
+      cores_per_rank, gpus_per_rank, priority;
+  std::vector<double> start, end, est_runtime;
 };
 
 Expected ExpectedColumns(const RunData& run) {
@@ -153,8 +217,16 @@ Expected ExpectedColumns(const RunData& run) {
                                  : run.hosts.at(static_cast<size_t>(st.host)));
     e.out.push_back(spec.stdout_path);
     e.err.push_back(spec.stderr_path);
-    e.command.push_back(CommandText(spec));
+    e.command.push_back(spec.function.empty() ? CommandText(spec) : "");
     e.tags.push_back(spec.tags_json);
+    e.node_ids.push_back(run.task_nodes[i]);
+    e.function.push_back(spec.function);
+    e.nodes.push_back(spec.nodes);
+    e.ranks_per_node.push_back(spec.ranks_per_node);
+    e.cores_per_rank.push_back(spec.cores_per_rank);
+    e.gpus_per_rank.push_back(spec.gpus_per_rank);
+    e.priority.push_back(spec.priority);
+    e.est_runtime.push_back(spec.est_runtime);
     e.exit_code.push_back(st.exit_code);
     e.signal.push_back(st.signal);
     e.attempts.push_back(st.attempts);
@@ -193,10 +265,36 @@ void ExpectColumnsMatch(hid_t file, const RunData& run) {
   EXPECT_EQ(Int32Column(file, "rank"), e.rank);
   ExpectSameTimes(Float64Column(file, "start_time"), e.start, "start_time");
   ExpectSameTimes(Float64Column(file, "end_time"), e.end, "end_time");
+  EXPECT_EQ(StringColumn(file, "node_ids"), e.node_ids);
+  EXPECT_EQ(StringColumn(file, "function"), e.function);
+  EXPECT_EQ(Int32Column(file, "nodes"), e.nodes);
+  EXPECT_EQ(Int32Column(file, "ranks_per_node"), e.ranks_per_node);
+  EXPECT_EQ(Int32Column(file, "cores_per_rank"), e.cores_per_rank);
+  EXPECT_EQ(Int32Column(file, "gpus_per_rank"), e.gpus_per_rank);
+  EXPECT_EQ(Int32Column(file, "priority"), e.priority);
+  ExpectSameTimes(Float64Column(file, "est_runtime"), e.est_runtime,
+                  "est_runtime");
 }
 
-H5Type DatasetType(hid_t file, const std::string& column) {
-  const H5Dataset dataset = OpenDataset(file, "tasks/" + column);
+// The /nodes columns match `nodes` row for row.
+void ExpectNodesMatch(hid_t file, const std::vector<NodeRecord>& nodes) {
+  std::vector<int32_t> rank, cores, gpus;
+  std::vector<std::string> host;
+  for (const NodeRecord& node : nodes) {
+    rank.push_back(node.rank);
+    host.push_back(node.host);
+    cores.push_back(node.cores);
+    gpus.push_back(node.gpus);
+  }
+  EXPECT_EQ(Int32Column(file, "rank", "nodes"), rank);
+  EXPECT_EQ(StringColumn(file, "host", "nodes"), host);
+  EXPECT_EQ(Int32Column(file, "cores", "nodes"), cores);
+  EXPECT_EQ(Int32Column(file, "gpus", "nodes"), gpus);
+}
+
+H5Type DatasetType(hid_t file, const std::string& column,
+                   const std::string& group = "tasks") {
+  const H5Dataset dataset = OpenDataset(file, group + "/" + column);
   return H5Type(H5Dget_type(dataset.get()));
 }
 
@@ -205,8 +303,9 @@ H5Type AttributeType(hid_t object, const char* name) {
   return H5Type(H5Aget_type(attribute.get()));
 }
 
-hsize_t Rows(hid_t file, const std::string& column) {
-  const H5Dataset dataset = OpenDataset(file, "tasks/" + column);
+hsize_t Rows(hid_t file, const std::string& column,
+             const std::string& group = "tasks") {
+  const H5Dataset dataset = OpenDataset(file, group + "/" + column);
   const H5Space space(H5Dget_space(dataset.get()));
   EXPECT_EQ(H5Sget_simple_extent_ndims(space.get()), 1) << column;
   hsize_t dims[1] = {0};
@@ -215,8 +314,9 @@ hsize_t Rows(hid_t file, const std::string& column) {
 }
 
 // Rows per chunk of a column, 0 when it is not chunked.
-hsize_t ChunkRows(hid_t file, const std::string& column) {
-  const H5Dataset dataset = OpenDataset(file, "tasks/" + column);
+hsize_t ChunkRows(hid_t file, const std::string& column,
+                  const std::string& group = "tasks") {
+  const H5Dataset dataset = OpenDataset(file, group + "/" + column);
   const H5Plist dcpl(H5Dget_create_plist(dataset.get()));
   if (H5Pget_layout(dcpl.get()) != H5D_CHUNKED) return 0;
   hsize_t chunk[1] = {0};
@@ -320,6 +420,106 @@ TEST(RunFileTest, WritesEveryTaskColumnInManifestOrder) {
   EXPECT_THAT(Int32Column(file.get(), "signal"), ElementsAre(0, 0, 0, 0, 9));
 }
 
+TEST(RunFileTest, WritesTheResourceColumns) {
+  const fs::path path = TestDir() / "RUN.h5";
+  WriteRunFile(path, SampleRun().View());
+  const H5File file = OpenFileReadOnly(path);
+  const hid_t f = file.get();
+  EXPECT_THAT(Int32Column(f, "nodes"), ElementsAre(1, 2, 1, 1, 1));
+  EXPECT_THAT(Int32Column(f, "ranks_per_node"), ElementsAre(1, 4, 1, 1, 1));
+  EXPECT_THAT(Int32Column(f, "cores_per_rank"), ElementsAre(1, 8, 16, 1, 1));
+  EXPECT_THAT(Int32Column(f, "gpus_per_rank"), ElementsAre(0, 1, 0, 0, 0));
+  EXPECT_THAT(Int32Column(f, "priority"), ElementsAre(0, 5, 0, 0, -3));
+  const std::vector<double> est = Float64Column(f, "est_runtime");
+  ASSERT_EQ(est.size(), 5u);
+  EXPECT_EQ(est[1], 120.5);
+  for (size_t row : {0u, 2u, 3u, 4u}) EXPECT_TRUE(std::isnan(est[row])) << row;
+  // Never started: ""; a two-node placement lists both /nodes rows.
+  EXPECT_THAT(StringColumn(f, "node_ids"),
+              ElementsAre("", "1,0", "0", "2", "1"));
+}
+
+TEST(RunFileTest, FunctionTasksHaveAFunctionAndNoCommand) {
+  const fs::path path = TestDir() / "RUN.h5";
+  WriteRunFile(path, SampleRun().View());
+  const H5File file = OpenFileReadOnly(path);
+  EXPECT_THAT(StringColumn(file.get(), "function"),
+              ElementsAre("", "", "/opt/lib/libwörk.so:run_step", "", ""));
+  EXPECT_THAT(StringColumn(file.get(), "command"),
+              ElementsAre("echo hi", R"x(["python3", "-c", "print(\"é\")"])x",
+                          "", "exit 3", "kill -9 $$"));
+}
+
+TEST(RunFileTest, NodesGroupHasOneRowPerNodeInNodeOrder) {
+  const fs::path path = TestDir() / "RUN.h5";
+  const RunData run = SampleRun();
+  WriteRunFile(path, run.View());
+  const H5File file = OpenFileReadOnly(path);
+  const H5Group nodes(H5Gopen2(file.get(), "nodes", H5P_DEFAULT));
+  ASSERT_TRUE(nodes);
+  EXPECT_EQ(ReadStringListAttribute(nodes.get(), "columns"), kNodeColumns);
+  H5G_info_t info;
+  ASSERT_GE(H5Gget_info(nodes.get(), &info), 0);
+  EXPECT_EQ(info.nlinks, kNodeColumns.size());
+  ExpectNodesMatch(file.get(), run.nodes);
+  EXPECT_THAT(Int32Column(file.get(), "rank", "nodes"), ElementsAre(1, 2, 3));
+  EXPECT_THAT(StringColumn(file.get(), "host", "nodes"),
+              ElementsAre("node-01", "nœud-02", "node-01"));
+  EXPECT_THAT(Int32Column(file.get(), "cores", "nodes"),
+              ElementsAre(64, 128, 32));
+  EXPECT_THAT(Int32Column(file.get(), "gpus", "nodes"), ElementsAre(4, 8, 0));
+  for (const char* column : {"rank", "cores", "gpus"}) {
+    EXPECT_GT(
+        H5Tequal(DatasetType(file.get(), column, "nodes").get(), H5T_STD_I32LE),
+        0)
+        << column;
+  }
+  const H5Type host = DatasetType(file.get(), "host", "nodes");
+  EXPECT_EQ(H5Tis_variable_str(host.get()), 0);
+  EXPECT_EQ(H5Tget_cset(host.get()), H5T_CSET_UTF8);
+  EXPECT_EQ(H5Tget_size(host.get()), std::string("nœud-02").size());
+  for (const std::string& column : kNodeColumns) {
+    EXPECT_EQ(ChunkRows(file.get(), column, "nodes"), 3u) << column;
+  }
+}
+
+TEST(RunFileTest, NoNodesGivesEmptyNodeColumns) {
+  const fs::path path = TestDir() / "RUN.h5";
+  RunData run = SampleRun();
+  run.nodes.clear();
+  run.task_nodes.assign(run.specs.size(), "");
+  WriteRunFile(path, run.View());
+  const H5File file = OpenFileReadOnly(path);
+  for (const std::string& column : kNodeColumns) {
+    EXPECT_EQ(Rows(file.get(), column, "nodes"), 0u) << column;
+    EXPECT_EQ(ChunkRows(file.get(), column, "nodes"), 0u) << column;
+  }
+  EXPECT_EQ(H5Tget_size(DatasetType(file.get(), "host", "nodes").get()), 1u);
+  EXPECT_THAT(StringColumn(file.get(), "node_ids"),
+              ElementsAre("", "", "", "", ""));
+  EXPECT_EQ(H5Tget_size(DatasetType(file.get(), "node_ids").get()), 1u);
+}
+
+TEST(RunFileTest, NodeIdsOfAWidePlacementRoundTrip) {
+  const fs::path path = TestDir() / "RUN.h5";
+  RunData run = SampleRun();
+  run.nodes.clear();
+  for (int32_t node = 0; node < 1000; ++node) {
+    run.nodes.push_back({node + 1, "nid" + std::to_string(node), 128, 0});
+  }
+  run.specs[1].nodes = 1000;
+  run.task_nodes[1] = NodeList(0, 1000);
+  run.task_nodes[3] = "999,0,500";  // placement order, not sorted
+  WriteRunFile(path, run.View());
+  const H5File file = OpenFileReadOnly(path);
+  const std::vector<std::string> ids = StringColumn(file.get(), "node_ids");
+  EXPECT_EQ(ids, run.task_nodes);
+  EXPECT_EQ(ids[1].substr(0, 8), "0,1,2,3,");
+  EXPECT_EQ(ids[1].substr(ids[1].size() - 8), ",998,999");
+  EXPECT_EQ(Rows(file.get(), "host", "nodes"), 1000u);
+  ExpectNodesMatch(file.get(), run.nodes);
+}
+
 TEST(RunFileTest, TasksGroupHoldsExactlyTheSchemaColumns) {
   const fs::path path = TestDir() / "RUN.h5";
   WriteRunFile(path, SampleRun().View());
@@ -361,6 +561,9 @@ TEST(RunFileTest, ColumnTypesMatchSchema) {
             std::string("nœud-02").size());
   EXPECT_EQ(H5Tget_size(DatasetType(file.get(), "tags").get()),
             std::string(R"({"kind":"ü"})").size());
+  EXPECT_EQ(H5Tget_size(DatasetType(file.get(), "node_ids").get()), 3u);
+  EXPECT_EQ(H5Tget_size(DatasetType(file.get(), "function").get()),
+            std::string("/opt/lib/libwörk.so:run_step").size());
 
   for (const std::string& column : kInt32Columns) {
     EXPECT_GT(H5Tequal(DatasetType(file.get(), column).get(), H5T_STD_I32LE), 0)
@@ -397,6 +600,24 @@ TEST(RunFileTest, ColumnsAreChunkedWithShuffleThenDeflateLevel1) {
               H5Z_FILTER_DEFLATE);
     EXPECT_EQ(level, 1u);
   }
+  for (const std::string& column : kNodeColumns) {
+    SCOPED_TRACE("nodes/" + column);
+    const H5Dataset dataset = OpenDataset(file.get(), "nodes/" + column);
+    const H5Plist dcpl(H5Dget_create_plist(dataset.get()));
+    ASSERT_EQ(H5Pget_layout(dcpl.get()), H5D_CHUNKED);
+    ASSERT_EQ(H5Pget_nfilters(dcpl.get()), 2);
+    unsigned flags = 0;
+    size_t count = 1;
+    unsigned level = 0;
+    EXPECT_EQ(H5Pget_filter2(dcpl.get(), 0, &flags, &count, &level, 0, nullptr,
+                             nullptr),
+              H5Z_FILTER_SHUFFLE);
+    count = 1;
+    EXPECT_EQ(H5Pget_filter2(dcpl.get(), 1, &flags, &count, &level, 0, nullptr,
+                             nullptr),
+              H5Z_FILTER_DEFLATE);
+    EXPECT_EQ(level, 1u);
+  }
 }
 
 TEST(RunFileTest, ZeroTasksStillHasEveryColumnAndAttribute) {
@@ -409,7 +630,14 @@ TEST(RunFileTest, ZeroTasksStillHasEveryColumnAndAttribute) {
   for (const std::string& column : kColumns) {
     EXPECT_EQ(Rows(file.get(), column), 0u) << column;
   }
+  for (const std::string& column : kNodeColumns) {
+    EXPECT_EQ(Rows(file.get(), column, "nodes"), 0u) << column;
+  }
   EXPECT_TRUE(StringColumn(file.get(), "id").empty());
+  EXPECT_TRUE(Int32Column(file.get(), "cores", "nodes").empty());
+  EXPECT_GT(
+      H5Tequal(DatasetType(file.get(), "est_runtime").get(), H5T_IEEE_F64LE),
+      0);
   EXPECT_TRUE(Int32Column(file.get(), "rank").empty());
   EXPECT_EQ(H5Tget_size(DatasetType(file.get(), "command").get()), 1u);
   EXPECT_EQ(H5Tget_size(DatasetType(file.get(), "state").get()),
@@ -523,6 +751,22 @@ TEST(RunFileTest, RejectsInconsistentViewsWithoutWriting) {
   RunData bad_host = SampleRun();
   bad_host.status[2].host = 2;  // only hosts 0 and 1 exist
   EXPECT_THROW(WriteRunFile(path, bad_host.View()), std::runtime_error);
+  RunData short_nodes = SampleRun();
+  short_nodes.task_nodes.pop_back();
+  EXPECT_THROW(WriteRunFile(path, short_nodes.View()), std::runtime_error);
+  // Only /nodes rows 0, 1 and 2 exist, and lists are plain "i,j,k".
+  for (const char* list : {"3", "0,3", "0,,1", ",0", "0,", "a", "-1", " 1",
+                           "1 ", "1;2", "9999999999"}) {
+    RunData bad_list = SampleRun();
+    bad_list.task_nodes[2] = list;
+    try {
+      WriteRunFile(path, bad_list.View());
+      ADD_FAILURE() << "accepted node list \"" << list << '"';
+    } catch (const std::runtime_error& error) {
+      EXPECT_THAT(error.what(), HasSubstr("task 'done-0' ran on nodes \"" +
+                                          std::string(list) + '"'));
+    }
+  }
   EXPECT_FALSE(fs::exists(path));
   EXPECT_FALSE(fs::exists(path.string() + ".tmp"));
 }
@@ -586,6 +830,17 @@ assert df.host.tolist() == ['', 'n\u0153ud-02', 'node-01', 'node-01', 'n\u0153ud
 assert df.exit_code.dtype == np.int32 and df.end_time.dtype == np.float64
 runtime = (df.end_time - df.start_time).groupby(df.state).sum()
 assert runtime.to_dict() == {'DONE': 1.5, 'FAILED': 5.0, 'PENDING': 0.0, 'RUNNING': 0.0}, runtime
+assert df.node_ids.tolist() == ['', '1,0', '0', '2', '1'], df.node_ids
+assert df.nodes.dtype == np.int32 and df.est_runtime.dtype == np.float64
+assert np.isnan(df.est_runtime[0]) and df.est_runtime[1] == 120.5
+assert df.function[2] == '/opt/lib/libw\u00f6rk.so:run_step' and df.command[2] == ''
+with h5py.File(path, 'r') as f:
+    g = f['nodes']
+    nodes = pd.DataFrame({n: g[n].asstr()[:] if g[n].dtype.kind == 'S' else g[n][:]
+                          for n in g.attrs['columns']})
+assert list(nodes.columns) == ['rank', 'host', 'cores', 'gpus'], nodes
+assert nodes.host.tolist() == ['node-01', 'n\u0153ud-02', 'node-01'], nodes
+assert nodes.cores.dtype == np.int32 and nodes.cores.tolist() == [64, 128, 32]
 print('ok')
 )";
   const CommandResult result = RunCommand(
@@ -593,6 +848,81 @@ print('ok')
       ShellQuote(dir / "RUN.h5") + " " + ShellQuote(dir / "ids.txt"));
   EXPECT_EQ(result.exit_status, 0) << result.output;
   EXPECT_EQ(result.output, "ok\n");
+}
+
+// Two 8-core nodes; node 0 is full (8 cores) from 1005 to 1010, node 1
+// peaks at 6. With `crowd`, one more core on node 0 overfills it.
+RunData BusyRun(bool crowd) {
+  RunData run;
+  run.hosts = {"n0", "n1"};
+  run.nodes = {{1, "n0", 8, 0}, {2, "n1", 8, 0}};
+  const auto add = [&run](const char* id, int32_t nodes, int32_t ranks,
+                          int32_t cores, const char* node_ids, TaskState state,
+                          double start, double end) {
+    TaskSpec spec = Spec(id, {"true"}, true);
+    spec.nodes = nodes;
+    spec.ranks_per_node = ranks;
+    spec.cores_per_rank = cores;
+    run.specs.push_back(spec);
+    const bool started = state != TaskState::kPending;
+    const bool done = state == TaskState::kDone;
+    const int32_t node = started ? node_ids[0] - '0' : -1;
+    run.status.push_back(Status(state, done ? 0 : -1, 0, started ? 1 : 0,
+                                started ? node + 1 : -1, node, start, end));
+    run.task_nodes.emplace_back(node_ids);
+  };
+  add("a", 2, 1, 4, "0,1", TaskState::kDone, 1000, 1010);
+  add("b", 1, 1, 4, "0", TaskState::kDone, 1005, 1015);
+  add("c", 1, 1, 4, "1", TaskState::kDone, 1010, 1020);  // starts as a ends
+  add("d", 1, 2, 1, "1", TaskState::kRunning, 1018, kNoTime);
+  add("e", 1, 1, 1, "", TaskState::kPending, kNoTime, kNoTime);
+  if (crowd) add("f", 1, 1, 1, "0", TaskState::kDone, 1006, 1007);
+  return run;
+}
+
+// The ```python block of docs/hdf5.md that follows `marker`, or "".
+std::string DocsPythonBlock(const std::string& marker) {
+  const fs::path docs =
+      fs::path(__FILE__).parent_path().parent_path().parent_path() /
+      "docs/hdf5.md";
+  std::ifstream in(docs);
+  const std::string text((std::istreambuf_iterator<char>(in)),
+                         std::istreambuf_iterator<char>());
+  const size_t at = text.find(marker);
+  const std::string fence = "```python\n";
+  const size_t begin = text.find(fence, at);
+  if (at == std::string::npos || begin == std::string::npos) return "";
+  const size_t end = text.find("```", begin + fence.size());
+  if (end == std::string::npos) return "";
+  return text.substr(begin + fence.size(), end - begin - fence.size());
+}
+
+TEST(RunFileTest, DocsNodeJoinExampleComputesBusyCores) {
+  if (!PythonHasH5py()) GTEST_SKIP() << "/usr/bin/python3 lacks h5py/pandas";
+  const std::string example =
+      DocsPythonBlock("tests/unit/run_file_test.cc runs this block");
+  if (example.empty()) GTEST_SKIP() << "docs/hdf5.md example not found";
+  const fs::path dir = TestDir();
+  fs::create_directories(dir / "busy");
+  fs::create_directories(dir / "crowded");
+  WriteRunFile(dir / "busy/RUN.h5", BusyRun(false).View());
+  WriteRunFile(dir / "crowded/RUN.h5", BusyRun(true).View());
+  const std::string checks = R"(
+assert busy.tolist() == [80.0, 80.0], busy
+assert busy_at_t.tolist() == [0, 2], busy_at_t
+assert peak.tolist() == [8, 6], peak
+print('ok')
+)";
+  const std::string script = ShellQuote(example + checks);
+  const CommandResult good = RunCommand("cd " + ShellQuote(dir / "busy") +
+                                        " && /usr/bin/python3 -c " + script);
+  EXPECT_EQ(good.exit_status, 0) << good.output;
+  EXPECT_THAT(good.output, ::testing::EndsWith("ok\n"));
+  EXPECT_THAT(good.output, HasSubstr("0.5"));  // 80 core-s / (8 cores x 20 s)
+  const CommandResult bad = RunCommand("cd " + ShellQuote(dir / "crowded") +
+                                       " && /usr/bin/python3 -c " + script);
+  EXPECT_NE(bad.exit_status, 0) << bad.output;
+  EXPECT_THAT(bad.output, HasSubstr("nodes holding more cores than they have"));
 }
 
 TEST(RunFileTest, CheckScriptAcceptsRunFilesAndRejectsOthers) {
@@ -604,9 +934,10 @@ TEST(RunFileTest, CheckScriptAcceptsRunFilesAndRejectsOthers) {
   WriteRunFile(dir / "RUN.h5", SampleRun().View());
   const RunData empty;
   WriteRunFile(dir / "EMPTY.h5", empty.View());
+  WriteRunFile(dir / "BUSY.h5", BusyRun(false).View());
   const std::string check =
       "/usr/bin/python3 " + ShellQuote(script) + " --check ";
-  for (const char* name : {"RUN.h5", "EMPTY.h5"}) {
+  for (const char* name : {"RUN.h5", "EMPTY.h5", "BUSY.h5"}) {
     const CommandResult result = RunCommand(check + ShellQuote(dir / name));
     EXPECT_EQ(result.exit_status, 0) << name << ": " << result.output;
   }
@@ -628,6 +959,37 @@ TEST(RunFileTest, CheckScriptAcceptsRunFilesAndRejectsOthers) {
   const CommandResult wrong = RunCommand(check + ShellQuote(dir / "LYING.h5"));
   EXPECT_NE(wrong.exit_status, 0) << wrong.output;
   EXPECT_THAT(wrong.output, HasSubstr("'done-0' (row 2, state 'DONE')"));
+
+  RunData crowded = SampleRun();
+  crowded.nodes[0].cores = 40;  // naïve's 32 cores and done-0's 16 overlap
+  WriteRunFile(dir / "CROWDED.h5", crowded.View());
+  const CommandResult over = RunCommand(check + ShellQuote(dir / "CROWDED.h5"));
+  EXPECT_NE(over.exit_status, 0) << over.output;
+  EXPECT_THAT(over.output, HasSubstr("node 0 ('node-01') has 40 cores but "
+                                     "tasks held 48 at once, at time "
+                                     "1700000001.5"));
+  crowded.nodes[0].cores = 48;  // exactly full is fine
+  WriteRunFile(dir / "FULL.h5", crowded.View());
+  const CommandResult full = RunCommand(check + ShellQuote(dir / "FULL.h5"));
+  EXPECT_EQ(full.exit_status, 0) << full.output;
+
+  WriteRunFile(dir / "CROWDED_BUSY.h5", BusyRun(true).View());
+  const CommandResult crowded_busy =
+      RunCommand(check + ShellQuote(dir / "CROWDED_BUSY.h5"));
+  EXPECT_NE(crowded_busy.exit_status, 0) << crowded_busy.output;
+  EXPECT_THAT(crowded_busy.output,
+              HasSubstr("node 0 ('n0') has 8 cores but tasks held 9 at once, "
+                        "at time 1006.0"));
+
+  RunData short_list = SampleRun();
+  short_list.task_nodes[1] = "1";  // naïve asked for 2 nodes
+  WriteRunFile(dir / "SHORT.h5", short_list.View());
+  const CommandResult partial =
+      RunCommand(check + ShellQuote(dir / "SHORT.h5"));
+  EXPECT_NE(partial.exit_status, 0) << partial.output;
+  EXPECT_THAT(partial.output, HasSubstr("'naïve' (row 1, state 'RUNNING'): "
+                                        "node_ids does not list one row per "
+                                        "node"));
 }
 
 // Tasks that look like a real run's: numbered ids and paths, mostly DONE,
@@ -638,8 +1000,14 @@ RunData RealisticTasks(size_t rows) {
   for (int node = 0; node < 16; ++node) {
     run.hosts.push_back("nid00" + std::to_string(1000 + node));
   }
+  run.nodes.clear();
+  for (int32_t node = 0; node < 16; ++node) {
+    run.nodes.push_back(
+        {node * 64, run.hosts[static_cast<size_t>(node)], 128, 4});
+  }
   run.specs.assign(rows, TaskSpec{});
   run.status.assign(rows, TaskStatus{});
+  run.task_nodes.assign(rows, "");
   uint64_t random = 42;
   const auto next = [&random](uint32_t bound) {
     random = random * 6364136223846793005u + 1442695040888963407u;
@@ -664,6 +1032,13 @@ RunData RealisticTasks(size_t rows) {
     st.attempts = 1 + static_cast<int32_t>(next(2));
     st.rank = 1 + static_cast<int32_t>(next(1023));
     st.host = st.rank / 64;
+    run.task_nodes[i] = std::to_string(st.host);
+    if (i % 50 == 0) {  // now and then a two-node MPI task
+      spec.nodes = 2;
+      spec.ranks_per_node = 32;
+      spec.cores_per_rank = 4;
+      run.task_nodes[i] += "," + std::to_string((st.host + 1) % 16);
+    }
     st.start_time = 1.7e9 + static_cast<double>(i) * 0.01 + next(5000) / 1e3;
     if (st.state == TaskState::kRunning) continue;
     st.end_time = st.start_time + 30 + next(600'000) / 1e3;
@@ -676,6 +1051,9 @@ RunData RealisticTasks(size_t rows) {
 // A tiny-size guard, not the benchmark (bench/ measures 1,000,000 tasks):
 // fails only on gross regressions (per-row writes, variable-length strings).
 TEST(RunFileBench, HundredThousandTasks) {
+#ifdef SORTIE_SANITIZED
+  GTEST_SKIP() << "timing is meaningless under sanitizers";
+#endif
   const fs::path path = TestDir() / "RUN.h5";
   const RunData run = RealisticTasks(100'000);
   const auto start = std::chrono::steady_clock::now();

@@ -1,0 +1,66 @@
+#include "master/run_file_columns.h"
+
+namespace sortie::run_file_internal {
+namespace {
+
+// HDF5's default chunk cache is 1 MiB per dataset: chunks well below that
+// stay cached while h5py slices through a column, and are big enough for
+// deflate to find the repetition in ids, paths and commands.
+constexpr size_t kTargetChunkBytes = 128 * 1024;
+// Level 1 gets most of the size win; higher levels cost time every snapshot.
+constexpr unsigned kDeflateLevel = 1;
+
+// Rows per chunk so one chunk holds about kTargetChunkBytes; 0 (no chunking)
+// for an empty table, since a fixed-size chunked dataset needs rows > 0.
+hsize_t ChunkRows(size_t row_bytes, size_t rows) {
+  if (rows == 0) return 0;
+  return std::clamp<size_t>(kTargetChunkBytes / row_bytes, 1, rows);
+}
+
+H5Plist MakeColumnPlist(hsize_t chunk_rows, std::string_view doing) {
+  H5Plist dcpl(H5Check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate", doing));
+  if (chunk_rows == 0) return dcpl;
+  const hsize_t chunk[1] = {chunk_rows};
+  H5Check(H5Pset_chunk(dcpl.get(), 1, chunk), "H5Pset_chunk", doing);
+  H5Check(H5Pset_shuffle(dcpl.get()), "H5Pset_shuffle", doing);
+  H5Check(H5Pset_deflate(dcpl.get(), kDeflateLevel), "H5Pset_deflate", doing);
+  return dcpl;
+}
+
+}  // namespace
+
+ColumnWriter::ColumnWriter(const Table& table, const char* name,
+                           hid_t file_type, hid_t mem_type, size_t row_bytes)
+    : mem_type_(mem_type),
+      doing_("writing dataset " + std::string(table.path) + "/" + name +
+             " in " + table.file),
+      chunk_rows_(ChunkRows(row_bytes, table.rows)) {
+  const hsize_t dims[1] = {table.rows};
+  file_space_ = H5Space(
+      H5Check(H5Screate_simple(1, dims, nullptr), "H5Screate_simple", doing_));
+  const H5Plist dcpl = MakeColumnPlist(chunk_rows_, doing_);
+  dataset_ = H5Dataset(
+      H5Check(H5Dcreate2(table.group, name, file_type, file_space_.get(),
+                         H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+              "H5Dcreate2", doing_));
+}
+
+void ColumnWriter::Write(hsize_t first, hsize_t count, const void* data) {
+  const hsize_t start[1] = {first};
+  const hsize_t block[1] = {count};
+  H5Check(H5Sselect_hyperslab(file_space_.get(), H5S_SELECT_SET, start, nullptr,
+                              block, nullptr),
+          "H5Sselect_hyperslab", doing_);
+  const H5Space mem_space(
+      H5Check(H5Screate_simple(1, block, nullptr), "H5Screate_simple", doing_));
+  H5Check(H5Dwrite(dataset_.get(), mem_type_, mem_space.get(),
+                   file_space_.get(), H5P_DEFAULT, data),
+          "H5Dwrite", doing_);
+}
+
+void ColumnWriter::Finish() {
+  file_space_.Close(doing_);
+  dataset_.Close(doing_);
+}
+
+}  // namespace sortie::run_file_internal

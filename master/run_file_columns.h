@@ -1,0 +1,134 @@
+// The column writers behind run.h5: one 1-D dataset per column, chunked,
+// shuffled and deflated, written one chunk at a time (see docs/hdf5.md,
+// "Storage choices"). Internal to master/run_file.cc.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/h5.h"
+
+namespace sortie::run_file_internal {
+
+/// A group of equally long columns: where they go, and names for messages.
+struct Table {
+  hid_t group;
+  std::string_view path;  ///< the group's path, e.g. "/tasks"
+  const std::string& file;
+  size_t rows;
+};
+
+/// One dataset, written a whole chunk per H5Dwrite: a chunk is complete the
+/// first time HDF5 compresses it, so no compressed chunk is ever read back
+/// and rewritten, and only one chunk's rows are ever in the caller's buffer.
+class ColumnWriter {
+ public:
+  /// Creates dataset `name` in `table` with `table.rows` rows of
+  /// `file_type`, chunked for rows of `row_bytes` bytes. Throws H5Error.
+  ColumnWriter(const Table& table, const char* name, hid_t file_type,
+               hid_t mem_type, size_t row_bytes);
+
+  /// Rows per chunk; Write() is called with chunk-aligned blocks of this many.
+  hsize_t chunk_rows() const { return chunk_rows_; }
+
+  /// Writes rows [first, first + count) from `data`, laid out as mem_type.
+  void Write(hsize_t first, hsize_t count, const void* data);
+
+  /// Closes the dataset, reporting a failure to flush its last chunks.
+  void Finish();
+
+ private:
+  H5Dataset dataset_;
+  H5Space file_space_;
+  hid_t mem_type_;
+  std::string doing_;
+  hsize_t chunk_rows_;
+};
+
+/// Calls write(first, count) for consecutive chunk-sized blocks of rows.
+template <class WriteBlock>
+void ForEachChunk(const Table& table, hsize_t chunk_rows, WriteBlock write) {
+  for (hsize_t first = 0; first < table.rows; first += chunk_rows) {
+    write(first, std::min<hsize_t>(chunk_rows, table.rows - first));
+  }
+}
+
+/// Writes a numeric column; `get(row)` returns the value of one row as a T.
+template <class T, class Get>
+void WriteNumberColumn(const Table& table, const char* name, hid_t file_type,
+                       hid_t mem_type, Get get) {
+  ColumnWriter column(table, name, file_type, mem_type, sizeof(T));
+  std::vector<T> buffer;
+  ForEachChunk(table, column.chunk_rows(), [&](hsize_t first, hsize_t count) {
+    buffer.resize(count);
+    for (hsize_t i = 0; i < count; ++i) buffer[i] = get(first + i);
+    column.Write(first, count, buffer.data());
+  });
+  column.Finish();
+}
+
+/// Byte length of the longest `get(row)`, at least 1 (HDF5 has no 0-byte
+/// strings).
+template <class Get>
+size_t LongestValue(size_t rows, Get get) {
+  size_t longest = 1;
+  for (size_t row = 0; row < rows; ++row) {
+    const auto& value = get(row);
+    longest = std::max(longest, std::string_view(value).size());
+  }
+  return longest;
+}
+
+/// Fixed-length strings of `width` bytes, NULL-padded. `get(row)` returns
+/// something convertible to std::string_view. Only one chunk is ever in
+/// memory, so a long value in one row costs width x chunk rows, not x rows.
+template <class Get>
+void WriteStringColumn(const Table& table, const char* name, H5T_cset_t cset,
+                       size_t width, Get get) {
+  const H5Type type = MakeStringType(width, cset);
+  ColumnWriter column(table, name, type.get(), type.get(), width);
+  std::vector<char> buffer;
+  ForEachChunk(table, column.chunk_rows(), [&](hsize_t first, hsize_t count) {
+    buffer.assign(count * width, '\0');
+    for (hsize_t i = 0; i < count; ++i) {
+      const auto& value = get(first + i);
+      const std::string_view text(value);
+      if (text.size() > width) {
+        throw std::logic_error(std::string("run.h5: value wider than column ") +
+                               name);
+      }
+      // An empty string_view may have a null data(), which memcpy forbids.
+      if (text.empty()) continue;
+      std::memcpy(buffer.data() + i * width, text.data(), text.size());
+    }
+    column.Write(first, count, buffer.data());
+  });
+  column.Finish();
+}
+
+/// A text column as wide as its longest value, UTF-8.
+template <class Get>
+void WriteTextColumn(const Table& table, const char* name, Get get) {
+  WriteStringColumn(table, name, H5T_CSET_UTF8, LongestValue(table.rows, get),
+                    get);
+}
+
+/// A little-endian int32 column.
+template <class Get>
+void WriteInt32Column(const Table& table, const char* name, Get get) {
+  WriteNumberColumn<int32_t>(table, name, H5T_STD_I32LE, H5T_NATIVE_INT32, get);
+}
+
+/// A little-endian IEEE float64 column.
+template <class Get>
+void WriteFloat64Column(const Table& table, const char* name, Get get) {
+  WriteNumberColumn<double>(table, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                            get);
+}
+
+}  // namespace sortie::run_file_internal
