@@ -29,6 +29,8 @@ class JsonLineParser {
   /// Grows the parser geometrically so slowly lengthening lines do not
   /// reallocate it line after line.
   bool Reserve(size_t size, std::vector<std::string>* problems);
+  /// The message for `line`, which simdjson rejected with `error`: text
+  /// after a complete value, or the error in words a user can act on.
   std::string DescribeParseError(std::string_view line,
                                  simdjson::error_code error);
 
