@@ -18,8 +18,7 @@ std::string ErrorString(int code) {
 }  // namespace
 
 Error::Error(const std::string& call, int code)
-    : std::runtime_error(call + " failed: " + ErrorString(code)),
-      code_(code) {}
+    : std::runtime_error(call + " failed: " + ErrorString(code)), code_(code) {}
 
 Environment::Environment(int* argc, char*** argv) {
   Check(MPI_Init(argc, argv), "MPI_Init");
@@ -116,10 +115,23 @@ Request Isend(const Comm& comm, int dest, int tag, std::string_view bytes) {
                             " bytes exceeds MPI's int count");
   }
   Request request;
-  Check(MPI_Isend(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE,
-                  dest, tag, comm.get(), request.out()),
+  Check(MPI_Isend(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest,
+                  tag, comm.get(), request.out()),
         "MPI_Isend");
   return request;
+}
+
+std::pair<int, int> LocalRankAndSize(const Comm& comm) {
+  MPI_Comm local = MPI_COMM_NULL;
+  Check(MPI_Comm_split_type(comm.get(), MPI_COMM_TYPE_SHARED, comm.rank(),
+                            MPI_INFO_NULL, &local),
+        "MPI_Comm_split_type");
+  int rank = 0, size = 1;
+  int rc = MPI_Comm_rank(local, &rank);
+  if (rc == MPI_SUCCESS) rc = MPI_Comm_size(local, &size);
+  MPI_Comm_free(&local);
+  Check(rc, "MPI_Comm_rank/size (node-local communicator)");
+  return {rank, size};
 }
 
 std::string LibraryVersion() {

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace sortie::mpi {
 
@@ -105,6 +106,11 @@ std::string Mrecv(ProbedMessage* probed);
 /// Starts a non-blocking send of `bytes`; the caller keeps `bytes` alive and
 /// unchanged until the returned request completes.
 Request Isend(const Comm& comm, int dest, int tag, std::string_view bytes);
+
+/// This process's rank among the ranks sharing its node, and how many they
+/// are (MPI_Comm_split_type with MPI_COMM_TYPE_SHARED). Collective over
+/// `comm`: call it once, at start-up.
+std::pair<int, int> LocalRankAndSize(const Comm& comm);
 
 /// MPI_Get_library_version, trimmed to its first line.
 std::string LibraryVersion();

@@ -9,8 +9,7 @@ void MpiTransport::Send(int dest, MessageTag tag, std::string payload) {
   PendingSend& send = sends_.back();
   // The string was moved into the deque first: its buffer is the one MPI
   // reads, and deque never relocates existing elements on push_back.
-  send.request =
-      mpi::Isend(comm_, dest, static_cast<int>(tag), send.payload);
+  send.request = mpi::Isend(comm_, dest, static_cast<int>(tag), send.payload);
 }
 
 std::optional<Envelope> MpiTransport::Poll() {

@@ -22,11 +22,16 @@ constexpr unsigned kArchiveFlags =
 
 std::string TagName(int tag) {
   switch (static_cast<MessageTag>(tag)) {
-    case MessageTag::kHello: return "Hello";
-    case MessageTag::kAssign: return "Assign";
-    case MessageTag::kStarted: return "Started";
-    case MessageTag::kFinished: return "Finished";
-    case MessageTag::kShutdown: return "Shutdown";
+    case MessageTag::kHello:
+      return "Hello";
+    case MessageTag::kAssign:
+      return "Assign";
+    case MessageTag::kStarted:
+      return "Started";
+    case MessageTag::kFinished:
+      return "Finished";
+    case MessageTag::kShutdown:
+      return "Shutdown";
   }
   return "tag " + std::to_string(tag);
 }
@@ -48,7 +53,7 @@ Msg Decode(std::string_view bytes) {
   Msg msg;
   try {
     boost::iostreams::stream<boost::iostreams::array_source> in(bytes.data(),
-                                                               bytes.size());
+                                                                bytes.size());
     boost::archive::binary_iarchive archive(in, kArchiveFlags);
     archive >> msg;
   } catch (const std::exception& e) {
@@ -57,7 +62,7 @@ Msg Decode(std::string_view bytes) {
   return msg;
 }
 
-#define SORTIE_INSTANTIATE(Msg)                    \
+#define SORTIE_INSTANTIATE(Msg)                 \
   template std::string Encode<Msg>(const Msg&); \
   template Msg Decode<Msg>(std::string_view);
 

@@ -6,20 +6,30 @@
 // master; every other rank is a worker.
 //
 // Conversation:
-//   worker -> master  kHello     once, first; carries kProtocolVersion. The
-//                                master assigns nothing before it, and shuts
-//                                down a worker whose version differs.
-//   master -> worker  kAssign    tasks to run now (a batch; the worker has
-//                                room for all of them).
+//   worker -> master  kHello     once, first; carries kProtocolVersion and
+//                                the node the rank offers (host, CPU ids,
+//                                GPU ids). The master assigns nothing until
+//                                every rank has said hello, and shuts down
+//                                a worker whose version differs.
+//   master -> worker  kAssign    tasks to run now (a batch; the master has
+//                                reserved their cores and GPUs on the
+//                                worker's node). A multi-node command goes
+//                                to its leader only, which starts it with
+//                                the MPI launcher; a function task goes to
+//                                every rank of its group.
 //   worker -> master  kStarted   tasks whose processes started (batch).
 //   worker -> master  kFinished  attempts that ended, successfully or not
 //                                (batch). A task that could not even start
 //                                is reported here too, never as an error.
+//                                Each rank of a function task reports its
+//                                own part.
 //   master -> worker  kShutdown  stop: the worker exits with exit_code once
 //                                its own sends have completed.
 //
 // Version history:
 //   1: first version (Hello, Assign, Started, Finished, Shutdown).
+//   2: Hello carries the node (CPU and GPU ids); Assign carries the task's
+//      cores, GPUs and group (ranks, hosts, CPUs of every node).
 #pragma once
 
 #include <cstdint>
@@ -33,7 +43,7 @@
 namespace sortie {
 
 /// Bumped whenever a message's meaning or layout changes.
-inline constexpr uint32_t kProtocolVersion = 1;
+inline constexpr uint32_t kProtocolVersion = 2;
 
 /// MPI tags of the protocol's messages. Values are on the wire: append only.
 enum class MessageTag : int {
@@ -47,29 +57,49 @@ enum class MessageTag : int {
 /// Name of a tag for messages and logs ("Hello", ...; "tag N" if unknown).
 std::string TagName(int tag);
 
-/// worker -> master, first message: who the worker is.
+/// worker -> master, first message: who the worker is and the node it
+/// offers (core index i is logical CPU cpu_ids[i]).
 struct HelloMsg {
   uint32_t protocol_version = kProtocolVersion;
   int32_t rank = -1;
   std::string host;
   int64_t pid = 0;
+  std::vector<int32_t> cpu_ids;
+  std::vector<int32_t> gpu_ids;
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & protocol_version & rank & host & pid;
+    ar& protocol_version& rank& host& pid& cpu_ids& gpu_ids;
   }
 };
 
-/// One task handed to a worker: the task's row, which attempt (1-based), and
-/// its spec.
+/// The nodes a task runs on, leader first: their ranks, hosts and the
+/// logical CPUs and GPU ids the task holds on each.
+struct TaskGroup {
+  std::vector<int32_t> ranks;
+  std::vector<std::string> hosts;
+  std::vector<std::vector<int32_t>> cpus;
+  std::vector<std::vector<int32_t>> gpus;
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar& ranks& hosts& cpus& gpus;
+  }
+};
+
+/// One task handed to a worker: the task's row, which attempt (1-based), its
+/// spec, and where it runs. `member` is the receiving rank's index in the
+/// group (0: the leader).
 struct Assignment {
   uint32_t row = 0;
   int32_t attempt = 1;
   TaskSpec spec;
+  TaskGroup group;
+  int32_t member = 0;
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & row & attempt & spec;
+    ar& row& attempt& spec& group& member;
   }
 };
 
@@ -79,7 +109,7 @@ struct AssignMsg {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & tasks;
+    ar& tasks;
   }
 };
 
@@ -91,7 +121,7 @@ struct StartNotice {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & row & attempt & start_time;
+    ar& row& attempt& start_time;
   }
 };
 
@@ -101,7 +131,7 @@ struct StartedMsg {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & tasks;
+    ar& tasks;
   }
 };
 
@@ -111,7 +141,7 @@ struct FinishedMsg {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & results;
+    ar& results;
   }
 };
 
@@ -123,7 +153,7 @@ struct ShutdownMsg {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & exit_code & reason;
+    ar& exit_code& reason;
   }
 };
 

@@ -6,10 +6,14 @@ namespace sortie {
 
 std::string_view StateName(TaskState state) {
   switch (state) {
-    case TaskState::kPending: return "PENDING";
-    case TaskState::kRunning: return "RUNNING";
-    case TaskState::kDone: return "DONE";
-    case TaskState::kFailed: return "FAILED";
+    case TaskState::kPending:
+      return "PENDING";
+    case TaskState::kRunning:
+      return "RUNNING";
+    case TaskState::kDone:
+      return "DONE";
+    case TaskState::kFailed:
+      return "FAILED";
   }
   return "UNKNOWN";
 }

@@ -76,10 +76,9 @@ struct TaskSpec {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & id & command & shell & cwd & env & stdout_path & stderr_path &
-        tags_json & line & nodes & ranks_per_node & cores_per_rank &
-        gpus_per_rank & priority & est_runtime & launcher_args & function &
-        args_json;
+    ar& id& command& shell& cwd& env& stdout_path& stderr_path& tags_json& line&
+        nodes& ranks_per_node& cores_per_rank& gpus_per_rank& priority&
+            est_runtime& launcher_args& function& args_json;
   }
 };
 
@@ -106,7 +105,7 @@ struct TaskResult {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & row & attempt & exit_code & signal & start_time & end_time;
+    ar& row& attempt& exit_code& signal& start_time& end_time;
   }
 };
 

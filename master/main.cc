@@ -1,6 +1,5 @@
 // sortie: one binary, subcommands `run` and `validate`.
 #include <CLI/CLI.hpp>
-
 #include <exception>
 #include <iostream>
 #include <map>
@@ -30,26 +29,46 @@ int main(int argc, char** argv) {
   sortie::RunOptions run;
   CLI::App* run_cmd = app.add_subcommand(
       "run", "Run MANIFEST under mpiexec; rank 0 is the master");
-  run_cmd->add_option("manifest", run.manifest, "Task manifest (JSON Lines or plain list)")
+  run_cmd
+      ->add_option("manifest", run.manifest,
+                   "Task manifest (JSON Lines or plain list)")
       ->required();
   run_cmd->add_option("--out,-o", run.out, "Result file (HDF5)")
       ->capture_default_str();
   run_cmd->add_option("--format", run.format, "Manifest format")
       ->transform(CLI::CheckedTransformer(kFormats, CLI::ignore_case))
       ->default_str("auto");
-  run_cmd->add_option("--snapshot-interval", run.snapshot_interval,
-                      "Seconds between run.h5 snapshots (0: only at the end)")
+  run_cmd
+      ->add_option("--snapshot-interval", run.snapshot_interval,
+                   "Seconds between run.h5 snapshots (0: only at the end)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--logs", run.logs_dir,
                       "Directory for per-task stdout/stderr (default: OUT's "
                       "name with .logs, beside it)");
+  run_cmd
+      ->add_option("--cores-per-node", run.node.cores_per_node,
+                   "Cores each node offers (default: detected)")
+      ->check(CLI::PositiveNumber);
+  run_cmd
+      ->add_option("--gpus-per-node", run.node.gpus_per_node,
+                   "GPUs each node offers (default: detected)")
+      ->check(CLI::NonNegativeNumber);
+  run_cmd->add_flag("--virtual-nodes", run.node.virtual_nodes,
+                    "Every rank acts as a node of its own (for testing "
+                    "multi-node behaviour on one machine)");
+  run_cmd->add_flag("--master-only", run.master_only,
+                    "Rank 0 only coordinates and runs no task itself");
+  run_cmd->add_option("--launcher", run.launcher,
+                      "MPI launcher for multi-rank tasks: hydra, pals, srun, "
+                      "openmpi, or a template (default: detected)");
 
   std::string validate_path;
   sortie::ManifestFormat validate_format = sortie::ManifestFormat::kAuto;
   CLI::App* validate_cmd = app.add_subcommand(
       "validate", "Check MANIFEST and print FILE:LINE for every problem");
-  validate_cmd->add_option("manifest", validate_path, "Task manifest")->required();
+  validate_cmd->add_option("manifest", validate_path, "Task manifest")
+      ->required();
   validate_cmd->add_option("--format", validate_format, "Manifest format")
       ->transform(CLI::CheckedTransformer(kFormats, CLI::ignore_case))
       ->default_str("auto");
@@ -61,7 +80,8 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kUsageError;
   }
   try {
-    if (*validate_cmd) return sortie::ValidateCommand(validate_path, validate_format);
+    if (*validate_cmd)
+      return sortie::ValidateCommand(validate_path, validate_format);
     return sortie::RunCommand(run, &argc, &argv);
   } catch (const std::exception& error) {
     std::cerr << "sortie: error: " << error.what() << "\n";

@@ -13,9 +13,9 @@ namespace sortie {
 
 /// How the manifest's lines are read.
 enum class ManifestFormat {
-  kAuto,      ///< by extension, then by the first meaningful line
-  kJsonLines, ///< one JSON object per line
-  kPlain,     ///< one shell command per line
+  kAuto,       ///< by extension, then by the first meaningful line
+  kJsonLines,  ///< one JSON object per line
+  kPlain,      ///< one shell command per line
 };
 
 /// One problem found in a manifest.
@@ -39,8 +39,8 @@ struct Manifest {
 /// otherwise `errors` holds every problem found (in line order) and `out`
 /// must not be run. Relative `cwd`, `stdout` and `stderr` paths are made
 /// absolute against the current directory. Never throws on bad input.
-bool LoadManifest(const std::string& path, ManifestFormat format,
-                  Manifest* out, std::vector<ManifestError>* errors);
+bool LoadManifest(const std::string& path, ManifestFormat format, Manifest* out,
+                  std::vector<ManifestError>* errors);
 
 /// Parses manifest text already in memory (for tests and fuzzing); `path` is
 /// used only in error messages and format detection.

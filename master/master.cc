@@ -4,21 +4,60 @@
 #include <utility>
 
 namespace sortie {
+namespace {
+
+std::vector<TaskShape> Shapes(const std::vector<TaskSpec>& specs) {
+  std::vector<TaskShape> shapes;
+  shapes.reserve(specs.size());
+  for (const TaskSpec& spec : specs) shapes.push_back(ShapeOf(spec));
+  return shapes;
+}
+
+std::vector<int32_t> Lookup(const std::vector<int32_t>& ids,
+                            const std::vector<int32_t>& indices) {
+  std::vector<int32_t> out;
+  out.reserve(indices.size());
+  for (int32_t i : indices) out.push_back(ids.at(static_cast<size_t>(i)));
+  return out;
+}
+
+}  // namespace
+
+TaskShape ShapeOf(const TaskSpec& spec) {
+  TaskShape shape;
+  shape.nodes = spec.nodes;
+  shape.ranks_per_node = spec.ranks_per_node;
+  shape.cores_per_rank = spec.cores_per_rank;
+  shape.gpus_per_rank = spec.gpus_per_rank;
+  shape.priority = spec.priority;
+  shape.est_runtime = spec.est_runtime;
+  shape.function = !spec.function.empty();
+  return shape;
+}
 
 Master::Master(RunState& state, Transport& transport, Clock& clock,
                JournalSink& journal, SnapshotWriter snapshot, Executor* local,
-               MasterOptions options)
+               std::vector<ClusterNode> nodes, MasterOptions options)
     : state_(state),
       transport_(transport),
       clock_(clock),
       journal_(journal),
       snapshot_(std::move(snapshot)),
       local_(local),
+      nodes_(std::move(nodes)),
       options_(std::move(options)),
-      scheduler_(static_cast<uint32_t>(state.specs().size())) {
-  if (local_) {
-    rank_host_[0] = state_.InternHost(options_.host);
-    scheduler_.AddRank(0, 1);
+      scheduler_(Shapes(state.specs())) {
+  std::vector<NodeRecord> records;
+  for (const ClusterNode& node : nodes_) {
+    rank_host_[node.rank] = state_.InternHost(node.host);
+    records.push_back(node.Record());
+    scheduler_.AddNode(NodeCapacity{static_cast<int32_t>(node.cpu_ids.size()),
+                                    static_cast<int32_t>(node.gpu_ids.size()),
+                                    node.runs_functions});
+  }
+  state_.SetNodes(std::move(records));
+  for (uint32_t row = 0; row < state_.specs().size(); ++row) {
+    scheduler_.MakeReady(row);
   }
 }
 
@@ -30,11 +69,11 @@ int Master::Run() {
   started.count = state_.specs().size();
   started.rank = transport_.size();
   started.time = state_.info().started_at;
-  Journal(started);
+  journal_.Append(started);
   last_flush_ = last_snapshot_ = clock_.Monotonic();
 
   Backoff backoff(options_.min_idle_wait, options_.max_idle_wait);
-  while (!Done()) {
+  while (state_.Unfinished() > 0) {
     bool active = ReceiveMessages();
     active = PollLocal() || active;
     active = Dispatch() || active;
@@ -45,18 +84,9 @@ int Master::Run() {
       Wait(backoff.Next());
     }
   }
-  int exit_code = abandon_reason_.empty() ? state_.ExitStatus() : 2;
+  int exit_code = state_.ExitStatus();
   Finish(exit_code);
   return exit_code;
-}
-
-// Done when nothing runs and nothing more will be placed, and every worker
-// has said hello (so none is left talking to a master that has gone).
-bool Master::Done() const {
-  size_t workers = rank_host_.size() - (local_ ? 1 : 0);
-  bool all_hello = workers + 1 == static_cast<size_t>(transport_.size());
-  bool nothing_left = !abandon_reason_.empty() || state_.Unfinished() == 0;
-  return running_ == 0 && nothing_left && all_hello;
 }
 
 bool Master::ReceiveMessages() {
@@ -64,85 +94,112 @@ bool Master::ReceiveMessages() {
   while (std::optional<Envelope> envelope = transport_.Poll()) {
     active = true;
     switch (static_cast<MessageTag>(envelope->tag)) {
-      case MessageTag::kHello:
-        HandleHello(*envelope);
-        break;
       case MessageTag::kStarted:
         HandleStarted(envelope->source,
-                      Decode<StartedMsg>(envelope->payload));
+                      Decode<StartedMsg>(envelope->payload).tasks);
         break;
       case MessageTag::kFinished:
         HandleFinished(envelope->source,
                        Decode<FinishedMsg>(envelope->payload).results);
         break;
       default:
-        throw ProtocolError("master got unexpected " +
-                            TagName(envelope->tag) + " from rank " +
-                            std::to_string(envelope->source));
+        throw ProtocolError("master got unexpected " + TagName(envelope->tag) +
+                            " from rank " + std::to_string(envelope->source));
     }
   }
   return active;
 }
 
-void Master::HandleHello(const Envelope& envelope) {
-  HelloMsg hello = Decode<HelloMsg>(envelope.payload);
-  rank_host_[envelope.source] = state_.InternHost(hello.host);
-  if (hello.protocol_version != kProtocolVersion) {
-    abandon_reason_ = "rank " + std::to_string(envelope.source) +
-                      " speaks protocol version " +
-                      std::to_string(hello.protocol_version) + ", rank 0 " +
-                      std::to_string(kProtocolVersion) +
-                      ": are all ranks running the same sortie binary?";
-    std::cerr << "sortie: " << abandon_reason_ << "\n";
-    return;
-  }
-  scheduler_.AddRank(envelope.source, 1);
-}
-
-void Master::HandleStarted(int rank, const StartedMsg& msg) {
-  int host = rank_host_.at(rank);
-  for (const StartNotice& notice : msg.tasks) {
-    Journal(state_.MarkStarted(notice.row, notice.attempt, rank, host,
-                               notice.start_time));
+// Every rank of a function task reports a start: the leader's is the one
+// recorded.
+void Master::HandleStarted(int rank, const std::vector<StartNotice>& notices) {
+  for (const StartNotice& notice : notices) {
+    auto it = outstanding_.find(notice.row);
+    if (it == outstanding_.end() || it->second.leader_rank != rank) continue;
+    journal_.Append(state_.MarkStarted(notice.row, notice.attempt, rank,
+                                       HostOf(rank), notice.start_time));
   }
 }
 
+// A task ends when every rank running it has reported; the first failure
+// among them is its outcome.
 void Master::HandleFinished(int rank, const std::vector<TaskResult>& results) {
-  int host = rank_host_.at(rank);
   for (const TaskResult& result : results) {
-    Journal(state_.MarkEnded(result, rank, host));
-    scheduler_.Release(rank);
-    --running_;
+    auto it = outstanding_.find(result.row);
+    if (it == outstanding_.end()) {
+      throw ProtocolError("rank " + std::to_string(rank) +
+                          " reported task row " + std::to_string(result.row) +
+                          ", which is not running");
+    }
+    Outstanding& task = it->second;
+    if (!task.reported || (task.result.FinalState() == TaskState::kDone &&
+                           result.FinalState() != TaskState::kDone)) {
+      double start = task.reported ? task.result.start_time : result.start_time;
+      task.result = result;
+      task.result.start_time = start;
+      task.reported = true;
+    }
+    if (--task.reports_left > 0) continue;
+    journal_.Append(state_.MarkEnded(task.result, task.leader_rank,
+                                     HostOf(task.leader_rank)));
+    scheduler_.Release(result.row, clock_.Monotonic());
+    outstanding_.erase(it);
   }
 }
 
 bool Master::PollLocal() {
   if (!local_ || !local_->Poll()) return false;
-  HandleStarted(0, StartedMsg{local_->TakeStarted()});
+  HandleStarted(0, local_->TakeStarted());
   HandleFinished(0, local_->TakeFinished());
   return true;
 }
 
 bool Master::Dispatch() {
-  if (!abandon_reason_.empty()) return false;
-  std::vector<Placement> placements = scheduler_.Place();
-  std::map<int, AssignMsg> batches;
-  for (const Placement& placement : placements) {
-    Assignment assignment{placement.row, 1, state_.specs()[placement.row]};
-    ++running_;
-    if (placement.rank == 0 && local_) {
-      local_->Start(assignment);
-    } else {
-      batches[placement.rank].tasks.push_back(std::move(assignment));
-    }
-  }
-  for (const auto& [rank, batch] : batches) {
-    transport_.SendMsg(rank, MessageTag::kAssign, batch);
-  }
+  std::vector<Placement> placements = scheduler_.Place(clock_.Monotonic());
+  for (const Placement& placement : placements) Send(placement);
   return !placements.empty();
 }
 
-void Master::Journal(const JournalRecord& record) { journal_.Append(record); }
+TaskGroup Master::GroupOf(const Placement& placement) const {
+  TaskGroup group;
+  for (const NodeSlice& slice : placement.slices) {
+    const ClusterNode& node = nodes_.at(static_cast<size_t>(slice.node));
+    group.ranks.push_back(node.rank);
+    group.hosts.push_back(node.host);
+    group.cpus.push_back(Lookup(node.cpu_ids, slice.cores));
+    group.gpus.push_back(Lookup(node.gpu_ids, slice.gpus));
+  }
+  return group;
+}
+
+// A command goes to the group's leader only (it starts every rank of an MPI
+// program through the launcher); a function runs on every member.
+void Master::Send(const Placement& placement) {
+  const TaskSpec& spec = state_.specs()[placement.row];
+  Assignment assignment{placement.row,
+                        state_.status()[placement.row].attempts + 1, spec,
+                        GroupOf(placement), 0};
+  int members =
+      spec.function.empty() ? 1 : static_cast<int>(placement.slices.size());
+  Outstanding& task = outstanding_[placement.row];
+  task.leader_rank = assignment.group.ranks.at(0);
+  task.reports_left = members;
+  task.result = TaskResult{};
+  std::string node_ids;
+  for (const NodeSlice& slice : placement.slices) {
+    node_ids += (node_ids.empty() ? "" : ",") + std::to_string(slice.node);
+  }
+  state_.SetTaskNodes(placement.row, std::move(node_ids));
+  for (int member = 0; member < members; ++member) {
+    assignment.member = member;
+    int rank = assignment.group.ranks[static_cast<size_t>(member)];
+    if (rank == 0 && local_) {
+      local_->Start(assignment);
+    } else {
+      transport_.SendMsg(rank, MessageTag::kAssign, AssignMsg{{assignment}});
+    }
+  }
+}
 
 void Master::MaybeFlushAndSnapshot(bool force) {
   double now = clock_.Monotonic();
@@ -182,14 +239,9 @@ void Master::Finish(int exit_code) {
   finished.type = JournalRecordType::kRunFinished;
   finished.time = state_.info().finished_at;
   finished.exit_code = exit_code;
-  Journal(finished);
+  journal_.Append(finished);
   MaybeFlushAndSnapshot(true);
-  for (int rank = 1; rank < transport_.size(); ++rank) {
-    transport_.SendMsg(rank, MessageTag::kShutdown,
-                       ShutdownMsg{exit_code, abandon_reason_});
-  }
-  Backoff backoff(options_.min_idle_wait, options_.max_idle_wait);
-  while (!transport_.Flushed()) clock_.SleepFor(backoff.Next());
+  DismissWorkers(transport_, clock_, exit_code, "");
 }
 
 }  // namespace sortie

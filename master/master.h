@@ -1,16 +1,19 @@
-// The master loop: hands tasks to ranks, records what they report in the
-// journal and RunState, snapshots run.h5, and shuts the workers down. All side
-// effects go through Transport, Clock, JournalSink and a snapshot callback, so
-// the loop is tested without MPI.
+// The master loop: places tasks on nodes, hands them to the ranks serving
+// those nodes, records what they report in the journal and RunState,
+// snapshots run.h5, and shuts the workers down. Side effects go through
+// Transport, Clock, JournalSink and a snapshot callback, so the loop is
+// tested without MPI.
 #pragma once
 
 #include <functional>
 #include <map>
 #include <string>
+#include <unordered_map>
 
 #include "common/clock.h"
 #include "common/transport.h"
 #include "master/journal.h"
+#include "master/roster.h"
 #include "master/run_state.h"
 #include "master/scheduler.h"
 #include "worker/executor.h"
@@ -28,36 +31,45 @@ struct MasterOptions {
   double journal_flush_interval = 0.05;
   double min_idle_wait = 20e-6;
   double max_idle_wait = 4e-3;
-  /// Host name of rank 0, for tasks it runs itself.
-  std::string host = "localhost";
 };
 
-/// Runs a whole manifest to completion on the ranks behind a transport.
+/// The scheduler's view of a task's request.
+TaskShape ShapeOf(const TaskSpec& spec);
+
+/// Runs a whole manifest to completion on the nodes of a roster.
 class Master {
  public:
-  /// `local` runs tasks on rank 0 itself (used when it is the only rank);
-  /// may be null. Everything passed in must outlive the master.
+  /// `nodes` is the roster (every worker has said hello). `local` runs the
+  /// tasks placed on rank 0's own node; null when rank 0 has no node.
+  /// Everything passed in must outlive the master.
   Master(RunState& state, Transport& transport, Clock& clock,
          JournalSink& journal, SnapshotWriter snapshot, Executor* local,
-         MasterOptions options);
+         std::vector<ClusterNode> nodes, MasterOptions options);
 
   /// Runs until every task ended and every worker was told to stop; returns
-  /// the run's exit status (0 all DONE, 1 otherwise, 2 when the run had to be
-  /// abandoned, e.g. a worker speaking another protocol version).
+  /// the run's exit status (0 all DONE, 1 otherwise).
   int Run();
 
  private:
+  /// A placed task whose ranks have not all reported its end yet.
+  struct Outstanding {
+    int32_t leader_rank = -1;
+    int reports_left = 1;
+    bool reported = false;  ///< some rank has reported; `result` holds it
+    TaskResult result;
+  };
+
   bool ReceiveMessages();
-  void HandleHello(const Envelope& envelope);
-  void HandleStarted(int rank, const StartedMsg& msg);
+  void HandleStarted(int rank, const std::vector<StartNotice>& notices);
   void HandleFinished(int rank, const std::vector<TaskResult>& results);
   bool PollLocal();
   bool Dispatch();
-  void Journal(const JournalRecord& record);
+  void Send(const Placement& placement);
+  TaskGroup GroupOf(const Placement& placement) const;
   void MaybeFlushAndSnapshot(bool force);
   void Wait(double seconds);
   void Finish(int exit_code);
-  bool Done() const;
+  int HostOf(int rank) const { return rank_host_.at(rank); }
 
   RunState& state_;
   Transport& transport_;
@@ -65,11 +77,11 @@ class Master {
   JournalSink& journal_;
   SnapshotWriter snapshot_;
   Executor* local_;
+  std::vector<ClusterNode> nodes_;
   MasterOptions options_;
   Scheduler scheduler_;
-  std::map<int, int> rank_host_;  ///< ranks that said hello -> host index
-  int running_ = 0;
-  std::string abandon_reason_;
+  std::unordered_map<int, int> rank_host_;  ///< rank -> host index
+  std::unordered_map<uint32_t, Outstanding> outstanding_;  ///< by row
   double last_flush_ = 0;
   double last_snapshot_ = 0;
 };

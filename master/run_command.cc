@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -9,10 +10,13 @@
 #include "common/mpi.h"
 #include "common/mpi_transport.h"
 #include "common/version.h"
+#include "master/fit_check.h"
 #include "master/master.h"
+#include "master/roster.h"
 #include "master/run_file.h"
 #include "master/validate_command.h"
 #include "worker/environment.h"
+#include "worker/mpi_function_runner.h"
 #include "worker/worker.h"
 
 extern char** environ;
@@ -26,24 +30,6 @@ std::string Hostname() {
   char name[256] = {};
   if (gethostname(name, sizeof(name) - 1) != 0) return "unknown";
   return name;
-}
-
-// Workers are already waiting for tasks when rank 0 finds the manifest bad:
-// collect every hello (so no message is left unreceived) and send them home.
-void DismissWorkers(Transport& transport, Clock& clock, int exit_code) {
-  Backoff backoff(20e-6, 4e-3);
-  for (int hellos = 1; hellos < transport.size();) {
-    if (std::optional<Envelope> envelope = transport.Poll()) {
-      if (envelope->tag == static_cast<int>(MessageTag::kHello)) ++hellos;
-      backoff.Reset();
-    } else {
-      clock.SleepFor(backoff.Next());
-    }
-  }
-  for (int rank = 1; rank < transport.size(); ++rank) {
-    transport.SendMsg(rank, MessageTag::kShutdown, ShutdownMsg{exit_code, ""});
-  }
-  while (!transport.Flushed()) clock.SleepFor(backoff.Next());
 }
 
 void FillDefaultOutputs(const std::string& logs_dir,
@@ -60,63 +46,89 @@ void FillDefaultOutputs(const std::string& logs_dir,
 
 void PrintSummary(const RunState& state, double seconds,
                   const std::string& out) {
-  std::cout << "sortie: " << state.specs().size() << " tasks in "
-            << std::fixed << std::setprecision(2) << seconds << " s:";
+  std::cout << "sortie: " << state.specs().size() << " tasks in " << std::fixed
+            << std::setprecision(2) << seconds << " s:";
   for (TaskState s : {TaskState::kDone, TaskState::kFailed, TaskState::kPending,
                       TaskState::kRunning}) {
-    if (state.Count(s) > 0) std::cout << " " << state.Count(s) << " " << StateName(s);
+    if (state.Count(s) > 0)
+      std::cout << " " << state.Count(s) << " " << StateName(s);
   }
   std::cout << "\nsortie: results in " << out << "\n";
 }
 
+// Rank 0 refuses bad input before anything runs and before any earlier
+// result is touched: every worker is sent home with status 2.
+int Refuse(Transport& transport, Clock& clock, const std::string& path,
+           const std::vector<ManifestError>& errors) {
+  ReportManifestErrors(path, errors, "; nothing was run");
+  DismissWorkers(transport, clock, 2, "");
+  return 2;
+}
+
+RunInfo MakeRunInfo(const RunOptions& options, const Manifest& manifest,
+                    int world_size, double started_at) {
+  RunInfo info;
+  info.sortie_version = kSortieVersion;
+  info.manifest_path =
+      fs::absolute(options.manifest).lexically_normal().string();
+  info.manifest_sha256 = manifest.sha256;
+  info.mpi_library = mpi::LibraryVersion();
+  info.world_size = world_size;
+  info.started_at = started_at;
+  return info;
+}
+
 int RunMaster(const RunOptions& options, Transport& transport, Clock& clock,
-              const std::string& host) {
+              const NodeResources& node, ExecutorContext context) {
   double started_at = clock.Now();
   Manifest manifest;
   std::vector<ManifestError> errors;
-  if (!LoadManifest(options.manifest, options.format, &manifest, &errors)) {
-    ReportManifestErrors(options.manifest, errors, "; nothing was run");
-    DismissWorkers(transport, clock, 2);
+  bool valid =
+      LoadManifest(options.manifest, options.format, &manifest, &errors);
+  std::string problem;
+  std::vector<HelloMsg> hellos = GatherHellos(transport, clock, &problem);
+  if (!valid) return Refuse(transport, clock, options.manifest, errors);
+  if (!problem.empty()) {
+    std::cerr << "sortie: " << problem << "\n";
+    DismissWorkers(transport, clock, 2, problem);
     return 2;
   }
+  std::vector<ClusterNode> nodes =
+      BuildRoster(node, options.master_only, hellos);
+  errors = CheckFits(manifest, nodes);
+  if (!errors.empty())
+    return Refuse(transport, clock, options.manifest, errors);
+
   std::string out = fs::absolute(options.out).lexically_normal().string();
   fs::create_directories(fs::path(out).parent_path());
-  std::string logs = options.logs_dir.empty() ? DefaultLogsDir(out)
-                                              : fs::absolute(options.logs_dir).string();
+  std::string logs = options.logs_dir.empty()
+                         ? DefaultLogsDir(out)
+                         : fs::absolute(options.logs_dir).string();
   FillDefaultOutputs(logs, &manifest.tasks);
-
-  RunInfo info;
-  info.sortie_version = kSortieVersion;
-  info.manifest_path = fs::absolute(options.manifest).lexically_normal().string();
-  info.manifest_sha256 = manifest.sha256;
-  info.mpi_library = mpi::LibraryVersion();
-  info.world_size = transport.size();
-  info.started_at = started_at;
-  RunState state(std::move(manifest.tasks), info);
+  RunState state(std::move(manifest.tasks),
+                 MakeRunInfo(options, manifest, transport.size(), started_at));
 
   JournalWriter journal(JournalPathFor(out));
   PosixLauncher launcher;
   std::unique_ptr<Executor> local;
-  if (transport.size() == 1) {
-    local = std::make_unique<Executor>(launcher, clock,
-                                       ScrubbedEnvironment(environ), 0);
+  if (!options.master_only) {
+    local = std::make_unique<Executor>(launcher, clock, std::move(context));
   }
   MasterOptions master_options;
   master_options.snapshot_interval = options.snapshot_interval;
-  master_options.host = host;
-  Master master(state, transport, clock, journal,
-                [&out](const RunView& view) { WriteRunFile(out, view); },
-                local.get(), master_options);
+  Master master(
+      state, transport, clock, journal,
+      [&out](const RunView& view) { WriteRunFile(out, view); }, local.get(),
+      std::move(nodes), master_options);
   int exit_code = master.Run();
   PrintSummary(state, clock.Now() - started_at, out);
   return exit_code;
 }
 
-int RunWorkerRank(Transport& transport, Clock& clock, const std::string& host) {
-  PosixLauncher launcher;
-  Executor executor(launcher, clock, ScrubbedEnvironment(environ),
-                    transport.rank());
-  return RunWorker(transport, executor, clock, host);
+std::string ScratchDir(int rank) {
+  const char* tmp = std::getenv("TMPDIR");
+  return std::string(tmp && *tmp ? tmp : "/tmp") + "/sortie-" +
+         std::to_string(getpid()) + "-rank" + std::to_string(rank);
 }
 
 }  // namespace
@@ -145,9 +157,25 @@ int RunCommand(const RunOptions& options, int* argc, char*** argv) {
     mpi::Comm comm = mpi::Comm::DupWorld();
     MpiTransport transport(comm);
     SystemClock clock;
-    std::string host = Hostname();
-    if (comm.rank() == 0) return RunMaster(options, transport, clock, host);
-    return RunWorkerRank(transport, clock, host);
+    auto [local_rank, local_size] = mpi::LocalRankAndSize(comm);
+    NodeResources node =
+        ShareOfHost(Hostname(), AllowedCpus(), DetectGpus(),
+                    HostPlacement{local_rank, local_size}, options.node);
+    MpiFunctionRunner functions(comm);
+    ExecutorContext context;
+    context.rank = comm.rank();
+    context.base_env = ScrubbedEnvironment(environ);
+    context.mpi_launcher = options.launcher.empty()
+                               ? MpiLauncher::Detect(environ)
+                               : MpiLauncher::FromSpec(options.launcher);
+    context.functions = comm.rank() == 0 ? nullptr : &functions;
+    context.scratch_dir = ScratchDir(comm.rank());
+    if (comm.rank() == 0) {
+      return RunMaster(options, transport, clock, node, std::move(context));
+    }
+    PosixLauncher launcher;
+    Executor executor(launcher, clock, std::move(context));
+    return RunWorker(transport, executor, clock, node);
   } catch (const std::exception& error) {
     // The other ranks are waiting for this one, and MPI_Finalize would wait
     // for them: only an abort ends the job.

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "master/manifest.h"
+#include "worker/node_discovery.h"
 
 namespace sortie {
 
@@ -20,6 +21,12 @@ struct RunOptions {
   double snapshot_interval = 30.0;
   /// Directory for default per-task stdout/stderr files; empty: beside out.
   std::string logs_dir;
+  /// What each rank offers (detected unless overridden).
+  NodeOverrides node;
+  /// Rank 0 only coordinates; it runs no task itself.
+  bool master_only = false;
+  /// MPI launcher preset or template; empty: detected from the environment.
+  std::string launcher;
 };
 
 /// Runs the pilot: initializes MPI, then rank 0 runs the manifest as master

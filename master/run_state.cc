@@ -7,6 +7,7 @@ namespace sortie {
 RunState::RunState(std::vector<TaskSpec> specs, RunInfo info)
     : specs_(std::move(specs)),
       status_(specs_.size()),
+      task_nodes_(specs_.size()),
       info_(std::move(info)) {
   counts_[static_cast<size_t>(TaskState::kPending)] = specs_.size();
 }

@@ -11,8 +11,8 @@ void ReportManifestErrors(const std::string& path,
     std::cerr << error.ToString() << "\n";
   }
   std::cerr << "sortie: " << errors.size() << " problem"
-            << (errors.size() == 1 ? "" : "s") << " in " << path
-            << consequence << "\n";
+            << (errors.size() == 1 ? "" : "s") << " in " << path << consequence
+            << "\n";
 }
 
 int ValidateCommand(const std::string& path, ManifestFormat format) {

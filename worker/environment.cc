@@ -47,11 +47,15 @@ std::vector<std::string> TaskEnvironment(const std::vector<std::string>& base,
                                          const TaskSpec& spec,
                                          const TaskEnvContext& context) {
   std::vector<std::pair<std::string_view, std::string>> overrides;
-  overrides.reserve(spec.env.size() + 3);
-  for (const auto& [name, value] : spec.env) overrides.emplace_back(name, value);
+  overrides.reserve(spec.env.size() + 3 + context.extra.size());
+  for (const auto& [name, value] : spec.env)
+    overrides.emplace_back(name, value);
   overrides.emplace_back("SORTIE_TASK_ID", spec.id);
   overrides.emplace_back("SORTIE_ATTEMPT", std::to_string(context.attempt));
   overrides.emplace_back("SORTIE_RANK", std::to_string(context.rank));
+  for (const auto& [name, value] : context.extra) {
+    overrides.emplace_back(name, value);
+  }
 
   std::unordered_set<std::string_view> replaced;
   for (const auto& entry : overrides) replaced.insert(entry.first);

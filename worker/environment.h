@@ -23,11 +23,13 @@ std::vector<std::string> ScrubbedEnvironment(char** environ_entries);
 struct TaskEnvContext {
   int attempt = 1;
   int rank = 0;
+  /// Set by sortie after the task's own env (SORTIE_NODES, GPU masks, ...).
+  std::vector<std::pair<std::string, std::string>> extra;
 };
 
-/// `base` (already scrubbed) with the task's `env` and SORTIE_TASK_ID,
-/// SORTIE_ATTEMPT, SORTIE_RANK applied; later settings replace earlier ones
-/// of the same name.
+/// `base` (already scrubbed) with the task's `env`, then SORTIE_TASK_ID,
+/// SORTIE_ATTEMPT, SORTIE_RANK and `context.extra` applied; later settings
+/// replace earlier ones of the same name.
 std::vector<std::string> TaskEnvironment(const std::vector<std::string>& base,
                                          const TaskSpec& spec,
                                          const TaskEnvContext& context);

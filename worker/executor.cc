@@ -3,6 +3,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <stdexcept>
 #include <utility>
 
 #include "worker/environment.h"
@@ -21,41 +26,178 @@ void AppendToFile(const std::string& path, const std::string& text) {
   close(fd);
 }
 
+template <class T>
+std::string Join(const std::vector<T>& items, size_t first = 0) {
+  std::string text;
+  for (size_t i = first; i < items.size(); ++i) {
+    if (i > first) text += ",";
+    if constexpr (std::is_same_v<T, std::string>) {
+      text += items[i];
+    } else {
+      text += std::to_string(items[i]);
+    }
+  }
+  return text;
+}
+
+std::vector<std::string> Program(const TaskSpec& spec) {
+  if (spec.shell) return {"/bin/sh", "-c", spec.command.at(0)};
+  return spec.command;
+}
+
+// GPU masks for every vendor's runtime. HIP applies HIP_VISIBLE_DEVICES
+// after ROCR_VISIBLE_DEVICES has renumbered the devices from 0, so it lists
+// positions, not device ids.
+void AddGpuMasks(const std::vector<int32_t>& gpus,
+                 std::vector<std::pair<std::string, std::string>>* extra) {
+  if (gpus.empty()) return;
+  std::vector<int32_t> positions;
+  for (size_t i = 0; i < gpus.size(); ++i)
+    positions.push_back(static_cast<int32_t>(i));
+  extra->emplace_back("CUDA_VISIBLE_DEVICES", Join(gpus));
+  extra->emplace_back("ZE_AFFINITY_MASK", Join(gpus));
+  extra->emplace_back("ROCR_VISIBLE_DEVICES", Join(gpus));
+  extra->emplace_back("HIP_VISIBLE_DEVICES", Join(positions));
+}
+
 }  // namespace
 
 Executor::Executor(ProcessLauncher& launcher, Clock& clock,
-                   std::vector<std::string> base_env, int rank)
-    : launcher_(launcher),
-      clock_(clock),
-      base_env_(std::move(base_env)),
-      rank_(rank) {}
+                   ExecutorContext context)
+    : launcher_(launcher), clock_(clock), context_(std::move(context)) {}
+
+Executor::~Executor() {
+  std::error_code ec;
+  for (const auto& [pid, running] : running_) {
+    if (!running.nodefile.empty())
+      std::filesystem::remove(running.nodefile, ec);
+  }
+  for (const auto& [host, path] : shared_nodefiles_) {
+    std::filesystem::remove(path, ec);
+  }
+}
 
 void Executor::Start(const Assignment& assignment) {
-  std::vector<std::string> env = TaskEnvironment(
-      base_env_, assignment.spec, TaskEnvContext{assignment.attempt, rank_});
   double now = clock_.Now();
-  LaunchOutcome outcome = launcher_.Launch(assignment.spec, env);
-  if (outcome.pid <= 0) {
-    RecordLaunchFailure(assignment, outcome, now);
+  if (!assignment.spec.function.empty()) {
+    RunFunction(assignment, now);
     return;
   }
-  TaskResult result;
-  result.row = assignment.row;
-  result.attempt = assignment.attempt;
-  result.start_time = now;
-  running_.emplace(outcome.pid, result);
+  std::string nodefile = WriteNodefile(assignment);
+  LaunchOutcome outcome;
+  try {
+    outcome = launcher_.Launch(BuildRequest(assignment, nodefile));
+  } catch (const std::invalid_argument& error) {
+    // A launch the MPI launcher cannot express fails this task, not the run.
+    outcome.error = error.what();
+  }
+  if (outcome.pid <= 0) {
+    AppendToFile(assignment.spec.stderr_path,
+                 "sortie: " + outcome.error + "\n");
+    std::error_code ec;
+    if (assignment.group.hosts.size() > 1)
+      std::filesystem::remove(nodefile, ec);
+    Finish(assignment, now, outcome.exit_code);
+    return;
+  }
+  RunningTask running;
+  running.result.row = assignment.row;
+  running.result.attempt = assignment.attempt;
+  running.result.start_time = now;
+  if (assignment.group.hosts.size() > 1) running.nodefile = nodefile;
+  running_.emplace(outcome.pid, std::move(running));
   started_.push_back(StartNotice{assignment.row, assignment.attempt, now});
 }
 
-void Executor::RecordLaunchFailure(const Assignment& assignment,
-                                   const LaunchOutcome& outcome, double now) {
-  AppendToFile(assignment.spec.stderr_path, "sortie: " + outcome.error + "\n");
+LaunchRequest Executor::BuildRequest(const Assignment& assignment,
+                                     const std::string& nodefile) const {
+  const TaskSpec& spec = assignment.spec;
+  const TaskGroup& group = assignment.group;
+  TaskEnvContext env{assignment.attempt, context_.rank, {}};
+  env.extra.emplace_back("SORTIE_NODES", Join(group.hosts));
+  env.extra.emplace_back("SORTIE_NODEFILE", nodefile);
+  env.extra.emplace_back("SORTIE_NRANKS", std::to_string(spec.TotalRanks()));
+  size_t member = static_cast<size_t>(assignment.member);
+  if (member < group.gpus.size()) AddGpuMasks(group.gpus[member], &env.extra);
+
+  LaunchRequest request;
+  request.envp = TaskEnvironment(context_.base_env, spec, env);
+  request.cwd = spec.cwd;
+  request.stdout_path = spec.stdout_path;
+  request.stderr_path = spec.stderr_path;
+  if (spec.IsMpi()) {
+    MpiLaunch launch;
+    launch.hosts = group.hosts;
+    launch.ranks_per_node = spec.ranks_per_node;
+    launch.cores_per_rank = spec.cores_per_rank;
+    launch.cpus = group.cpus;
+    launch.launcher_args = spec.launcher_args;
+    launch.program = Program(spec);
+    launch.nodefile = nodefile;
+    request.argv = context_.mpi_launcher.Argv(launch);
+  } else {
+    request.argv = Program(spec);
+    if (member < group.cpus.size()) {
+      std::set<int32_t> unique(group.cpus[member].begin(),
+                               group.cpus[member].end());
+      request.cpus.assign(unique.begin(), unique.end());
+    }
+  }
+  return request;
+}
+
+// Multi-node tasks get a hostfile of their own (removed when they end);
+// single-node tasks share one per host, written once.
+std::string Executor::WriteNodefile(const Assignment& assignment) {
+  const std::vector<std::string>& hosts = assignment.group.hosts;
+  if (hosts.empty()) return {};
+  bool shared = hosts.size() == 1;
+  if (shared) {
+    auto it = shared_nodefiles_.find(hosts[0]);
+    if (it != shared_nodefiles_.end()) return it->second;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(context_.scratch_dir, ec);
+  std::string path = context_.scratch_dir + "/" +
+                     (shared ? "host-" + hosts[0]
+                             : "task-" + std::to_string(assignment.row) + "-" +
+                                   std::to_string(assignment.attempt)) +
+                     ".nodes";
+  std::ofstream(path) << HostfileText(MpiLaunch{hosts,
+                                                assignment.spec.ranks_per_node,
+                                                assignment.spec.cores_per_rank,
+                                                {},
+                                                {},
+                                                {},
+                                                {}});
+  if (shared) shared_nodefiles_[hosts[0]] = path;
+  return path;
+}
+
+void Executor::RunFunction(const Assignment& assignment, double now) {
+  std::string error;
+  int exit_code = 127;
+  if (context_.functions) {
+    exit_code = context_.functions->Run(assignment, &error);
+  } else {
+    error =
+        "function tasks do not run on rank " + std::to_string(context_.rank);
+  }
+  if (!error.empty()) {
+    std::cerr << "sortie: task " << assignment.spec.id << ": " << error << "\n";
+  }
+  started_.push_back(StartNotice{assignment.row, assignment.attempt, now});
+  Finish(assignment, now, exit_code);
+}
+
+void Executor::Finish(const Assignment& assignment, double start,
+                      int exit_code) {
   TaskResult result;
   result.row = assignment.row;
   result.attempt = assignment.attempt;
-  result.exit_code = outcome.exit_code;
-  result.start_time = now;
-  result.end_time = now;
+  result.exit_code = exit_code;
+  result.start_time = start;
+  result.end_time = clock_.Now();
   finished_.push_back(result);
 }
 
@@ -66,7 +208,11 @@ bool Executor::Poll() {
     for (const ProcessExit& exit : exits) {
       auto it = running_.find(exit.pid);
       if (it == running_.end()) continue;
-      TaskResult result = it->second;
+      TaskResult result = it->second.result;
+      if (!it->second.nodefile.empty()) {
+        std::error_code ec;
+        std::filesystem::remove(it->second.nodefile, ec);
+      }
       running_.erase(it);
       result.exit_code = exit.exit_code;
       result.signal = exit.signal;

@@ -1,5 +1,5 @@
-// Runs assigned tasks on a ProcessLauncher and turns process exits into
-// TaskResults. Used by worker ranks, and by rank 0 when it runs tasks itself.
+// Runs assigned tasks and turns their ends into TaskResults. Used by worker
+// ranks, and by rank 0 for the tasks it runs on its own node.
 #pragma once
 
 #include <sys/types.h>
@@ -10,20 +10,37 @@
 
 #include "common/clock.h"
 #include "common/protocol.h"
+#include "worker/function_runner.h"
+#include "worker/mpi_launcher.h"
 #include "worker/process_launcher.h"
 
 namespace sortie {
 
+/// What every task run by one executor shares.
+struct ExecutorContext {
+  int rank = 0;
+  /// The scrubbed environment every task starts from.
+  std::vector<std::string> base_env;
+  /// Starts multi-node and multi-rank command tasks.
+  MpiLauncher mpi_launcher = MpiLauncher::FromSpec("hydra");
+  /// Runs function tasks; null: function tasks fail (rank 0).
+  FunctionRunner* functions = nullptr;
+  /// Directory for hostfiles (created on first use).
+  std::string scratch_dir = "/tmp";
+};
+
 /// Starts assignments, tracks them, and reports starts and ends in batches.
 class Executor {
  public:
-  /// `base_env` is the scrubbed environment every task starts from; `rank`
-  /// goes into SORTIE_RANK. Launcher and clock must outlive the executor.
-  Executor(ProcessLauncher& launcher, Clock& clock,
-           std::vector<std::string> base_env, int rank);
+  /// Launcher and clock must outlive the executor.
+  Executor(ProcessLauncher& launcher, Clock& clock, ExecutorContext context);
+  ~Executor();
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
 
   /// Starts one attempt now. A task that cannot start becomes a finished
   /// result at once (its reason written to its stderr file), never an error.
+  /// A function task runs to completion before Start returns.
   void Start(const Assignment& assignment);
   /// Reaps ended processes; returns true when any start or end is waiting
   /// to be taken.
@@ -34,18 +51,25 @@ class Executor {
   std::vector<TaskResult> TakeFinished();
   /// Waits up to `seconds` for a running task to end.
   void Wait(double seconds) { launcher_.WaitForExit(seconds); }
-  /// Number of tasks running now.
+  /// Number of task processes running now.
   size_t Running() const { return running_.size(); }
 
  private:
-  void RecordLaunchFailure(const Assignment& assignment,
-                           const LaunchOutcome& outcome, double now);
+  struct RunningTask {
+    TaskResult result;
+    std::string nodefile;  ///< removed when the task ends; empty: shared
+  };
+  LaunchRequest BuildRequest(const Assignment& assignment,
+                             const std::string& nodefile) const;
+  std::string WriteNodefile(const Assignment& assignment);
+  void RunFunction(const Assignment& assignment, double now);
+  void Finish(const Assignment& assignment, double start, int exit_code);
 
   ProcessLauncher& launcher_;
   Clock& clock_;
-  std::vector<std::string> base_env_;
-  int rank_;
-  std::unordered_map<pid_t, TaskResult> running_;
+  ExecutorContext context_;
+  std::unordered_map<pid_t, RunningTask> running_;
+  std::unordered_map<std::string, std::string> shared_nodefiles_;
   std::vector<StartNotice> started_;
   std::vector<TaskResult> finished_;
 };

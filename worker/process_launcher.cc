@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -58,9 +59,9 @@ int SetAttributes(posix_spawnattr_t* attr) {
   if (rc == 0) rc = posix_spawnattr_setsigmask(attr, &none);
   if (rc == 0) rc = posix_spawnattr_setpgroup(attr, 0);
   if (rc == 0) {
-    rc = posix_spawnattr_setflags(
-        attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
-                  POSIX_SPAWN_SETPGROUP);
+    rc = posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGDEF |
+                                            POSIX_SPAWN_SETSIGMASK |
+                                            POSIX_SPAWN_SETPGROUP);
   }
   return rc;
 }
@@ -69,40 +70,43 @@ std::string EnsureParentDirectory(const std::string& path) {
   std::error_code ec;
   std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  if (ec) return "cannot create directory " + parent.string() + ": " + ec.message();
+  if (ec)
+    return "cannot create directory " + parent.string() + ": " + ec.message();
   return {};
 }
 
-std::string SetFileActions(const TaskSpec& spec,
+std::string SetFileActions(const LaunchRequest& request,
                            posix_spawn_file_actions_t* actions) {
   constexpr int kOutFlags = O_WRONLY | O_CREAT | O_TRUNC;
-  int rc = posix_spawn_file_actions_addopen(actions, 0, "/dev/null", O_RDONLY, 0);
-  if (rc == 0 && !spec.stdout_path.empty()) {
-    rc = posix_spawn_file_actions_addopen(actions, 1, spec.stdout_path.c_str(),
-                                          kOutFlags, 0644);
+  int rc =
+      posix_spawn_file_actions_addopen(actions, 0, "/dev/null", O_RDONLY, 0);
+  if (rc == 0 && !request.stdout_path.empty()) {
+    rc = posix_spawn_file_actions_addopen(
+        actions, 1, request.stdout_path.c_str(), kOutFlags, 0644);
   }
-  if (rc == 0 && !spec.stderr_path.empty()) {
-    rc = spec.stderr_path == spec.stdout_path
+  if (rc == 0 && !request.stderr_path.empty()) {
+    rc = request.stderr_path == request.stdout_path
              ? posix_spawn_file_actions_adddup2(actions, 1, 2)
              : posix_spawn_file_actions_addopen(
-                   actions, 2, spec.stderr_path.c_str(), kOutFlags, 0644);
+                   actions, 2, request.stderr_path.c_str(), kOutFlags, 0644);
   }
-  if (rc == 0 && !spec.cwd.empty()) {
-    rc = posix_spawn_file_actions_addchdir_np(actions, spec.cwd.c_str());
+  if (rc == 0 && !request.cwd.empty()) {
+    rc = posix_spawn_file_actions_addchdir_np(actions, request.cwd.c_str());
   }
-  return rc == 0 ? std::string() : std::string("posix_spawn setup: ") + std::strerror(rc);
+  return rc == 0 ? std::string()
+                 : std::string("posix_spawn setup: ") + std::strerror(rc);
 }
 
 // Checked in the parent so that a missing cwd or unwritable output file is
 // reported as such, not as posix_spawn's ambiguous ENOENT. Creates the output
 // files' directories.
-std::string CheckPaths(const TaskSpec& spec) {
+std::string CheckPaths(const LaunchRequest& request) {
   struct stat info {};
-  if (!spec.cwd.empty() &&
-      (stat(spec.cwd.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))) {
-    return "working directory " + spec.cwd + " does not exist";
+  if (!request.cwd.empty() &&
+      (stat(request.cwd.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))) {
+    return "working directory " + request.cwd + " does not exist";
   }
-  for (const std::string* path : {&spec.stdout_path, &spec.stderr_path}) {
+  for (const std::string* path : {&request.stdout_path, &request.stderr_path}) {
     if (path->empty()) continue;
     std::string error = EnsureParentDirectory(*path);
     if (!error.empty()) return error;
@@ -113,20 +117,46 @@ std::string CheckPaths(const TaskSpec& spec) {
   return {};
 }
 
+/// Binds the calling thread to `cpus` for its lifetime (no-op when empty).
+class ScopedAffinity {
+ public:
+  explicit ScopedAffinity(const std::vector<int32_t>& cpus) {
+    if (cpus.empty() || sched_getaffinity(0, sizeof(saved_), &saved_) != 0)
+      return;
+    cpu_set_t wanted;
+    CPU_ZERO(&wanted);
+    for (int32_t cpu : cpus) {
+      if (cpu >= 0 && cpu < CPU_SETSIZE)
+        CPU_SET(static_cast<size_t>(cpu), &wanted);
+    }
+    active_ = sched_setaffinity(0, sizeof(wanted), &wanted) == 0;
+  }
+  ~ScopedAffinity() {
+    if (active_) sched_setaffinity(0, sizeof(saved_), &saved_);
+  }
+  ScopedAffinity(const ScopedAffinity&) = delete;
+  ScopedAffinity& operator=(const ScopedAffinity&) = delete;
+
+ private:
+  cpu_set_t saved_;
+  bool active_ = false;
+};
+
 std::vector<char*> CStrings(const std::vector<std::string>& strings) {
   std::vector<char*> pointers;
   pointers.reserve(strings.size() + 1);
-  for (const std::string& s : strings) pointers.push_back(const_cast<char*>(s.c_str()));
+  for (const std::string& s : strings)
+    pointers.push_back(const_cast<char*>(s.c_str()));
   pointers.push_back(nullptr);
   return pointers;
 }
 
-LaunchOutcome SpawnFailure(int error_number, const TaskSpec& spec) {
+LaunchOutcome SpawnFailure(int error_number, const std::string& program) {
   LaunchOutcome outcome;
-  const std::string& program = spec.shell ? std::string("/bin/sh") : spec.command[0];
   outcome.error = "cannot run " + program + ": " + std::strerror(error_number);
   if (error_number == ENOENT) outcome.exit_code = 127;
-  if (error_number == EACCES || error_number == ENOEXEC) outcome.exit_code = 126;
+  if (error_number == EACCES || error_number == ENOEXEC)
+    outcome.exit_code = 126;
   return outcome;
 }
 
@@ -138,26 +168,32 @@ PosixLauncher::~PosixLauncher() {
   }
 }
 
-LaunchOutcome PosixLauncher::Launch(const TaskSpec& spec,
-                                    const std::vector<std::string>& envp) {
+LaunchOutcome PosixLauncher::Launch(const LaunchRequest& request) {
   LaunchOutcome outcome;
   SpawnSetup setup;
-  outcome.error = CheckPaths(spec);
-  if (outcome.error.empty()) outcome.error = SetFileActions(spec, setup.actions());
+  outcome.error = CheckPaths(request);
+  if (outcome.error.empty()) {
+    outcome.error = SetFileActions(request, setup.actions());
+  }
   if (outcome.error.empty() && SetAttributes(setup.attr()) != 0) {
     outcome.error = "posix_spawnattr setup failed";
   }
+  if (outcome.error.empty() && request.argv.empty())
+    outcome.error = "empty command";
   if (!outcome.error.empty()) return outcome;
 
-  std::vector<std::string> argv =
-      spec.shell ? std::vector<std::string>{"/bin/sh", "-c", spec.command.at(0)}
-                 : spec.command;
-  std::vector<char*> c_argv = CStrings(argv);
-  std::vector<char*> c_envp = CStrings(envp);
+  std::vector<char*> c_argv = CStrings(request.argv);
+  std::vector<char*> c_envp = CStrings(request.envp);
   pid_t pid = -1;
-  int rc = posix_spawnp(&pid, c_argv[0], setup.actions(), setup.attr(),
-                        c_argv.data(), c_envp.data());
-  if (rc != 0) return SpawnFailure(rc, spec);
+  int rc = 0;
+  {
+    // posix_spawn has no affinity attribute: the child inherits the calling
+    // thread's mask, so bind this thread for the spawn and restore it.
+    ScopedAffinity binding(request.cpus);
+    rc = posix_spawnp(&pid, c_argv[0], setup.actions(), setup.attr(),
+                      c_argv.data(), c_envp.data());
+  }
+  if (rc != 0) return SpawnFailure(rc, request.argv[0]);
   children_[pid] = PidfdOpen(pid);
   outcome.pid = pid;
   return outcome;

@@ -9,9 +9,17 @@
 #include <string>
 #include <vector>
 
-#include "common/task.h"
-
 namespace sortie {
+
+/// One process to start.
+struct LaunchRequest {
+  std::vector<std::string> argv;  ///< argv[0] is searched in PATH without '/'
+  std::vector<std::string> envp;  ///< the whole environment, "NAME=value"
+  std::string cwd;                ///< empty: the pilot's own
+  std::string stdout_path;        ///< empty: inherit the pilot's
+  std::string stderr_path;        ///< empty: inherit; same path: shared
+  std::vector<int32_t> cpus;      ///< logical CPUs to bind to; empty: none
+};
 
 /// The result of trying to start a process.
 struct LaunchOutcome {
@@ -33,12 +41,11 @@ struct ProcessExit {
 class ProcessLauncher {
  public:
   virtual ~ProcessLauncher() = default;
-  /// Starts `spec`'s command with environment `envp` ("NAME=value"), in a new
-  /// process group, stdin from /dev/null, stdout/stderr to the spec's files
-  /// (created with their directories; truncated). Never throws for a bad
-  /// task: a task that cannot start is an outcome with pid -1.
-  virtual LaunchOutcome Launch(const TaskSpec& spec,
-                               const std::vector<std::string>& envp) = 0;
+  /// Starts `request` in a new process group, stdin from /dev/null,
+  /// stdout/stderr to its files (created with their directories; truncated),
+  /// bound to its CPUs. Never throws for a bad task: a task that cannot
+  /// start is an outcome with pid -1.
+  virtual LaunchOutcome Launch(const LaunchRequest& request) = 0;
   /// Children that ended since the last call; never blocks.
   virtual std::vector<ProcessExit> Reap() = 0;
   /// Waits up to `seconds` for a child to end (returns early when one may
@@ -57,8 +64,7 @@ class PosixLauncher : public ProcessLauncher {
   PosixLauncher(const PosixLauncher&) = delete;
   PosixLauncher& operator=(const PosixLauncher&) = delete;
 
-  LaunchOutcome Launch(const TaskSpec& spec,
-                       const std::vector<std::string>& envp) override;
+  LaunchOutcome Launch(const LaunchRequest& request) override;
   std::vector<ProcessExit> Reap() override;
   void WaitForExit(double seconds) override;
   size_t Running() const override { return children_.size(); }

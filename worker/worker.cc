@@ -50,11 +50,13 @@ bool HandleMessages(Transport& transport, Executor& executor,
 }  // namespace
 
 int RunWorker(Transport& transport, Executor& executor, Clock& clock,
-              const std::string& host, const WorkerTiming& timing) {
+              const NodeResources& node, const WorkerTiming& timing) {
   HelloMsg hello;
   hello.rank = transport.rank();
-  hello.host = host;
+  hello.host = node.host;
   hello.pid = getpid();
+  hello.cpu_ids = node.cpu_ids;
+  hello.gpu_ids = node.gpu_ids;
   transport.SendMsg(0, MessageTag::kHello, hello);
 
   Backoff backoff(timing.min_idle_wait, timing.max_idle_wait);
@@ -72,8 +74,8 @@ int RunWorker(Transport& transport, Executor& executor, Clock& clock,
   }
   while (!transport.Flushed()) clock.SleepFor(backoff.Next());
   if (!shutdown->reason.empty()) {
-    std::cerr << "sortie: rank " << transport.rank() << ": "
-              << shutdown->reason << "\n";
+    std::cerr << "sortie: rank " << transport.rank() << ": " << shutdown->reason
+              << "\n";
   }
   return shutdown->exit_code;
 }

@@ -7,6 +7,7 @@
 #include "common/clock.h"
 #include "common/transport.h"
 #include "worker/executor.h"
+#include "worker/node_discovery.h"
 
 namespace sortie {
 
@@ -20,10 +21,10 @@ struct WorkerTiming {
   double child_wait = 0.02;
 };
 
-/// Runs the worker loop on `transport` until the master's Shutdown; returns
-/// the exit code the master asked for. Throws ProtocolError on a message it
-/// cannot understand.
+/// Runs the worker loop on `transport` until the master's Shutdown, offering
+/// `node` in its hello; returns the exit code the master asked for. Throws
+/// ProtocolError on a message it cannot understand.
 int RunWorker(Transport& transport, Executor& executor, Clock& clock,
-              const std::string& host, const WorkerTiming& timing = {});
+              const NodeResources& node, const WorkerTiming& timing = {});
 
 }  // namespace sortie

@@ -53,7 +53,8 @@ class Base(unittest.TestCase):
         return os.path.join(self.dir, *parts)
 
     def expected_ranks(self):
-        return {0} if ARGS.np <= 1 else set(range(1, ARGS.np))
+        """Rank 0 runs command tasks on its own node too."""
+        return set(range(max(ARGS.np, 1)))
 
 
 class MixedTasks(Base):
@@ -192,8 +193,124 @@ class PlainList(Base):
         self.assertEqual(cols["command"][0], "echo one | tr a-z A-Z")
 
 
+def launcher_flags():
+    """Nested MPI programs start with the same MPICH mpiexec as the pilot."""
+    return ["--launcher", f"hydra:{ARGS.mpiexec}"]
+
+
+def busy_cores_never_exceed_capacity(test, cols, nodes):
+    """Replays /tasks over time: no node ever holds more cores than it has.
+    Returns the largest number of tasks seen running at once on one node."""
+    events = []
+    for i in range(len(cols["id"])):
+        cores = int(cols["ranks_per_node"][i] * cols["cores_per_rank"][i])
+        ids = [int(n) for n in cols["node_ids"][i].split(",") if n]
+        whole = cols["nodes"][i] > 1
+        for n in ids:
+            need = nodes["cores"][n] if whole else cores
+            events.append((cols["end_time"][i], 0, n, -need, -1))
+            events.append((cols["start_time"][i], 1, n, need, 1))
+    busy, running, most = {}, {}, 0
+    for _, _, n, cores, count in sorted(events):
+        busy[n] = busy.get(n, 0) + cores
+        running[n] = running.get(n, 0) + count
+        test.assertLessEqual(busy[n], nodes["cores"][n], f"node {n} oversubscribed")
+        most = max(most, running[n])
+    return most
+
+
+def load_nodes(path):
+    with h5py.File(path, "r") as f:
+        g = f["nodes"]
+        return {k: (g[k].asstr()[:] if g[k].dtype.kind in "SO" else g[k][:]) for k in g}
+
+
+class MultiNode(Base):
+    """The multi-node acceptance run: 5 virtual nodes of 4 cores."""
+
+    def test_mixed_mpi_and_packed_tasks(self):
+        hello = ARGS.mpi_hello
+        tasks = []
+        for i in range(2):
+            tasks.append({"id": f"mpi2x2-{i}", "command": [hello], "nodes": 2,
+                          "ranks_per_node": 2, "tags": {"want": 4}})
+        for i in range(2):
+            tasks.append({"id": f"mpi1x4-{i}", "command": [hello],
+                          "ranks_per_node": 4, "tags": {"want": 4}})
+        for i in range(24):
+            tasks.append({"id": f"one-{i}", "command": "sleep 0.3"})
+        for i in range(4):
+            tasks.append({"id": f"two-{i}", "command": "sleep 0.2",
+                          "cores_per_rank": 2})
+        marker = self.path("allreduce.size")
+        tasks.append({"id": "allreduce3", "function": "sortie:allreduce",
+                      "nodes": 3, "args": {"size": 3}})
+        tasks.append({"id": "user-fn", "function": f"{ARGS.function_lib}:record_size",
+                      "nodes": 2, "args": {"file": marker}})
+        write_manifest(self.path("m.jsonl"), tasks)
+        proc = run_sortie("run", "m.jsonl", "--out", "R.h5", "--virtual-nodes",
+                          "--cores-per-node", "4", *launcher_flags())
+        self.assertEqual(proc.returncode, 0, proc.stderr + proc.stdout)
+        cols, _ = load_tasks(self.path("R.h5"))
+        nodes = load_nodes(self.path("R.h5"))
+        self.assertEqual(list(nodes["cores"]), [4] * 5)
+        self.assertEqual(list(nodes["rank"]), [0, 1, 2, 3, 4])
+        self.assertTrue((cols["state"] == "DONE").all(), list(zip(cols["id"], cols["state"])))
+        for i, task_id in enumerate(cols["id"]):
+            if task_id.startswith("mpi"):
+                lines = open(cols["stdout"][i]).read().split("\n")
+                lines = [l for l in lines if l.startswith("size=")]
+                self.assertEqual(len(lines), 4, task_id)
+                self.assertTrue(all(l.startswith("size=4 ") for l in lines), lines)
+                self.assertTrue(all("sum_ok=1" in l for l in lines), lines)
+            want_nodes = {"mpi2x2": 2, "allreduce3": 3, "user": 2}.get(task_id.split("-")[0], 1)
+            self.assertEqual(len(cols["node_ids"][i].split(",")), want_nodes, task_id)
+        self.assertNotIn("0", cols["node_ids"][list(cols["id"]).index("allreduce3")].split(","))
+        self.assertEqual(open(marker).read(), "2\n")
+        most = busy_cores_never_exceed_capacity(self, cols, nodes)
+        self.assertGreaterEqual(most, 2, "1-core tasks never ran several to a node")
+
+
+class WideTaskNotStarved(Base):
+    """A 4-node task behind whole-node tasks and ahead of fifty small ones."""
+
+    def test_wide_task_starts_early(self):
+        tasks = [{"id": f"whole-{i}", "command": "sleep 1", "cores_per_rank": 2}
+                 for i in range(4)]
+        tasks.append({"id": "wide", "command": [ARGS.mpi_hello], "nodes": 4})
+        tasks += [{"id": f"small-{i}", "command": "sleep 0.1"} for i in range(50)]
+        write_manifest(self.path("m.jsonl"), tasks)
+        proc = run_sortie("run", "m.jsonl", "--out", "R.h5", "--virtual-nodes",
+                          "--cores-per-node", "2", *launcher_flags())
+        self.assertEqual(proc.returncode, 0, proc.stderr + proc.stdout)
+        cols, _ = load_tasks(self.path("R.h5"))
+        start = dict(zip(cols["id"], cols["start_time"]))
+        small = sorted(v for k, v in start.items() if k.startswith("small-"))
+        self.assertLess(start["wide"], small[0], "small tasks overtook the wide one")
+        lines = [l for l in open(cols["stdout"][4]).read().split("\n") if l]
+        self.assertEqual(len(lines), 4)
+
+
+class TooBigRefused(Base):
+    def test_request_larger_than_allocation_is_refused(self):
+        marker = self.path("ran")
+        write_manifest(self.path("m.jsonl"), [
+            {"command": f"touch {marker}"},
+            {"command": "true", "nodes": 7},
+            {"command": "true", "cores_per_rank": 64},
+        ])
+        proc = run_sortie("run", "m.jsonl", "--out", "R.h5", "--cores-per-node", "4")
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn("m.jsonl:2:", proc.stderr)
+        self.assertIn("m.jsonl:3:", proc.stderr)
+        self.assertFalse(os.path.exists(marker))
+        self.assertFalse(os.path.exists(self.path("R.h5")))
+
+
 class IdleCost(Base):
     def test_waiting_pilot_uses_under_5_percent_cpu(self):
+        if ARGS.sanitized:
+            self.skipTest("CPU cost is meaningless under sanitizers")
         write_manifest(self.path("sleep.jsonl"),
                        [{"command": ["sleep", "3"]} for _ in range(ARGS.np - 1)] * 2)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -216,6 +333,10 @@ def main():
     parser.add_argument("--mpiexec", required=True)
     parser.add_argument("--np", type=int, required=True)
     parser.add_argument("--workdir", required=True)
+    parser.add_argument("--sanitized", action="store_true",
+                        help="the binary is built with sanitizers: skip timing checks")
+    parser.add_argument("--mpi-hello", help="path of the test MPI program")
+    parser.add_argument("--function-lib", help="path of the test function library")
     parser.add_argument("case")
     ARGS, _ = parser.parse_known_args()
     ARGS.workdir = os.path.abspath(ARGS.workdir)

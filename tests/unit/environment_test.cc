@@ -24,9 +24,9 @@ TEST(EnvironmentTest, LauncherVariablesAreRecognised) {
 }
 
 TEST(EnvironmentTest, ScrubDropsOnlyLauncherVariables) {
-  std::vector<std::string> storage = {"PATH=/bin", "PMI_RANK=3", "PMI_FD=7",
-                                      "HOME=/root", "MPI_LOCALRANKID=0",
-                                      "OMPI_X=1", "WEIRD"};
+  std::vector<std::string> storage = {
+      "PATH=/bin",         "PMI_RANK=3", "PMI_FD=7", "HOME=/root",
+      "MPI_LOCALRANKID=0", "OMPI_X=1",   "WEIRD"};
   std::vector<char*> environ_like;
   for (std::string& s : storage) environ_like.push_back(s.data());
   environ_like.push_back(nullptr);
@@ -38,8 +38,8 @@ TEST(EnvironmentTest, TaskEnvAddsAndOverridesAndSortieWins) {
   TaskSpec spec;
   spec.id = "job-7";
   spec.env = {{"HOME", "/scratch"}, {"NEW", "x=y"}, {"SORTIE_RANK", "99"}};
-  std::vector<std::string> env =
-      TaskEnvironment({"PATH=/bin", "HOME=/root"}, spec, TaskEnvContext{2, 5});
+  std::vector<std::string> env = TaskEnvironment(
+      {"PATH=/bin", "HOME=/root"}, spec, TaskEnvContext{2, 5, {}});
   EXPECT_THAT(env, Contains("PATH=/bin"));
   EXPECT_THAT(env, Contains("HOME=/scratch"));
   EXPECT_THAT(env, Not(Contains("HOME=/root")));

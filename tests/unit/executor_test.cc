@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "worker/node_discovery.h"
+
 namespace sortie {
 namespace {
 
@@ -44,7 +46,7 @@ class ExecutorTest : public ::testing::Test {
 
   // Runs one task to completion and returns its result.
   TaskResult RunOne(const TaskSpec& spec, int attempt = 1) {
-    executor_.Start(Assignment{42, attempt, spec});
+    executor_.Start(Assignment{42, attempt, spec, {}, 0});
     for (int i = 0; i < 2000; ++i) {
       executor_.Poll();
       std::vector<TaskResult> done = executor_.TakeFinished();
@@ -59,7 +61,14 @@ class ExecutorTest : public ::testing::Test {
   int next_ = 0;
   SystemClock clock_;
   PosixLauncher launcher_;
-  Executor executor_{launcher_, clock_, {"PATH=/usr/bin:/bin"}, 3};
+  Executor executor_{launcher_, clock_, Context()};
+
+  static ExecutorContext Context() {
+    ExecutorContext context;
+    context.rank = 3;
+    context.base_env = {"PATH=/usr/bin:/bin"};
+    return context;
+  }
 };
 
 TEST_F(ExecutorTest, ExitCodesAndSignalsAreRecorded) {
@@ -144,8 +153,8 @@ TEST_F(ExecutorTest, MissingWorkingDirectoryFailsClearly) {
 }
 
 TEST_F(ExecutorTest, StartsAreReportedOncePerTask) {
-  executor_.Start(Assignment{1, 1, Spec({"/bin/true"})});
-  executor_.Start(Assignment{2, 1, Spec({"/bin/true"})});
+  executor_.Start(Assignment{1, 1, Spec({"/bin/true"}), {}, 0});
+  executor_.Start(Assignment{2, 1, Spec({"/bin/true"}), {}, 0});
   EXPECT_TRUE(executor_.Poll());
   std::vector<StartNotice> started = executor_.TakeStarted();
   ASSERT_EQ(started.size(), 2u);
@@ -159,8 +168,67 @@ TEST_F(ExecutorTest, StartsAreReportedOncePerTask) {
   EXPECT_EQ(executor_.TakeFinished().size(), 2u);
 }
 
+TEST_F(ExecutorTest, TaskIsBoundToItsCpusAndSeesItsGpusAndNodes) {
+  TaskSpec spec =
+      Spec({"grep Cpus_allowed_list /proc/self/status; "
+            "echo $CUDA_VISIBLE_DEVICES $ROCR_VISIBLE_DEVICES "
+            "$HIP_VISIBLE_DEVICES $ZE_AFFINITY_MASK; "
+            "echo $SORTIE_NODES $SORTIE_NRANKS; cat $SORTIE_NODEFILE"},
+           true);
+  Assignment assignment{7, 1, spec, TaskGroup{{3}, {"hostA"}, {{0}}, {{2, 3}}},
+                        0};
+  executor_.Start(assignment);
+  while (executor_.Running() > 0) {
+    executor_.Wait(0.01);
+    executor_.Poll();
+  }
+  std::istringstream out(ReadFile(spec.stdout_path));
+  std::string line;
+  std::getline(out, line);
+  EXPECT_THAT(line, ::testing::MatchesRegex("Cpus_allowed_list:\\s+0"));
+  std::getline(out, line);
+  EXPECT_EQ(line, "2,3 2,3 0,1 2,3");
+  std::getline(out, line);
+  EXPECT_EQ(line, "hostA 1");
+  std::getline(out, line);
+  EXPECT_EQ(line, "hostA");
+  // The pilot's own binding is untouched.
+  EXPECT_GT(AllowedCpus().size(), 0u);
+}
+
+TEST_F(ExecutorTest, MultiRankCommandStartsThroughTheMpiLauncher) {
+  ExecutorContext context = Context();
+  context.mpi_launcher = MpiLauncher::FromSpec(
+      "/bin/echo {nranks} {ppn} {hosts} {args} {program}");
+  Executor executor(launcher_, clock_, context);
+  TaskSpec spec = Spec({"/bin/app", "x"});
+  spec.nodes = 2;
+  spec.ranks_per_node = 2;
+  spec.launcher_args = {"--extra"};
+  executor.Start(Assignment{
+      1, 1, spec, TaskGroup{{1, 2}, {"h1", "h2"}, {{0, 1}, {0, 1}}, {{}, {}}},
+      0});
+  while (executor.Running() > 0) {
+    executor.Wait(0.01);
+    executor.Poll();
+  }
+  EXPECT_EQ(ReadFile(spec.stdout_path), "4 2 h1,h2 --extra /bin/app x\n");
+}
+
+TEST_F(ExecutorTest, FunctionTaskWithoutARunnerFailsWithoutCrashing) {
+  TaskSpec spec;
+  spec.id = "f";
+  spec.function = "sortie:noop";
+  executor_.Start(Assignment{5, 1, spec, {}, 0});
+  ASSERT_TRUE(executor_.Poll());
+  std::vector<TaskResult> done = executor_.TakeFinished();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].exit_code, 127);
+  EXPECT_EQ(executor_.TakeStarted().size(), 1u);
+}
+
 TEST_F(ExecutorTest, WaitingOnARunningTaskUsesNoCpu) {
-  executor_.Start(Assignment{1, 1, Spec({"sleep 0.3"}, true)});
+  executor_.Start(Assignment{1, 1, Spec({"sleep 0.3"}, true), {}, 0});
   clock_t cpu_before = clock();
   while (executor_.Running() > 0) {
     executor_.Wait(0.05);

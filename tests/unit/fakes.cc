@@ -1,20 +1,37 @@
 #include "fakes.h"
 
-#include <algorithm>
 #include <unistd.h>
+
+#include <algorithm>
 
 namespace sortie::testing {
 
 SimulatedCluster::SimulatedCluster(int size, FakeClock& clock, RunFn run,
-                                   uint32_t protocol_version)
+                                   bool send_hellos, uint32_t protocol_version)
     : size_(size), clock_(clock), run_(std::move(run)) {
-  for (int rank = 1; rank < size; ++rank) {
-    HelloMsg hello{protocol_version, rank, "node" + std::to_string(rank), rank};
+  for (int rank = 1; send_hellos && rank < size; ++rank) {
+    HelloMsg hello{protocol_version, rank, "node" + std::to_string(rank), rank,
+                   {0, 1},           {}};
     Deliver(rank, MessageTag::kHello, Encode(hello));
   }
 }
 
-void SimulatedCluster::Deliver(int source, MessageTag tag, std::string payload) {
+std::vector<ClusterNode> Nodes(int first_rank, int count, int cores, int gpus) {
+  std::vector<ClusterNode> nodes;
+  for (int rank = first_rank; rank < first_rank + count; ++rank) {
+    ClusterNode node;
+    node.rank = rank;
+    node.host = "node" + std::to_string(rank);
+    for (int i = 0; i < cores; ++i) node.cpu_ids.push_back(i);
+    for (int i = 0; i < gpus; ++i) node.gpu_ids.push_back(i);
+    node.runs_functions = rank != 0;
+    nodes.push_back(node);
+  }
+  return nodes;
+}
+
+void SimulatedCluster::Deliver(int source, MessageTag tag,
+                               std::string payload) {
   inbox_.push_back(Envelope{source, static_cast<int>(tag), std::move(payload)});
 }
 
@@ -26,7 +43,7 @@ void SimulatedCluster::Send(int dest, MessageTag tag, std::string payload) {
   if (tag != MessageTag::kAssign) return;
   StartedMsg started;
   for (const Assignment& a : Decode<AssignMsg>(payload).tasks) {
-    assignments.emplace_back(a.row, dest);
+    assignments.emplace_back(a, dest);
     SimulatedRun run = run_(a, dest);
     double now = clock_.Now();
     started.tasks.push_back(StartNotice{a.row, a.attempt, now});
@@ -38,7 +55,8 @@ void SimulatedCluster::Send(int dest, MessageTag tag, std::string payload) {
     result.start_time = now;
     result.end_time = now + run.seconds;
     running_.push_back(Pending{clock_.Monotonic() + run.seconds, dest, result});
-    max_concurrent_per_rank = std::max(max_concurrent_per_rank, ++concurrent_[dest]);
+    max_concurrent_per_rank =
+        std::max(max_concurrent_per_rank, ++concurrent_[dest]);
   }
   Deliver(dest, MessageTag::kStarted, Encode(started));
 }
@@ -50,7 +68,8 @@ std::optional<Envelope> SimulatedCluster::Poll() {
       continue;
     }
     --concurrent_[it->source];
-    Deliver(it->source, MessageTag::kFinished, Encode(FinishedMsg{{it->result}}));
+    Deliver(it->source, MessageTag::kFinished,
+            Encode(FinishedMsg{{it->result}}));
     it = running_.erase(it);
   }
   if (inbox_.empty()) return std::nullopt;

@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/transport.h"
 #include "master/journal.h"
+#include "master/roster.h"
 
 namespace sortie::testing {
 
@@ -61,12 +62,13 @@ struct SimulatedRun {
 };
 
 /// The master's Transport, with every other rank a simulated worker that
-/// says hello at once and answers each Assign with Started, then Finished
-/// once the task's time has passed on `clock`.
+/// answers each Assign with Started, then Finished once the task's time has
+/// passed on `clock`. Hellos are queued only when `send_hellos` is set.
 class SimulatedCluster : public Transport {
  public:
   using RunFn = std::function<SimulatedRun(const Assignment&, int rank)>;
   SimulatedCluster(int size, FakeClock& clock, RunFn run,
+                   bool send_hellos = false,
                    uint32_t protocol_version = kProtocolVersion);
 
   int rank() const override { return 0; }
@@ -75,8 +77,8 @@ class SimulatedCluster : public Transport {
   std::optional<Envelope> Poll() override;
   bool Flushed() override { return true; }
 
-  /// Rank each row was assigned to, in assignment order.
-  std::vector<std::pair<uint32_t, int>> assignments;
+  /// Every Assignment received, with the rank it went to.
+  std::vector<std::pair<Assignment, int>> assignments;
   /// Shutdown received by each rank.
   std::map<int, ShutdownMsg> shutdowns;
   /// Largest number of tasks running at once on one rank.
@@ -97,5 +99,10 @@ class SimulatedCluster : public Transport {
   std::vector<Pending> running_;
   std::map<int, int> concurrent_;
 };
+
+/// `count` nodes served by ranks `first_rank`, `first_rank`+1, ..., each
+/// with `cores` cores (CPU ids 0..cores-1) and `gpus` GPUs, on hosts "nodeR".
+std::vector<ClusterNode> Nodes(int first_rank, int count, int cores,
+                               int gpus = 0);
 
 }  // namespace sortie::testing

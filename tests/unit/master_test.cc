@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <set>
 
 #include "fakes.h"
 
@@ -25,21 +26,26 @@ std::vector<TaskSpec> Specs(int n) {
 }
 
 struct Harness {
-  Harness(int tasks, int ranks, SimulatedCluster::RunFn run,
-          uint32_t version = kProtocolVersion)
-      : state(Specs(tasks), RunInfo{}),
-        cluster(ranks, clock, std::move(run), version) {}
+  /// `ranks` ranks; ranks 1.. serve one node each with `cores` cores.
+  Harness(int tasks, int ranks, SimulatedCluster::RunFn run, int cores = 1)
+      : Harness(Specs(tasks), ranks, std::move(run), cores) {}
+  Harness(std::vector<TaskSpec> specs, int ranks, SimulatedCluster::RunFn run,
+          int cores)
+      : state(std::move(specs), RunInfo{}),
+        cluster(ranks, clock, std::move(run)),
+        nodes(testing::Nodes(1, ranks - 1, cores)) {}
 
   int Run(double snapshot_interval = 30.0) {
     MasterOptions options;
     options.snapshot_interval = snapshot_interval;
-    Master master(state, cluster, clock, journal,
-                  [this](const RunView& view) {
-                    snapshots.push_back(view.info.finished_at);
-                    done_at_snapshot.push_back(view.status.size() -
-                                               state.Unfinished());
-                  },
-                  nullptr, options);
+    Master master(
+        state, cluster, clock, journal,
+        [this](const RunView& view) {
+          snapshots.push_back(view.info.finished_at);
+          done_at_snapshot.push_back(view.status.size() - state.Unfinished());
+          task_nodes = view.task_nodes;
+        },
+        nullptr, nodes, options);
     return master.Run();
   }
 
@@ -49,6 +55,8 @@ struct Harness {
   MemoryJournal journal;
   std::vector<double> snapshots;  ///< finished_at of each snapshot
   std::vector<size_t> done_at_snapshot;
+  std::vector<ClusterNode> nodes;
+  std::vector<std::string> task_nodes;  ///< as of the last snapshot
 };
 
 SimulatedRun FailOddRows(const Assignment& a, int) {
@@ -83,7 +91,8 @@ TEST(MasterTest, OneTaskPerWorkerAtATimeAndAllWorkersUsed) {
   h.Run();
   EXPECT_EQ(h.cluster.max_concurrent_per_rank, 1);
   std::set<int> ranks;
-  for (const auto& [row, rank] : h.cluster.assignments) ranks.insert(rank);
+  for (const auto& [assignment, rank] : h.cluster.assignments)
+    ranks.insert(rank);
   EXPECT_THAT(ranks, ::testing::ElementsAre(1, 2, 3));
   EXPECT_EQ(h.cluster.assignments.size(), 12u);
 }
@@ -124,7 +133,9 @@ TEST(MasterTest, JournalsEveryTransitionInOrderAndFlushesAtTheEnd) {
 }
 
 TEST(MasterTest, SnapshotsPeriodicallyAndOnceMoreAtTheEnd) {
-  Harness h(20, 2, [](const Assignment&, int) { return SimulatedRun{0, 0, 1.0}; });
+  Harness h(20, 2, [](const Assignment&, int) {
+    return SimulatedRun{0, 0, 1.0};
+  });
   h.Run(/*snapshot_interval=*/5.0);
   // 20 one-second tasks on one worker: about 4 periodic snapshots + the end.
   ASSERT_GE(h.snapshots.size(), 4u);
@@ -138,13 +149,17 @@ TEST(MasterTest, SnapshotsPeriodicallyAndOnceMoreAtTheEnd) {
 }
 
 TEST(MasterTest, SnapshotIntervalZeroWritesOnlyAtTheEnd) {
-  Harness h(20, 2, [](const Assignment&, int) { return SimulatedRun{0, 0, 1.0}; });
+  Harness h(20, 2, [](const Assignment&, int) {
+    return SimulatedRun{0, 0, 1.0};
+  });
   h.Run(0.0);
   EXPECT_EQ(h.snapshots.size(), 1u);
 }
 
 TEST(MasterTest, IdleMasterBacksOffInsteadOfSpinning) {
-  Harness h(2, 2, [](const Assignment&, int) { return SimulatedRun{0, 0, 10.0}; });
+  Harness h(2, 2, [](const Assignment&, int) {
+    return SimulatedRun{0, 0, 10.0};
+  });
   h.Run();
   // 20 s of simulated waiting; capped back-off of 4 ms means ~5000 sleeps,
   // a spinning loop would need millions of polls.
@@ -152,13 +167,73 @@ TEST(MasterTest, IdleMasterBacksOffInsteadOfSpinning) {
   EXPECT_GT(h.clock.sleeps, 20);
 }
 
-TEST(MasterTest, ProtocolMismatchAbandonsTheRunWithStatus2) {
-  Harness h(4, 3, FailOddRows, kProtocolVersion + 1);
-  EXPECT_EQ(h.Run(), 2);
-  EXPECT_TRUE(h.cluster.assignments.empty());
-  EXPECT_EQ(h.cluster.shutdowns[1].exit_code, 2);
-  EXPECT_THAT(h.cluster.shutdowns[1].reason,
-              ::testing::HasSubstr("protocol version"));
+TEST(MasterTest, OneCoreTasksArePackedSeveralToANode) {
+  Harness h(
+      40, 3,
+      [](const Assignment&, int) {
+        return SimulatedRun{0, 0, 1.0};
+      },
+      /*cores=*/4);
+  EXPECT_EQ(h.Run(), 0);
+  EXPECT_EQ(h.cluster.max_concurrent_per_rank, 4);
+  for (const auto& [assignment, rank] : h.cluster.assignments) {
+    ASSERT_EQ(assignment.group.ranks, std::vector<int32_t>{rank});
+    EXPECT_EQ(assignment.group.cpus.at(0).size(), 1u);
+  }
+}
+
+TEST(MasterTest, CommandOfManyNodesGoesToItsLeaderOnly) {
+  std::vector<TaskSpec> specs = Specs(1);
+  specs[0].nodes = 2;
+  specs[0].ranks_per_node = 2;
+  Harness h(
+      specs, 4,
+      [](const Assignment&, int) {
+        return SimulatedRun{0, 0, 1.0};
+      },
+      2);
+  EXPECT_EQ(h.Run(), 0);
+  ASSERT_EQ(h.cluster.assignments.size(), 1u);
+  const auto& [assignment, rank] = h.cluster.assignments[0];
+  EXPECT_EQ(assignment.group.ranks.size(), 2u);
+  EXPECT_EQ(rank, assignment.group.ranks[0]);
+  EXPECT_EQ(assignment.group.hosts[1],
+            "node" + std::to_string(assignment.group.ranks[1]));
+  EXPECT_EQ(assignment.group.cpus[0], (std::vector<int32_t>{0, 1}));
+  EXPECT_EQ(h.task_nodes[0].find(','), 1u) << h.task_nodes[0];
+}
+
+TEST(MasterTest, FunctionRunsOnEveryMemberAndFailsIfAnyMemberFails) {
+  std::vector<TaskSpec> specs = Specs(2);
+  for (TaskSpec& spec : specs) {
+    spec.command.clear();
+    spec.function = "sortie:allreduce";
+    spec.nodes = 3;
+  }
+  Harness h(
+      specs, 4,
+      [](const Assignment& a, int) {
+        return SimulatedRun{a.row == 1 && a.member == 2 ? 1 : 0, 0, 1.0};
+      },
+      1);
+  EXPECT_EQ(h.Run(), 1);
+  ASSERT_EQ(h.cluster.assignments.size(), 6u);
+  std::set<int> members;
+  for (const auto& [assignment, rank] : h.cluster.assignments) {
+    EXPECT_EQ(assignment.group.ranks.at(static_cast<size_t>(assignment.member)),
+              rank);
+    members.insert(assignment.member);
+  }
+  EXPECT_THAT(members, ::testing::ElementsAre(0, 1, 2));
+  EXPECT_EQ(h.state.status()[0].state, TaskState::kDone);
+  EXPECT_EQ(h.state.status()[1].state, TaskState::kFailed);
+  EXPECT_EQ(h.state.status()[1].exit_code, 1);
+  // One start and one end journaled per task, not one per member.
+  size_t starts = 0;
+  for (const JournalRecord& r : h.journal.records) {
+    starts += r.type == JournalRecordType::kTaskStarted;
+  }
+  EXPECT_EQ(starts, 2u);
 }
 
 TEST(MasterTest, EmptyManifestEndsAtOnce) {
@@ -167,28 +242,56 @@ TEST(MasterTest, EmptyManifestEndsAtOnce) {
   EXPECT_EQ(h.cluster.shutdowns.size(), 2u);
 }
 
+TEST(RosterTest, GathersEveryHelloAndBuildsNodesInRankOrder) {
+  FakeClock clock;
+  SimulatedCluster cluster(4, clock, FailOddRows, /*send_hellos=*/true);
+  std::string problem;
+  std::vector<HelloMsg> hellos = GatherHellos(cluster, clock, &problem);
+  EXPECT_TRUE(problem.empty());
+  ASSERT_EQ(hellos.size(), 3u);
+  NodeResources master{"head", {0, 1, 2}, {}};
+  std::vector<ClusterNode> nodes = BuildRoster(master, false, hellos);
+  ASSERT_EQ(nodes.size(), 4u);
+  EXPECT_EQ(nodes[0].rank, 0);
+  EXPECT_FALSE(nodes[0].runs_functions);
+  EXPECT_EQ(nodes[3].rank, 3);
+  EXPECT_EQ(nodes[3].cpu_ids.size(), 2u);
+  EXPECT_EQ(BuildRoster(master, true, hellos).size(), 3u);
+}
+
+TEST(RosterTest, ProtocolMismatchIsReported) {
+  FakeClock clock;
+  SimulatedCluster cluster(3, clock, FailOddRows, true, kProtocolVersion + 1);
+  std::string problem;
+  GatherHellos(cluster, clock, &problem);
+  EXPECT_THAT(problem, ::testing::HasSubstr("protocol version"));
+}
+
 }  // namespace
 }  // namespace sortie
 
 namespace sortie {
 namespace {
 
-TEST(MasterSnapshotTest, FailedMidRunSnapshotIsAWarningButTheFinalOneIsAnError) {
+TEST(MasterSnapshotTest,
+     FailedMidRunSnapshotIsAWarningButTheFinalOneIsAnError) {
   testing::FakeClock clock;
   RunState state(Specs(10), RunInfo{});
   SimulatedCluster cluster(2, clock, [](const Assignment&, int) {
     return SimulatedRun{0, 0, 1.0};
   });
+  std::vector<ClusterNode> nodes = testing::Nodes(1, 1, 1);
   testing::MemoryJournal journal;
   int attempts = 0;
   MasterOptions options;
   options.snapshot_interval = 2.0;
-  Master master(state, cluster, clock, journal,
-                [&](const RunView&) {
-                  ++attempts;
-                  throw std::runtime_error("disk full");
-                },
-                nullptr, options);
+  Master master(
+      state, cluster, clock, journal,
+      [&](const RunView&) {
+        ++attempts;
+        throw std::runtime_error("disk full");
+      },
+      nullptr, nodes, options);
   EXPECT_THROW(master.Run(), std::runtime_error);
   EXPECT_GE(attempts, 3);  // mid-run failures did not stop the run
   EXPECT_EQ(state.Count(TaskState::kDone), 10u);

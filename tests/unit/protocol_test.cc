@@ -21,7 +21,7 @@ TaskSpec SampleSpec() {
 }
 
 TEST(ProtocolTest, HelloRoundTrips) {
-  HelloMsg hello{kProtocolVersion, 3, "nid00042", 12345};
+  HelloMsg hello{kProtocolVersion, 3, "nid00042", 12345, {0, 1}, {}};
   HelloMsg back = Decode<HelloMsg>(Encode(hello));
   EXPECT_EQ(back.protocol_version, kProtocolVersion);
   EXPECT_EQ(back.rank, 3);
@@ -31,12 +31,12 @@ TEST(ProtocolTest, HelloRoundTrips) {
 
 TEST(ProtocolTest, AssignCarriesWholeSpecs) {
   AssignMsg msg;
-  msg.tasks.push_back(Assignment{7, 2, SampleSpec()});
+  msg.tasks.push_back(Assignment{7, 2, SampleSpec(), {}, 0});
   TaskSpec shell;
   shell.id = "s";
   shell.shell = true;
   shell.command = {"echo $HOME | wc -c"};
-  msg.tasks.push_back(Assignment{8, 1, shell});
+  msg.tasks.push_back(Assignment{8, 1, shell, {}, 0});
   AssignMsg back = Decode<AssignMsg>(Encode(msg));
   ASSERT_EQ(back.tasks.size(), 2u);
   const TaskSpec& spec = back.tasks[0].spec;
@@ -87,10 +87,12 @@ TEST(ProtocolTest, StartedAndShutdownRoundTrip) {
 }
 
 TEST(ProtocolTest, GarbageIsAProtocolErrorNotACrash) {
-  EXPECT_THROW(Decode<AssignMsg>(std::string("\xff\xff\xff\xff\xff\xff\xff\x7f", 8)),
-               ProtocolError);
+  EXPECT_THROW(
+      Decode<AssignMsg>(std::string("\xff\xff\xff\xff\xff\xff\xff\x7f", 8)),
+      ProtocolError);
   EXPECT_THROW(Decode<HelloMsg>(""), ProtocolError);
-  std::string truncated = Encode(AssignMsg{{Assignment{1, 1, SampleSpec()}}});
+  std::string truncated =
+      Encode(AssignMsg{{Assignment{1, 1, SampleSpec(), {}, 0}}});
   truncated.resize(truncated.size() / 2);
   EXPECT_THROW(Decode<AssignMsg>(truncated), ProtocolError);
 }

@@ -23,8 +23,7 @@ TEST(TaskTest, CommandTextShowsShellStringOrJsonArray) {
   EXPECT_EQ(CommandText(shell), "echo \"hi\" | wc");
   TaskSpec argv;
   argv.command = {"/bin/echo", "a \"b\"", "tab\there", "é"};
-  EXPECT_EQ(CommandText(argv),
-            R"(["/bin/echo", "a \"b\"", "tab\there", "é"])");
+  EXPECT_EQ(CommandText(argv), R"(["/bin/echo", "a \"b\"", "tab\there", "é"])");
 }
 
 TEST(TaskTest, ResultStateIsDoneOnlyForCleanExitZero) {
