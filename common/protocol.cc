@@ -32,6 +32,8 @@ std::string TagName(int tag) {
       return "Finished";
     case MessageTag::kShutdown:
       return "Shutdown";
+    case MessageTag::kDrain:
+      return "Drain";
   }
   return "tag " + std::to_string(tag);
 }
@@ -71,6 +73,7 @@ SORTIE_INSTANTIATE(AssignMsg)
 SORTIE_INSTANTIATE(StartedMsg)
 SORTIE_INSTANTIATE(FinishedMsg)
 SORTIE_INSTANTIATE(ShutdownMsg)
+SORTIE_INSTANTIATE(DrainMsg)
 #undef SORTIE_INSTANTIATE
 
 }  // namespace sortie

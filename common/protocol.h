@@ -23,6 +23,13 @@
 //                                is reported here too, never as an error.
 //                                Each rank of a function task reports its
 //                                own part.
+//   master -> worker  kDrain     the run is ending early (walltime, signal):
+//                                interrupt every running task (SIGTERM,
+//                                then SIGKILL after the grace) and report
+//                                it INTERRUPTED; tasks assigned later end
+//                                INTERRUPTED without starting. A worker
+//                                that gets SIGTERM/SIGINT/SIGUSR1 itself
+//                                drains the same way.
 //   master -> worker  kShutdown  stop: the worker exits with exit_code once
 //                                its own sends have completed.
 //
@@ -30,6 +37,8 @@
 //   1: first version (Hello, Assign, Started, Finished, Shutdown).
 //   2: Hello carries the node (CPU and GPU ids); Assign carries the task's
 //      cores, GPUs and group (ranks, hosts, CPUs of every node).
+//   3: Drain; TaskSpec carries timeout, retries, after; TaskResult carries
+//      the end cause and the output tails.
 #pragma once
 
 #include <cstdint>
@@ -43,7 +52,7 @@
 namespace sortie {
 
 /// Bumped whenever a message's meaning or layout changes.
-inline constexpr uint32_t kProtocolVersion = 2;
+inline constexpr uint32_t kProtocolVersion = 3;
 
 /// MPI tags of the protocol's messages. Values are on the wire: append only.
 enum class MessageTag : int {
@@ -52,6 +61,7 @@ enum class MessageTag : int {
   kStarted = 3,
   kFinished = 4,
   kShutdown = 5,
+  kDrain = 6,
 };
 
 /// Name of a tag for messages and logs ("Hello", ...; "tag N" if unknown).
@@ -155,6 +165,12 @@ struct ShutdownMsg {
   void serialize(Archive& ar, unsigned /*version*/) {
     ar& exit_code& reason;
   }
+};
+
+/// master -> worker: interrupt running tasks and start no more.
+struct DrainMsg {
+  template <class Archive>
+  void serialize(Archive& /*ar*/, unsigned /*version*/) {}
 };
 
 /// A message's bytes could not be decoded.

@@ -14,6 +14,12 @@ std::string_view StateName(TaskState state) {
       return "DONE";
     case TaskState::kFailed:
       return "FAILED";
+    case TaskState::kTimeout:
+      return "TIMEOUT";
+    case TaskState::kSkipped:
+      return "SKIPPED";
+    case TaskState::kInterrupted:
+      return "INTERRUPTED";
   }
   return "UNKNOWN";
 }

@@ -18,7 +18,14 @@ enum class TaskState : uint8_t {
   kRunning = 1,
   kDone = 2,
   kFailed = 3,
+  kTimeout = 4,  ///< killed after its `timeout`
+  kSkipped = 5,  ///< never ran: a task it comes `after` did not end DONE
+  kInterrupted =
+      6,  ///< killed by a drain (walltime, SIGTERM); reruns on resume
 };
+
+/// Number of TaskState values (for per-state tables).
+inline constexpr size_t kTaskStateCount = 7;
 
 /// Upper-case name used in run.h5 and messages ("PENDING", "DONE", ...).
 std::string_view StateName(TaskState state);
@@ -67,6 +74,13 @@ struct TaskSpec {
   std::string function;
   /// The function's `args` as compact JSON ("null" when absent).
   std::string args_json = "null";
+  /// Seconds before the task is killed (SIGTERM to its process group, then
+  /// SIGKILL after a grace); <= 0: no limit.
+  double timeout = 0;
+  /// Further attempts after a FAILED or TIMEOUT one.
+  int32_t retries = 0;
+  /// Rows of the tasks that must end DONE before this one starts.
+  std::vector<uint32_t> after;
 
   /// Ranks in all.
   int32_t TotalRanks() const { return nodes * ranks_per_node; }
@@ -78,13 +92,21 @@ struct TaskSpec {
   void serialize(Archive& ar, unsigned /*version*/) {
     ar& id& command& shell& cwd& env& stdout_path& stderr_path& tags_json& line&
         nodes& ranks_per_node& cores_per_rank& gpus_per_rank& priority&
-            est_runtime& launcher_args& function& args_json;
+            est_runtime& launcher_args& function& args_json& timeout& retries&
+                after;
   }
 };
 
 /// The command as a user would read it: the shell string, or the argv as a
 /// JSON array.
 std::string CommandText(const TaskSpec& spec);
+
+/// Why an attempt ended, besides its own exit.
+enum class EndCause : uint8_t {
+  kExited = 0,       ///< the process ended by itself (exit or signal)
+  kTimedOut = 1,     ///< killed by sortie after its timeout
+  kInterrupted = 2,  ///< killed by sortie during a drain
+};
 
 /// How one attempt of a task ended, as reported by the rank that ran it.
 struct TaskResult {
@@ -96,18 +118,29 @@ struct TaskResult {
   int32_t signal = 0;
   double start_time = kNoTime;
   double end_time = kNoTime;
+  EndCause cause = EndCause::kExited;
+  /// The last few KiB of the task's stdout and stderr files.
+  std::string stdout_tail;
+  std::string stderr_tail;
 
-  /// DONE exactly when the process exited with status 0.
+  /// DONE exactly when the process exited by itself with status 0; TIMEOUT
+  /// or INTERRUPTED when sortie killed it; FAILED otherwise.
   TaskState FinalState() const {
+    if (cause == EndCause::kTimedOut) return TaskState::kTimeout;
+    if (cause == EndCause::kInterrupted) return TaskState::kInterrupted;
     return exit_code == 0 && signal == 0 ? TaskState::kDone
                                          : TaskState::kFailed;
   }
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar& row& attempt& exit_code& signal& start_time& end_time;
+    ar& row& attempt& exit_code& signal& start_time& end_time& cause&
+        stdout_tail& stderr_tail;
   }
 };
+
+/// How many bytes of each output file's end a result carries.
+inline constexpr size_t kOutputTailBytes = 4096;
 
 /// Where a task stands, as the master knows it. Small on purpose: one per task.
 struct TaskStatus {
@@ -115,6 +148,9 @@ struct TaskStatus {
   int32_t exit_code = -1;
   int32_t signal = 0;
   int32_t attempts = 0;
+  /// Attempts that ended FAILED or TIMEOUT (retries are counted on these:
+  /// an interruption never uses one up).
+  int32_t failures = 0;
   int32_t rank = -1;
   /// Index into the run's host table, -1 when the task never started.
   int32_t host = -1;

@@ -140,10 +140,14 @@ void JournalWriter::Reopen() {
     n = ::pread(fd_, header, sizeof header, 0);
   } while (n < 0 && errno == EINTR);
   if (n < 0) Fail("cannot read header", errno);
-  if (static_cast<size_t>(n) != sizeof header ||
-      std::string_view(header, sizeof header) != fmt::EncodeHeader()) {
+  if (static_cast<size_t>(n) != sizeof header) {
     throw std::runtime_error("journal " + path_ +
-                             ": not a version 1 sortie journal");
+                             ": not a sortie journal (no full header)");
+  }
+  const std::string problem =
+      fmt::HeaderProblem(std::string_view(header, sizeof header));
+  if (!problem.empty()) {
+    throw std::runtime_error("journal " + path_ + ": " + problem);
   }
 }
 
@@ -255,13 +259,10 @@ bool ReadHeader(BlockReader& in, const std::string& path, std::string* error) {
     }
     return false;
   }
-  if (std::string_view(in.Data(), fmt::kMagic.size()) != fmt::kMagic) {
-    *error = path + ": not a sortie journal (bad magic)";
-    return false;
-  }
-  const uint32_t version = fmt::Load<uint32_t>(in.Data() + fmt::kMagic.size());
-  if (version != fmt::kJournalVersion) {
-    *error = path + ": unsupported journal version " + std::to_string(version);
+  const std::string problem =
+      fmt::HeaderProblem(std::string_view(in.Data(), fmt::kHeaderSize));
+  if (!problem.empty()) {
+    *error = path + ": " + problem;
     return false;
   }
   in.Consume(fmt::kHeaderSize);

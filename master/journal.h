@@ -19,14 +19,19 @@ enum class JournalRecordType : uint8_t {
   kTaskStarted = 2,
   kTaskEnded = 3,
   kRunFinished = 4,
+  kRunResumed = 5,
 };
 
 /// One journal record. Which fields mean something depends on `type`:
 /// kRunStarted: text (manifest path), sha256, count (tasks), rank (world size),
 ///              time (started_at);
-/// kTaskStarted: row, attempt, rank, text (host), time (start_time);
-/// kTaskEnded: row, attempt, state, exit_code, signal, time (end_time);
-/// kRunFinished: time (finished_at), exit_code (the run's exit status).
+/// kTaskStarted: row, attempt, rank, text (host), time (start_time),
+///               count (the task spec's hash, to notice edits on resume);
+/// kTaskEnded: row, attempt, state, exit_code, signal, time (end_time),
+///             rank, text (why: a SKIPPED task's reason, a launch error),
+///             stdout_tail, stderr_tail;
+/// kRunFinished: time (finished_at), exit_code (the run's exit status);
+/// kRunResumed: time, rank (world size), sha256 (the manifest's digest now).
 struct JournalRecord {
   JournalRecordType type = JournalRecordType::kRunStarted;
   uint32_t row = 0;
@@ -39,6 +44,8 @@ struct JournalRecord {
   double time = 0.0;
   std::string text;
   std::string sha256;
+  std::string stdout_tail;
+  std::string stderr_tail;
 
   /// True when every field is equal (doubles compare with ==, so a record
   /// whose time is NaN never equals anything). Decoding fills the fields a
@@ -73,7 +80,7 @@ class JournalWriter : public JournalSink {
   /// Reopens the existing journal at `path` to append after its last byte;
   /// for resume, after TruncateJournal has cut any torn tail. Throws
   /// std::runtime_error naming the path when the file is missing, unreadable
-  /// or has no valid journal header.
+  /// or has no valid journal header of the current format version.
   static std::unique_ptr<JournalWriter> OpenForAppend(const std::string& path);
   /// Flushes best-effort (never throws) and closes. Call Flush first to learn
   /// whether the last records were made durable.
@@ -115,7 +122,8 @@ struct ReplayResult {
   uint64_t valid_bytes = 0;  ///< file offset just past the last good record
   bool torn_tail = false;    ///< bytes after valid_bytes could not be read
   /// Non-empty when the file could not be opened or read, or is not a journal
-  /// (bad magic, unknown version, missing or partial header, empty file).
+  /// this build reads (bad magic, a format version other than the current
+  /// one, missing or partial header, empty file).
   std::string error;
   /// Why replay stopped before the end of the file when torn_tail is set
   /// ("incomplete frame", "CRC mismatch", ...); for log messages only.

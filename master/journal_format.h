@@ -11,11 +11,19 @@
 //          (no terminator, not validated as UTF-8). A payload must be
 //          consumed exactly: trailing bytes make it undecodable.
 //   1 kRunStarted:   str text | str sha256 | u64 count | i32 rank | f64 time
-//   2 kTaskStarted:  u32 row | i32 attempt | i32 rank | str text | f64 time
+//   2 kTaskStarted:  u32 row | i32 attempt | i32 rank | str text | f64 time |
+//                    u64 count                         (33 bytes + text)
 //   3 kTaskEnded:    u32 row | i32 attempt | u8 state | i32 exit_code |
-//                    i32 signal | f64 time                    (26 bytes)
+//                    i32 signal | f64 time | i32 rank | str text |
+//                    str stdout_tail | str stderr_tail (42 bytes + strings)
 //   4 kRunFinished:  f64 time | i32 exit_code                 (13 bytes)
-// A TaskState byte above kFailed is undecodable.
+//   5 kRunResumed:   f64 time | i32 rank | str sha256   (17 bytes + sha256)
+// A TaskState byte above kLastState is undecodable.
+//
+// Version history: 1 had no count in TaskStarted, only the first six
+// TaskEnded fields, states up to kFailed and no kRunResumed. Version 1
+// files are rejected, not converted: the format is young and no run spans
+// an upgrade.
 //
 // The codec is inline here (it is small) so the format lives in one place;
 // master/journal.cc does the file I/O.
@@ -24,6 +32,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -39,7 +48,7 @@ namespace sortie::journal_format {
 /// this.
 inline constexpr std::string_view kMagic = "SORTIEJ1";
 /// Version written after the magic; readers reject any other value.
-inline constexpr uint32_t kJournalVersion = 1;
+inline constexpr uint32_t kJournalVersion = 2;
 /// Magic plus version.
 inline constexpr size_t kHeaderSize = 12;
 /// Length plus masked CRC before each payload.
@@ -47,6 +56,9 @@ inline constexpr size_t kFrameHeaderSize = 8;
 /// Largest payload a writer produces or a reader accepts, so a corrupt length
 /// cannot make replay allocate gigabytes.
 inline constexpr uint32_t kMaxPayloadSize = 64u << 20;
+/// Highest TaskState a record may carry; later values are undecodable, so an
+/// old reader never invents a state it does not know.
+inline constexpr TaskState kLastState = TaskState::kInterrupted;
 
 /// Stored form of a payload's CRC. Rotating and adding a constant (as leveldb
 /// does) keeps runs of zero bytes from carrying a valid-looking checksum and
@@ -120,6 +132,7 @@ inline void AppendPayload(const JournalRecord& r, std::string* out) {
       Put(r.rank, out);
       PutString(r.text, out);
       PutF64(r.time, out);
+      Put(r.count, out);
       return;
     case JournalRecordType::kTaskEnded:
       Put(r.row, out);
@@ -128,10 +141,19 @@ inline void AppendPayload(const JournalRecord& r, std::string* out) {
       Put(r.exit_code, out);
       Put(r.signal, out);
       PutF64(r.time, out);
+      Put(r.rank, out);
+      PutString(r.text, out);
+      PutString(r.stdout_tail, out);
+      PutString(r.stderr_tail, out);
       return;
     case JournalRecordType::kRunFinished:
       PutF64(r.time, out);
       Put(r.exit_code, out);
+      return;
+    case JournalRecordType::kRunResumed:
+      PutF64(r.time, out);
+      Put(r.rank, out);
+      PutString(r.sha256, out);
       return;
   }
   throw std::invalid_argument("unknown journal record type " +
@@ -165,7 +187,7 @@ class PayloadReader {
   }
   bool State(TaskState* state) {
     uint8_t v = 0;
-    if (!Get(&v) || v > static_cast<uint8_t>(TaskState::kFailed)) return false;
+    if (!Get(&v) || v > static_cast<uint8_t>(kLastState)) return false;
     *state = static_cast<TaskState>(v);
     return true;
   }
@@ -186,13 +208,15 @@ class PayloadReader {
 // Defaults for every field, but the strings keep their buffers: replay
 // decodes a million records into one JournalRecord.
 inline void ResetRecord(JournalRecord* r) {
-  std::string text = std::move(r->text);
-  std::string sha256 = std::move(r->sha256);
-  *r = JournalRecord{};
-  r->text = std::move(text);
-  r->text.clear();
-  r->sha256 = std::move(sha256);
-  r->sha256.clear();
+  JournalRecord fresh;
+  for (std::string JournalRecord::*member :
+       {&JournalRecord::text, &JournalRecord::sha256,
+        &JournalRecord::stdout_tail, &JournalRecord::stderr_tail}) {
+    std::string& kept = fresh.*member;
+    kept.swap(r->*member);
+    kept.clear();
+  }
+  *r = std::move(fresh);
 }
 
 inline bool DecodeFields(PayloadReader& in, JournalRecord* r) {
@@ -202,12 +226,16 @@ inline bool DecodeFields(PayloadReader& in, JournalRecord* r) {
              in.Get(&r->rank) && in.F64(&r->time);
     case JournalRecordType::kTaskStarted:
       return in.Get(&r->row) && in.Get(&r->attempt) && in.Get(&r->rank) &&
-             in.Str(&r->text) && in.F64(&r->time);
+             in.Str(&r->text) && in.F64(&r->time) && in.Get(&r->count);
     case JournalRecordType::kTaskEnded:
       return in.Get(&r->row) && in.Get(&r->attempt) && in.State(&r->state) &&
-             in.Get(&r->exit_code) && in.Get(&r->signal) && in.F64(&r->time);
+             in.Get(&r->exit_code) && in.Get(&r->signal) && in.F64(&r->time) &&
+             in.Get(&r->rank) && in.Str(&r->text) && in.Str(&r->stdout_tail) &&
+             in.Str(&r->stderr_tail);
     case JournalRecordType::kRunFinished:
       return in.F64(&r->time) && in.Get(&r->exit_code);
+    case JournalRecordType::kRunResumed:
+      return in.F64(&r->time) && in.Get(&r->rank) && in.Str(&r->sha256);
   }
   return false;
 }
@@ -219,6 +247,28 @@ inline std::string EncodeHeader() {
   std::string header(kMagic);
   internal::Put(kJournalVersion, &header);
   return header;
+}
+
+/// Why `header` (a file's first kHeaderSize bytes) does not start a journal
+/// this build reads; "" when it does. Names the version, so a journal left by
+/// an older sortie is reported as such rather than as garbage.
+inline std::string HeaderProblem(std::string_view header) {
+  if (header.size() < kHeaderSize ||
+      header.substr(0, kMagic.size()) != kMagic) {
+    return "not a sortie journal (bad magic)";
+  }
+  const uint32_t version = Load<uint32_t>(header.data() + kMagic.size());
+  if (version == kJournalVersion) return "";
+  const std::string reads =
+      "this sortie reads only version " + std::to_string(kJournalVersion);
+  if (version < kJournalVersion) {
+    return "unsupported journal version " + std::to_string(version) + ": " +
+           reads +
+           "; the journal was written by an older sortie, so resume "
+           "the run with that sortie or start it afresh";
+  }
+  return "unsupported journal version " + std::to_string(version) + ": " +
+         reads + "; the journal was written by a newer sortie";
 }
 
 /// Appends `record`'s frame to `out`. Throws std::length_error (leaving `out`

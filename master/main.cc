@@ -59,6 +59,31 @@ int main(int argc, char** argv) {
                     "multi-node behaviour on one machine)");
   run_cmd->add_flag("--master-only", run.master_only,
                     "Rank 0 only coordinates and runs no task itself");
+  run_cmd->add_flag("--resume", run.resume,
+                    "Continue the run recorded in OUT's journal: DONE tasks "
+                    "are kept, interrupted ones run again");
+  run_cmd->add_flag("--retry-failed", run.retry_failed,
+                    "With --resume: also rerun FAILED, TIMEOUT and SKIPPED "
+                    "tasks");
+  run_cmd->add_flag("--force", run.force,
+                    "With --resume: rerun tasks whose spec changed since "
+                    "they ran");
+  run_cmd->add_flag("--overwrite", run.overwrite,
+                    "Replace an existing OUT and journal with a new run");
+  run_cmd
+      ->add_option("--grace", run.grace,
+                   "Seconds between SIGTERM and SIGKILL when stopping a "
+                   "task")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  run_cmd->add_option("--walltime", run.walltime,
+                      "Allocation length HH:MM:SS (default: asked of Slurm "
+                      "or PBS)");
+  run_cmd
+      ->add_option("--walltime-margin", run.walltime_margin,
+                   "Seconds before the walltime at which the run drains")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--launcher", run.launcher,
                       "MPI launcher for multi-rank tasks: hydra, pals, srun, "
                       "openmpi, or a template (default: detected)");

@@ -2,17 +2,19 @@
 
 #include <fcntl.h>
 #include <simdjson.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <memory>
+#include <iterator>
+#include <new>
 
 #include "common/sha256.h"
+#include "master/manifest_graph.h"
 #include "master/manifest_json.h"
+#include "master/manifest_text.h"
 #include "master/manifest_util.h"
 
 namespace sortie {
@@ -20,124 +22,39 @@ namespace {
 
 using manifest_internal::IdTable;
 using manifest_internal::JsonLineParser;
+using manifest_internal::kMaxLineBytes;
+using manifest_internal::PaddedText;
 using manifest_internal::Quote;
+using manifest_internal::SkipByteOrderMark;
 using manifest_internal::Trim;
 
 // A broken or binary file can produce an error per line; listing the first
 // ten thousand is plenty to act on and keeps memory bounded.
 constexpr size_t kMaxErrors = 10000;
-// Pre-sizing the task list by line count avoids regrowing it, but a file of
-// blank lines must not make us reserve gigabytes.
+// Pre-sizing the task list avoids regrowing it, but must not make a huge
+// hostile file reserve gigabytes up front.
 constexpr size_t kMaxReserve = size_t{1} << 22;
 
-// The file's bytes followed by SIMDJSON_PADDING zero bytes, which lets
-// simdjson parse any line in place.
-struct PaddedText {
-  std::unique_ptr<char[]> bytes;
-  size_t size = 0;
-
-  void Allocate(size_t n) {
-    bytes.reset(new char[n + simdjson::SIMDJSON_PADDING]);
-    size = n;
-    std::memset(bytes.get() + n, 0, simdjson::SIMDJSON_PADDING);
-  }
-  void Shrink(size_t n) {  // keeps the padding zeroed after the new end
-    size = n;
-    std::memset(bytes.get() + n, 0, simdjson::SIMDJSON_PADDING);
-  }
-  std::string_view view() const { return {bytes.get(), size}; }
-};
-
-// Reads the whole file at once. A regular file's size is only a hint (it
-// may grow, and /proc files report 0), so every file is read to its end.
-// Returns an errno value, 0 on success.
-int ReadFile(int fd, PaddedText* text) {
-  struct stat st;
-  if (fstat(fd, &st) != 0) return errno;
-  // One spare byte lets the read that sees the end of a regular file
-  // happen without growing the buffer.
-  text->Allocate(S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) + 1
-                                     : size_t{1} << 16);
-  size_t used = 0;
-  for (;;) {
-    if (used == text->size) {
-      PaddedText bigger;
-      bigger.Allocate(text->size * 2);
-      std::memcpy(bigger.bytes.get(), text->bytes.get(), used);
-      *text = std::move(bigger);
-    }
-    ssize_t got = read(fd, text->bytes.get() + used, text->size - used);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) return errno;
-    if (got == 0) break;
-    used += static_cast<size_t>(got);
-  }
-  text->Shrink(used);
-  return 0;
+bool LineOrder(const ManifestError& a, const ManifestError& b) {
+  return a.line < b.line;
 }
 
-bool HasExtension(std::string_view path,
-                  std::initializer_list<std::string_view> extensions) {
-  std::string name = std::filesystem::path(path).filename().string();
-  size_t dot = name.rfind('.');
-  if (dot == std::string::npos || dot == 0) return false;
-  std::string ext = name.substr(dot + 1);
-  for (char& c : ext) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return std::find(extensions.begin(), extensions.end(), ext) !=
-         extensions.end();
-}
-
-std::string_view SkipByteOrderMark(std::string_view text) {
-  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
-  return text;
-}
-
-ManifestFormat DetectFormat(std::string_view path, std::string_view text) {
-  if (HasExtension(path, {"jsonl", "ndjson", "json"})) {
-    return ManifestFormat::kJsonLines;
-  }
-  if (HasExtension(path, {"txt", "sh", "list", "lst"})) {
-    return ManifestFormat::kPlain;
-  }
-  text = SkipByteOrderMark(text);
-  while (!text.empty()) {
-    size_t newline = text.find('\n');
-    std::string_view line = Trim(text.substr(0, newline));
-    if (!line.empty() && line[0] != '#') {
-      return line[0] == '{' ? ManifestFormat::kJsonLines
-                            : ManifestFormat::kPlain;
-    }
-    if (newline == std::string_view::npos) break;
-    text.remove_prefix(newline + 1);
-  }
-  return ManifestFormat::kPlain;
-}
-
-size_t CountLines(std::string_view text) {
-  size_t lines = 1;
-  const char* p = text.data();
-  const char* end = p + text.size();
-  while ((p = static_cast<const char*>(
-              std::memchr(p, '\n', static_cast<size_t>(end - p)))) != nullptr) {
-    ++lines;
-    ++p;
-  }
-  return lines;
-}
-
-// One pass over the manifest's lines; holds what must outlive a line: the
-// parser, the id table and the error count.
+// One pass over the manifest's lines, then one over the tasks' `after`
+// lists; holds what must outlive a line: the parser, the id table and the
+// errors.
 class ManifestReader {
  public:
   ManifestReader(const std::string& path, std::vector<ManifestError>* errors)
-      : path_(path), errors_(errors) {}
+      : path_(path), errors_(errors), first_error_(errors->size()) {}
 
   void Read(std::string_view text, bool json, std::vector<TaskSpec>* tasks);
-  /// Adds a problem at `line`; past kMaxErrors only counts it.
+  /// Adds a problem at `line`, which must not be before the line of the
+  /// last one added; past kMaxErrors only counts it.
   void Error(uint64_t line, std::string message);
-  /// Notes how many problems were not listed. True when there were none.
+  /// Adds a problem found after every line was read, at any line.
+  void LateError(uint64_t line, std::string message);
+  /// Puts all problems in line order and notes how many were not listed.
+  /// True when there were none.
   bool Finish();
 
  private:
@@ -148,12 +65,15 @@ class ManifestReader {
   void ReadPlainLine(std::string_view command, uint64_t number,
                      std::vector<TaskSpec>* tasks);
   void CheckUniqueId(std::vector<TaskSpec>* tasks);
+  void MergeLateErrors();
   void MakeAbsolute(std::string* path);
   void MakeLibraryPathAbsolute(std::string* function);
 
   const std::string& path_;
   std::vector<ManifestError>* errors_;
+  size_t first_error_;  // the caller's errors before ours are left alone
   size_t error_count_ = 0;
+  std::vector<ManifestError> late_errors_;
   JsonLineParser json_;
   IdTable ids_;
   std::vector<std::string> problems_;  // one line's, reused
@@ -163,7 +83,8 @@ class ManifestReader {
 void ManifestReader::Read(std::string_view text, bool json,
                           std::vector<TaskSpec>* tasks) {
   bool valid_utf8 = simdjson::validate_utf8(text.data(), text.size());
-  size_t expected = std::min(CountLines(text), kMaxReserve);
+  size_t expected =
+      std::min(manifest_internal::CountLikelyTasks(text), kMaxReserve);
   tasks->reserve(expected);
   if (json) ids_.Reserve(expected);
   std::string_view rest = SkipByteOrderMark(text);
@@ -181,12 +102,23 @@ void ManifestReader::Read(std::string_view text, bool json,
     }
     ReadLine(line, number, json, tasks);
   }
+  if (!json) return;
+  manifest_internal::ResolveAfter(json_.after_names(), ids_, tasks,
+                                  [this](uint64_t line, std::string message) {
+                                    LateError(line, std::move(message));
+                                  });
 }
 
 void ManifestReader::ReadLine(std::string_view line, uint64_t number, bool json,
                               std::vector<TaskSpec>* tasks) {
   std::string_view content = Trim(line);
   if (content.empty() || content[0] == '#') return;
+  if (line.size() > kMaxLineBytes) {
+    return Error(number, "the line is too long (" +
+                             std::to_string(line.size()) +
+                             " bytes; the limit is " +
+                             std::to_string(kMaxLineBytes >> 20) + " MiB)");
+  }
   problems_.clear();
   if (json) {
     ReadJsonLine(line, number, tasks);
@@ -278,12 +210,41 @@ void ManifestReader::Error(uint64_t line, std::string message) {
   }
 }
 
+void ManifestReader::LateError(uint64_t line, std::string message) {
+  ++error_count_;
+  if (late_errors_.size() < kMaxErrors) {
+    late_errors_.push_back({path_, line, std::move(message)});
+  }
+}
+
+// Both lists are the first problems of their kind, so the first kMaxErrors
+// of their merge are the first kMaxErrors of all.
+void ManifestReader::MergeLateErrors() {
+  if (late_errors_.empty()) return;
+  std::stable_sort(late_errors_.begin(), late_errors_.end(), LineOrder);
+  std::vector<ManifestError> merged;
+  const auto ours = errors_->begin() + static_cast<ptrdiff_t>(first_error_);
+  merged.reserve(static_cast<size_t>(errors_->end() - ours) +
+                 late_errors_.size());
+  std::merge(std::make_move_iterator(ours),
+             std::make_move_iterator(errors_->end()),
+             std::make_move_iterator(late_errors_.begin()),
+             std::make_move_iterator(late_errors_.end()),
+             std::back_inserter(merged), LineOrder);
+  if (merged.size() > kMaxErrors) merged.resize(kMaxErrors);
+  errors_->erase(ours, errors_->end());
+  std::move(merged.begin(), merged.end(), std::back_inserter(*errors_));
+  late_errors_.clear();
+}
+
 bool ManifestReader::Finish() {
-  if (error_count_ > kMaxErrors) {
+  MergeLateErrors();
+  const size_t listed = errors_->size() - first_error_;
+  if (error_count_ > listed) {
     errors_->push_back({path_, 0,
-                        std::to_string(error_count_ - kMaxErrors) +
+                        std::to_string(error_count_ - listed) +
                             " more errors not shown (the first " +
-                            std::to_string(kMaxErrors) + " are listed)"});
+                            std::to_string(listed) + " are listed)"});
   }
   return error_count_ == 0;
 }
@@ -295,13 +256,31 @@ bool ParsePadded(const std::string& path, std::string_view text,
   out->path = path;
   out->sha256 = Sha256Hex(text);
   out->tasks.clear();
-  if (format == ManifestFormat::kAuto) format = DetectFormat(path, text);
   ManifestReader reader(path, errors);
+  manifest_internal::NotText not_text = manifest_internal::DetectNotText(text);
+  if (!not_text.message.empty()) {
+    // Errors for its lines would only bury this one.
+    reader.Error(not_text.line, std::move(not_text.message));
+    return reader.Finish();
+  }
+  if (format == ManifestFormat::kAuto) {
+    format = manifest_internal::DetectFormat(path, text);
+  }
   reader.Read(text, format == ManifestFormat::kJsonLines, &out->tasks);
   if (reader.Finish()) return true;
   // Nothing may run from a manifest with problems; do not keep half of it.
   out->tasks.clear();
   out->tasks.shrink_to_fit();
+  return false;
+}
+
+// Memory runs out only on input far beyond any real manifest (or on a
+// machine already out of it); say so rather than throw.
+bool OutOfMemory(const std::string& path, Manifest* out,
+                 std::vector<ManifestError>* errors) {
+  out->tasks.clear();
+  out->tasks.shrink_to_fit();
+  errors->push_back({path, 0, "out of memory reading the manifest"});
   return false;
 }
 
@@ -324,23 +303,37 @@ bool LoadManifest(const std::string& path, ManifestFormat format, Manifest* out,
     return false;
   }
   PaddedText text;
-  int error = ReadFile(fd, &text);
+  int error = 0;
+  try {
+    error = manifest_internal::ReadWholeFile(fd, &text);
+  } catch (const std::bad_alloc&) {
+    close(fd);
+    return OutOfMemory(path, out, errors);
+  }
   close(fd);
   if (error != 0) {
     errors->push_back(
         {path, 0, std::string("cannot read: ") + std::strerror(error)});
     return false;
   }
-  return ParsePadded(path, text.view(), format, out, errors);
+  try {
+    return ParsePadded(path, text.view(), format, out, errors);
+  } catch (const std::bad_alloc&) {
+    return OutOfMemory(path, out, errors);
+  }
 }
 
 bool ParseManifest(const std::string& path, std::string_view text,
                    ManifestFormat format, Manifest* out,
                    std::vector<ManifestError>* errors) {
-  PaddedText copy;
-  copy.Allocate(text.size());
-  if (!text.empty()) std::memcpy(copy.bytes.get(), text.data(), text.size());
-  return ParsePadded(path, copy.view(), format, out, errors);
+  try {
+    PaddedText copy;
+    copy.Allocate(text.size());
+    if (!text.empty()) std::memcpy(copy.bytes.get(), text.data(), text.size());
+    return ParsePadded(path, copy.view(), format, out, errors);
+  } catch (const std::bad_alloc&) {
+    return OutOfMemory(path, out, errors);
+  }
 }
 
 }  // namespace sortie

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "master/manifest_keys.h"
+#include "master/manifest_text.h"
 #include "master/manifest_util.h"
 
 namespace sortie::manifest_internal {
@@ -16,9 +17,6 @@ using simdjson::dom::object;
 
 // Enough for typical lines without growing; longer lines grow it.
 constexpr size_t kInitialCapacity = 64 * 1024;
-// simdjson needs ~14 bytes of memory per input byte; past this a line is a
-// mistake, and refusing it beats exhausting a login node's memory.
-constexpr size_t kMaxLineBytes = size_t{256} << 20;
 // After a line this long, give the memory back instead of keeping it.
 constexpr size_t kKeepCapacity = size_t{64} << 20;
 
@@ -131,7 +129,7 @@ bool JsonLineParser::Parse(std::string_view line, uint64_t line_number,
                         std::string(TypeName(root)));
   } else {
     is_object = true;
-    TaskReader reader(problems, &keys_, &builder_);
+    TaskReader reader(problems, &keys_, &builder_, &after_names_);
     reader.Read(root.get_object().value_unsafe(), task);
     if (!reader.saw_id()) task->id = std::to_string(line_number);
   }
@@ -144,12 +142,6 @@ bool JsonLineParser::Parse(std::string_view line, uint64_t line_number,
 
 bool JsonLineParser::Reserve(size_t size, std::vector<std::string>* problems) {
   if (size <= capacity_) return true;
-  if (size > kMaxLineBytes) {
-    problems->push_back("line is too long (" + std::to_string(size) +
-                        " bytes; the limit for JSON lines is " +
-                        std::to_string(kMaxLineBytes >> 20) + " MiB)");
-    return false;
-  }
   size_t want = std::max({size, 2 * capacity_, kInitialCapacity});
   want = std::min(want, std::max(size, kMaxLineBytes));
   // The document's buffers are allocated apart from the parser's; grow both
@@ -178,6 +170,10 @@ std::string JsonLineParser::DescribeParseError(std::string_view line,
       return std::string("unexpected text after the ") +
              (first.is_object() ? "object" : "JSON value") + ": " + Quote(rest);
     }
+  }
+  if (error == simdjson::NUMBER_ERROR) {
+    std::string number = DescribeNumberError(line);
+    if (!number.empty()) return "invalid JSON: " + number;
   }
   if (error == simdjson::TAPE_ERROR && shape.open_string) {
     error = simdjson::UNCLOSED_STRING;

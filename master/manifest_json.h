@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/task.h"
+#include "master/manifest_graph.h"
 
 namespace sortie::manifest_internal {
 
@@ -24,10 +25,14 @@ class JsonLineParser {
   /// absent id becomes `line_number` as text.
   bool Parse(std::string_view line, uint64_t line_number, TaskSpec* task,
              std::vector<std::string>* problems);
+  /// The ids the `after` keys of every line parsed so far named; a task's
+  /// `after` holds indexes into it.
+  const NamePool& after_names() const { return after_names_; }
 
  private:
   /// Grows the parser geometrically so slowly lengthening lines do not
-  /// reallocate it line after line.
+  /// reallocate it line after line. The caller bounds `size` (see
+  /// kMaxLineBytes).
   bool Reserve(size_t size, std::vector<std::string>* problems);
   /// The message for `line`, which simdjson rejected with `error`: text
   /// after a complete value, or the error in words a user can act on.
@@ -40,6 +45,7 @@ class JsonLineParser {
   // beyond the TaskSpec's own strings.
   std::vector<std::string_view> keys_;
   simdjson::internal::string_builder<> builder_;
+  NamePool after_names_;
 };
 
 }  // namespace sortie::manifest_internal

@@ -35,6 +35,7 @@ constexpr IntRange kGpusPerRankRange{"gpus_per_rank", 0, kMaxGpusPerRank,
                                      "an integer >= 0"};
 constexpr IntRange kPriorityRange{"priority", INT32_MIN, INT32_MAX,
                                   "an integer from -2147483648 to 2147483647"};
+constexpr IntRange kRetriesRange{"retries", 0, kMaxRetries, "an integer >= 0"};
 
 // A value as a message shows it: scalars as written, containers by type.
 std::string Shown(element value) {
@@ -121,6 +122,15 @@ void TaskReader::ReadField(Key key, element value, TaskSpec* task) {
       break;
     case Key::kLauncherArgs:
       ReadLauncherArgs(value, task);
+      break;
+    case Key::kTimeout:
+      ReadTimeout(value, task);
+      break;
+    case Key::kRetries:
+      ReadInt(value, kRetriesRange, &task->retries);
+      break;
+    case Key::kAfter:
+      ReadAfter(value, task);
       break;
   }
 }
@@ -307,6 +317,22 @@ void TaskReader::ReadLauncherArgs(element value, TaskSpec* task) {
     }
     ++index;
   }
+}
+
+void TaskReader::ReadTimeout(element value, TaskSpec* task) {
+  double seconds = 0;
+  if (value.get_double().get(seconds) || !(seconds > 0) ||
+      !std::isfinite(seconds)) {
+    return Problem(
+        "\"timeout\" must be a number of seconds > 0 (leave it out for no "
+        "limit; got " +
+        Shown(value) + ")");
+  }
+  if (seconds > kMaxTimeout) {
+    return Problem("\"timeout\" must be at most 1000000000 seconds (got " +
+                   Shown(value) + ")");
+  }
+  task->timeout = seconds;
 }
 
 void TaskReader::CheckSleepArgs(bool has_args) {

@@ -1,7 +1,7 @@
 // The keys of one manifest task object and the reader that turns their
 // values into a TaskSpec. Internal to the manifest reader: the walk over an
 // object's keys is in manifest_json.cc, the per-key readers in
-// manifest_keys.cc.
+// manifest_keys.cc (the reader of `after` in manifest_graph.cc).
 #pragma once
 
 #include <simdjson.h>
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/task.h"
+#include "master/manifest_graph.h"
 
 namespace sortie::manifest_internal {
 
@@ -35,15 +36,19 @@ enum class Key : uint8_t {
   kPriority,
   kEstRuntime,
   kLauncherArgs,
+  kTimeout,
+  kRetries,
+  kAfter,
 };
 
 /// Each key as a manifest spells it, indexed by `Key`; messages list them in
 /// this order.
 // clang-format off
-inline constexpr std::array<std::string_view, 16> kKeys = {
+inline constexpr std::array<std::string_view, 19> kKeys = {
     "id", "command", "function", "args", "cwd", "env", "stdout", "stderr",
     "tags", "nodes", "ranks_per_node", "cores_per_rank", "gpus_per_rank",
-    "priority", "est_runtime", "launcher_args"};
+    "priority", "est_runtime", "launcher_args", "timeout", "retries",
+    "after"};
 // clang-format on
 
 /// The allowed values of an integer key (defined in manifest_keys.cc).
@@ -57,11 +62,16 @@ std::string_view TypeName(simdjson::dom::element value);
 class TaskReader {
  public:
   /// Appends messages to `problems`; `keys` and `builder` are scratch space
-  /// kept across lines. All three must outlive the reader.
+  /// kept across lines; the ids of `after` lists go to `after_names`. All
+  /// four must outlive the reader.
   TaskReader(std::vector<std::string>* problems,
              std::vector<std::string_view>* keys,
-             simdjson::internal::string_builder<>* builder)
-      : problems_(problems), keys_(keys), builder_(builder) {}
+             simdjson::internal::string_builder<>* builder,
+             NamePool* after_names)
+      : problems_(problems),
+        keys_(keys),
+        builder_(builder),
+        after_names_(after_names) {}
 
   /// Fills `task` from the keys of `fields`, skipping bad values (a field
   /// may be left partly filled when only some of its elements are bad).
@@ -106,6 +116,13 @@ class TaskReader {
   void ReadEstRuntime(simdjson::dom::element value, TaskSpec* task);
   /// "launcher_args": an array of non-empty strings without NULs.
   void ReadLauncherArgs(simdjson::dom::element value, TaskSpec* task);
+  /// "timeout": a finite number of seconds > 0 and at most kMaxTimeout.
+  void ReadTimeout(simdjson::dom::element value, TaskSpec* task);
+  /// "after": an array of distinct, non-empty task ids. Stores each id in
+  /// the name pool and its index in `task->after`, for ResolveAfter.
+  void ReadAfter(simdjson::dom::element value, TaskSpec* task);
+  /// Reports each id that `keys_` (the ids of one `after`) holds twice.
+  void CheckRepeatedAfterIds();
   /// The args of "sortie:sleep": exactly {"seconds": N} with N >= 0;
   /// `has_args` says whether the object had an "args" key.
   void CheckSleepArgs(bool has_args);
@@ -116,6 +133,7 @@ class TaskReader {
   std::vector<std::string>* problems_;
   std::vector<std::string_view>* keys_;
   simdjson::internal::string_builder<>* builder_;
+  NamePool* after_names_;
   bool saw_id_ = false;
   simdjson::dom::element args_;  // valid while the line's document is
 };

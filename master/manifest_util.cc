@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <functional>
 
 #include "common/json_escape.h"
 
@@ -132,6 +131,23 @@ constexpr std::array kAliases = {
     Alias{"mpiexec_args", "launcher_args"},
     Alias{"srun_args", "launcher_args"},
     Alias{"launcher_flags", "launcher_args"},
+    // Other tools' names for a time limit, retries and dependencies.
+    Alias{"walltime", "timeout"},
+    Alias{"time_limit", "timeout"},
+    Alias{"timelimit", "timeout"},
+    Alias{"max_time", "timeout"},
+    Alias{"retry", "retries"},
+    Alias{"max_retries", "retries"},
+    Alias{"attempts", "retries"},
+    Alias{"depends_on", "after"},
+    Alias{"depends", "after"},
+    Alias{"dependencies", "after"},
+    Alias{"deps", "after"},
+    Alias{"needs", "after"},
+    Alias{"requires", "after"},
+    Alias{"wait_for", "after"},
+    Alias{"parents", "after"},
+    Alias{"prerequisites", "after"},
 };
 
 bool IsIdentifierStart(char c) {
@@ -347,47 +363,6 @@ LineShape ScanShape(std::string_view line) {
   shape.open_string = in_string;
   shape.open_bracket = !in_string;
   return shape;
-}
-
-int64_t IdTable::FindOrInsert(const std::vector<TaskSpec>& tasks,
-                              uint32_t row) {
-  if (2 * (used_ + 1) > slots_.size()) {
-    Rehash(std::max<size_t>(1024, 2 * slots_.size()));
-  }
-  const std::string& id = tasks[row].id;
-  auto hash = static_cast<uint32_t>(std::hash<std::string_view>{}(id));
-  size_t mask = slots_.size() - 1;
-  for (size_t i = hash & mask;; i = (i + 1) & mask) {
-    Slot& slot = slots_[i];
-    if (slot.row_plus_one == 0) {
-      slot = {hash, row + 1};
-      ++used_;
-      return -1;
-    }
-    if (slot.hash == hash && tasks[slot.row_plus_one - 1].id == id) {
-      return slot.row_plus_one - 1;
-    }
-  }
-}
-
-void IdTable::Reserve(size_t count) {
-  size_t slot_count = 1024;
-  while (slot_count < 2 * count) slot_count *= 2;
-  if (slot_count > slots_.size()) Rehash(slot_count);
-}
-
-// Only the stored hash bits are needed to re-place a slot, but they index
-// at most 2^32 slots, which is more than a row number can address anyway.
-void IdTable::Rehash(size_t slot_count) {
-  std::vector<Slot> old = std::move(slots_);
-  slots_.assign(slot_count, Slot{});
-  size_t mask = slot_count - 1;
-  for (const Slot& slot : old) {
-    if (slot.row_plus_one == 0) continue;
-    size_t i = slot.hash & mask;
-    while (slots_[i].row_plus_one != 0) i = (i + 1) & mask;
-    slots_[i] = slot;
-  }
 }
 
 }  // namespace sortie::manifest_internal

@@ -1,6 +1,6 @@
 // Small pieces of the manifest reader that do not need the JSON parser:
 // quoting user text in messages, UTF-8 checking, key suggestions, the rules
-// for `function` values and between keys, and the duplicate-id table.
+// for `function` values and between keys, and the bounds of numeric keys.
 #pragma once
 
 #include <array>
@@ -55,6 +55,11 @@ inline constexpr int64_t kMaxCoresPerRank = 100'000;
 inline constexpr int64_t kMaxGpusPerRank = 1'024;
 /// Bound on ranks_per_node x cores_per_rank, the cores a task takes per node.
 inline constexpr int64_t kMaxCoresPerNode = 1'000'000;
+/// Bound on `timeout`, in seconds (about 31 years): larger is surely a typo
+/// or a unit mix-up.
+inline constexpr double kMaxTimeout = 1e9;
+/// Bound on `retries`.
+inline constexpr int64_t kMaxRetries = 1'000;
 
 /// The functions built into the pilot, written "sortie:NAME" in a manifest.
 inline constexpr std::array<std::string_view, 3> kBuiltinFunctions = {
@@ -95,28 +100,5 @@ struct LineShape {
 /// Matches brackets outside strings without parsing JSON: used only to
 /// explain an error the JSON parser already reported.
 LineShape ScanShape(std::string_view line);
-
-/// Finds duplicate task ids. Stores row numbers, not views of the ids, so
-/// the task vector may grow (and move its strings) between calls.
-class IdTable {
- public:
-  /// If a task before `row` has the id of tasks[row], returns that task's
-  /// row; otherwise remembers `row` and returns -1.
-  int64_t FindOrInsert(const std::vector<TaskSpec>& tasks, uint32_t row);
-  /// Sizes the table for `count` ids up front.
-  void Reserve(size_t count);
-
- private:
-  // Small slots keep a million-id table mostly in cache; the probe is the
-  // one random memory access per line that the reader cannot avoid.
-  struct Slot {
-    uint32_t hash = 0;          ///< low bits of the id's hash
-    uint32_t row_plus_one = 0;  ///< 0: empty slot
-  };
-  void Rehash(size_t slot_count);
-
-  std::vector<Slot> slots_;
-  size_t used_ = 0;
-};
 
 }  // namespace sortie::manifest_internal

@@ -21,6 +21,13 @@ std::vector<int32_t> Lookup(const std::vector<int32_t>& ids,
   return out;
 }
 
+// A task that ended this way will not run again in this run: tasks after it
+// are skipped.
+bool IsFinalFailure(TaskState state) {
+  return state == TaskState::kFailed || state == TaskState::kTimeout ||
+         state == TaskState::kSkipped;
+}
+
 }  // namespace
 
 TaskShape ShapeOf(const TaskSpec& spec) {
@@ -56,25 +63,88 @@ Master::Master(RunState& state, Transport& transport, Clock& clock,
                                     node.runs_functions});
   }
   state_.SetNodes(std::move(records));
+  dependants_.resize(state_.specs().size());
+  waiting_on_.resize(state_.specs().size());
   for (uint32_t row = 0; row < state_.specs().size(); ++row) {
-    scheduler_.MakeReady(row);
+    for (uint32_t before : state_.specs()[row].after) {
+      dependants_[before].push_back(row);
+      if (state_.status()[before].state != TaskState::kDone) ++waiting_on_[row];
+    }
+  }
+}
+
+// On resume a prerequisite may already have failed for good: its dependants
+// are skipped before anything starts.
+void Master::QueueInitialTasks() {
+  const std::vector<TaskStatus>& status = state_.status();
+  for (uint32_t row = 0; row < status.size(); ++row) {
+    if (IsFinalFailure(status[row].state)) SkipDependants(row);
+  }
+  for (uint32_t row = 0; row < status.size(); ++row) {
+    if (status[row].state == TaskState::kPending && waiting_on_[row] == 0) {
+      Enqueue(row);
+    }
+  }
+}
+
+void Master::Enqueue(uint32_t row) {
+  if (!draining_) scheduler_.MakeReady(row);
+}
+
+void Master::Record(const JournalRecord& record) {
+  journal_.Append(record);
+  state_.Apply(record);
+}
+
+// What an ended task releases: its dependants when DONE, another attempt
+// when it has retries left (Apply put it back to PENDING), or skips.
+void Master::AfterEnd(uint32_t row) {
+  TaskState state = state_.status()[row].state;
+  if (state == TaskState::kPending) Enqueue(row);
+  if (IsFinalFailure(state)) SkipDependants(row);
+  if (state != TaskState::kDone) return;
+  for (uint32_t next : dependants_[row]) {
+    if (--waiting_on_[next] == 0 &&
+        state_.status()[next].state == TaskState::kPending) {
+      Enqueue(next);
+    }
+  }
+}
+
+// Iterative, so a million-task chain cannot overflow the stack.
+void Master::SkipDependants(uint32_t row) {
+  std::vector<uint32_t> stack = {row};
+  while (!stack.empty()) {
+    uint32_t failed = stack.back();
+    stack.pop_back();
+    for (uint32_t next : dependants_[failed]) {
+      if (state_.status()[next].state != TaskState::kPending) continue;
+      std::string reason =
+          "after \"" + state_.specs()[failed].id + "\", which ended " +
+          std::string(StateName(state_.status()[failed].state));
+      Record(RunState::SkippedRecord(next, std::move(reason), clock_.Now()));
+      stack.push_back(next);
+    }
   }
 }
 
 int Master::Run() {
-  JournalRecord started;
-  started.type = JournalRecordType::kRunStarted;
-  started.text = state_.info().manifest_path;
-  started.sha256 = state_.info().manifest_sha256;
-  started.count = state_.specs().size();
-  started.rank = transport_.size();
-  started.time = state_.info().started_at;
-  journal_.Append(started);
+  JournalRecord opening;
+  opening.type = options_.resumed ? JournalRecordType::kRunResumed
+                                  : JournalRecordType::kRunStarted;
+  opening.text = state_.info().manifest_path;
+  opening.sha256 = state_.info().manifest_sha256;
+  opening.count = state_.specs().size();
+  opening.rank = transport_.size();
+  opening.time = options_.resumed ? clock_.Now() : state_.info().started_at;
+  journal_.Append(opening);
   last_flush_ = last_snapshot_ = clock_.Monotonic();
+  QueueInitialTasks();
 
   Backoff backoff(options_.min_idle_wait, options_.max_idle_wait);
-  while (state_.Unfinished() > 0) {
-    bool active = ReceiveMessages();
+  while (!outstanding_.empty() || (!draining_ && scheduler_.Ready() > 0)) {
+    bool active = CheckDrain();
+    active = ReceiveMessages() || active;
     active = PollLocal() || active;
     active = Dispatch() || active;
     MaybeFlushAndSnapshot(false);
@@ -116,8 +186,9 @@ void Master::HandleStarted(int rank, const std::vector<StartNotice>& notices) {
   for (const StartNotice& notice : notices) {
     auto it = outstanding_.find(notice.row);
     if (it == outstanding_.end() || it->second.leader_rank != rank) continue;
-    journal_.Append(state_.MarkStarted(notice.row, notice.attempt, rank,
-                                       HostOf(rank), notice.start_time));
+    Record(state_.StartedRecord(notice.row, notice.attempt, rank,
+                                state_.HostName(HostOf(rank)),
+                                notice.start_time));
   }
 }
 
@@ -140,10 +211,10 @@ void Master::HandleFinished(int rank, const std::vector<TaskResult>& results) {
       task.reported = true;
     }
     if (--task.reports_left > 0) continue;
-    journal_.Append(state_.MarkEnded(task.result, task.leader_rank,
-                                     HostOf(task.leader_rank)));
+    Record(RunState::EndedRecord(task.result, task.leader_rank));
     scheduler_.Release(result.row, clock_.Monotonic());
     outstanding_.erase(it);
+    AfterEnd(result.row);
   }
 }
 
@@ -155,9 +226,46 @@ bool Master::PollLocal() {
 }
 
 bool Master::Dispatch() {
+  if (draining_) return false;
   std::vector<Placement> placements = scheduler_.Place(clock_.Monotonic());
-  for (const Placement& placement : placements) Send(placement);
+  for (const Placement& placement : placements) {
+    if (TooLateFor(placement.row)) {
+      // Handing the resources straight back: the task stays PENDING for the
+      // next allocation instead of being killed at the walltime.
+      scheduler_.Release(placement.row, clock_.Monotonic());
+      state_.SetReason(placement.row,
+                       "not started: its est_runtime would end after the "
+                       "walltime");
+      continue;
+    }
+    Send(placement);
+  }
   return !placements.empty();
+}
+
+bool Master::TooLateFor(uint32_t row) const {
+  double runtime = state_.specs()[row].est_runtime;
+  return runtime > 0 && clock_.Now() + runtime >
+                            options_.walltime_end - options_.walltime_margin;
+}
+
+// Starts a drain once: on a signal, or when the walltime is near.
+bool Master::CheckDrain() {
+  if (draining_) return false;
+  bool walltime =
+      clock_.Now() >= options_.walltime_end - options_.walltime_margin;
+  if (!walltime && !options_.drain_requested()) return false;
+  std::cerr << "sortie: " << (walltime ? "walltime is near" : "asked to stop")
+            << ": interrupting " << outstanding_.size()
+            << " running tasks and starting no more\n";
+  draining_ = true;
+  if (local_) local_->Interrupt();
+  for (const ClusterNode& node : nodes_) {
+    if (node.rank != 0) {
+      transport_.SendMsg(node.rank, MessageTag::kDrain, DrainMsg{});
+    }
+  }
+  return true;
 }
 
 TaskGroup Master::GroupOf(const Placement& placement) const {
@@ -201,15 +309,17 @@ void Master::Send(const Placement& placement) {
   }
 }
 
+// The journal is flushed before every snapshot, so run.h5 never claims more
+// than the journal can prove after a crash.
 void Master::MaybeFlushAndSnapshot(bool force) {
   double now = clock_.Monotonic();
-  if (journal_.Pending() > 0 &&
-      (force || now - last_flush_ >= options_.journal_flush_interval)) {
+  bool snapshot_due = options_.snapshot_interval > 0 &&
+                      now - last_snapshot_ >= options_.snapshot_interval;
+  bool flush_due = now - last_flush_ >= options_.journal_flush_interval;
+  if (journal_.Pending() > 0 && (force || snapshot_due || flush_due)) {
     journal_.Flush();
     last_flush_ = now;
   }
-  bool snapshot_due = options_.snapshot_interval > 0 &&
-                      now - last_snapshot_ >= options_.snapshot_interval;
   if (force) {
     snapshot_(state_.View());
   } else if (snapshot_due) {

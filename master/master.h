@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <limits>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -31,6 +32,15 @@ struct MasterOptions {
   double journal_flush_interval = 0.05;
   double min_idle_wait = 20e-6;
   double max_idle_wait = 4e-3;
+  /// The run continues an earlier one (journal replayed into the state).
+  bool resumed = false;
+  /// True once the pilot was asked to stop (SIGTERM, SIGINT, SIGUSR1).
+  std::function<bool()> drain_requested = [] { return false; };
+  /// Epoch seconds when the allocation ends (+inf: unknown). The run drains
+  /// `walltime_margin` seconds before it, and does not start a task whose
+  /// est_runtime would take it past that point.
+  double walltime_end = std::numeric_limits<double>::infinity();
+  double walltime_margin = 60.0;
 };
 
 /// The scheduler's view of a task's request.
@@ -46,8 +56,9 @@ class Master {
          JournalSink& journal, SnapshotWriter snapshot, Executor* local,
          std::vector<ClusterNode> nodes, MasterOptions options);
 
-  /// Runs until every task ended and every worker was told to stop; returns
-  /// the run's exit status (0 all DONE, 1 otherwise).
+  /// Runs until no task can run any more (or a drain ended the run) and
+  /// every worker was told to stop; returns the run's exit status (0 all
+  /// DONE, 1 some FAILED/TIMEOUT/SKIPPED, 4 incomplete: resume it).
   int Run();
 
  private:
@@ -59,6 +70,13 @@ class Master {
     TaskResult result;
   };
 
+  void QueueInitialTasks();
+  void Enqueue(uint32_t row);
+  void AfterEnd(uint32_t row);
+  void SkipDependants(uint32_t row);
+  void Record(const JournalRecord& record);
+  bool CheckDrain();
+  bool TooLateFor(uint32_t row) const;
   bool ReceiveMessages();
   void HandleStarted(int rank, const std::vector<StartNotice>& notices);
   void HandleFinished(int rank, const std::vector<TaskResult>& results);
@@ -82,6 +100,9 @@ class Master {
   Scheduler scheduler_;
   std::unordered_map<int, int> rank_host_;  ///< rank -> host index
   std::unordered_map<uint32_t, Outstanding> outstanding_;  ///< by row
+  std::vector<std::vector<uint32_t>> dependants_;  ///< row -> rows after it
+  std::vector<uint32_t> waiting_on_;  ///< row -> prerequisites not yet DONE
+  bool draining_ = false;
   double last_flush_ = 0;
   double last_snapshot_ = 0;
 };

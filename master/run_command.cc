@@ -1,20 +1,27 @@
 #include "master/run_command.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <limits>
+#include <memory>
+#include <optional>
 
 #include "common/mpi.h"
 #include "common/mpi_transport.h"
 #include "common/version.h"
 #include "master/fit_check.h"
 #include "master/master.h"
+#include "master/resume.h"
 #include "master/roster.h"
 #include "master/run_file.h"
 #include "master/validate_command.h"
+#include "master/walltime.h"
 #include "worker/environment.h"
 #include "worker/mpi_function_runner.h"
 #include "worker/worker.h"
@@ -26,6 +33,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Set by SIGTERM, SIGINT or SIGUSR1 (batch systems send SIGTERM before the
+// walltime's SIGKILL; Hydra's mpiexec forwards all three to every rank).
+volatile std::sig_atomic_t g_stop_requested = 0;
+
+void OnStopSignal(int) { g_stop_requested = 1; }
+
+void InstallStopHandlers() {
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  for (int signal : {SIGTERM, SIGINT, SIGUSR1})
+    sigaction(signal, &action, nullptr);
+}
+
 std::string Hostname() {
   char name[256] = {};
   if (gethostname(name, sizeof(name) - 1) != 0) return "unknown";
@@ -36,6 +57,8 @@ void FillDefaultOutputs(const std::string& logs_dir,
                         std::vector<TaskSpec>* tasks) {
   for (size_t row = 0; row < tasks->size(); ++row) {
     TaskSpec& spec = (*tasks)[row];
+    // Functions print to the pilot's own streams: no files to name.
+    if (!spec.function.empty()) continue;
     if (!spec.stdout_path.empty() && !spec.stderr_path.empty()) continue;
     std::string stem =
         logs_dir + "/" + LogFileStem(spec.id, static_cast<uint32_t>(row));
@@ -48,8 +71,9 @@ void PrintSummary(const RunState& state, double seconds,
                   const std::string& out) {
   std::cout << "sortie: " << state.specs().size() << " tasks in " << std::fixed
             << std::setprecision(2) << seconds << " s:";
-  for (TaskState s : {TaskState::kDone, TaskState::kFailed, TaskState::kPending,
-                      TaskState::kRunning}) {
+  for (TaskState s : {TaskState::kDone, TaskState::kFailed, TaskState::kTimeout,
+                      TaskState::kSkipped, TaskState::kInterrupted,
+                      TaskState::kPending, TaskState::kRunning}) {
     if (state.Count(s) > 0)
       std::cout << " " << state.Count(s) << " " << StateName(s);
   }
@@ -76,6 +100,71 @@ RunInfo MakeRunInfo(const RunOptions& options, const Manifest& manifest,
   info.world_size = world_size;
   info.started_at = started_at;
   return info;
+}
+
+// Seconds-since-epoch end of the allocation, or +inf when unknown.
+double WalltimeEnd(const RunOptions& options, double now) {
+  if (!options.walltime.empty()) {
+    std::optional<double> length = ParseDuration(options.walltime);
+    if (!length) {
+      throw std::invalid_argument("--walltime " + options.walltime +
+                                  ": expected HH:MM:SS");
+    }
+    return now + *length;
+  }
+  std::string source;
+  std::optional<double> left = AskBatchSystemForTimeLeft(&source);
+  if (!left) return std::numeric_limits<double>::infinity();
+  std::cout << "sortie: " << source << " says " << *left
+            << " s of walltime are left\n";
+  return now + *left;
+}
+
+// A journal this small holds at most its header: a run killed at its start.
+constexpr uintmax_t kEmptyJournalBytes = 12;
+
+// Opens the journal for this run: replays an earlier one on --resume, and
+// refuses to clobber one without --overwrite. Empty pointer: refused (the
+// reason is printed).
+std::unique_ptr<JournalWriter> OpenJournal(const RunOptions& options,
+                                           const std::string& out,
+                                           RunState* state, bool* resumed) {
+  std::string path = JournalPathFor(out);
+  bool journal_exists = fs::exists(path);
+  if (!options.resume || !journal_exists) {
+    if ((journal_exists || fs::exists(out)) && !options.overwrite) {
+      std::cerr << "sortie: " << out << " or its journal exists: add --resume "
+                << "to continue that run, or --overwrite to start a new one; "
+                << "nothing was run\n";
+      return nullptr;
+    }
+    return std::make_unique<JournalWriter>(path);
+  }
+  ReplayOutcome replay = ReplayIntoState(path, state);
+  if (replay.records == 0 && fs::file_size(path) <= kEmptyJournalBytes) {
+    // Killed before it recorded anything: there is nothing to resume.
+    return std::make_unique<JournalWriter>(path);
+  }
+  if (!replay.error.empty()) {
+    std::cerr << "sortie: cannot resume: " << replay.error << "\n";
+    return nullptr;
+  }
+  if (!replay.changed.empty() && !options.force) {
+    ReportManifestErrors(
+        options.manifest,
+        ChangedTaskErrors(options.manifest, *state, replay.changed),
+        "; nothing was run");
+    return nullptr;
+  }
+  for (uint32_t row : replay.changed) state->Reset(row);
+  state->PrepareResume(options.retry_failed);
+  state->info().started_at = replay.started_at;
+  std::cout << "sortie: resuming " << path << ": "
+            << state->Count(TaskState::kDone) << " tasks DONE, "
+            << state->Count(TaskState::kPending) << " to run"
+            << (replay.truncated ? " (torn tail cut off)" : "") << "\n";
+  *resumed = true;
+  return JournalWriter::OpenForAppend(path);
 }
 
 int RunMaster(const RunOptions& options, Transport& transport, Clock& clock,
@@ -107,17 +196,25 @@ int RunMaster(const RunOptions& options, Transport& transport, Clock& clock,
   FillDefaultOutputs(logs, &manifest.tasks);
   RunState state(std::move(manifest.tasks),
                  MakeRunInfo(options, manifest, transport.size(), started_at));
+  MasterOptions master_options;
+  std::unique_ptr<JournalWriter> journal =
+      OpenJournal(options, out, &state, &master_options.resumed);
+  if (!journal) {
+    DismissWorkers(transport, clock, 2, "");
+    return 2;
+  }
 
-  JournalWriter journal(JournalPathFor(out));
   PosixLauncher launcher;
   std::unique_ptr<Executor> local;
   if (!options.master_only) {
     local = std::make_unique<Executor>(launcher, clock, std::move(context));
   }
-  MasterOptions master_options;
   master_options.snapshot_interval = options.snapshot_interval;
+  master_options.drain_requested = [] { return g_stop_requested != 0; };
+  master_options.walltime_end = WalltimeEnd(options, clock.Now());
+  master_options.walltime_margin = options.walltime_margin;
   Master master(
-      state, transport, clock, journal,
+      state, transport, clock, *journal,
       [&out](const RunView& view) { WriteRunFile(out, view); }, local.get(),
       std::move(nodes), master_options);
   int exit_code = master.Run();
@@ -170,12 +267,16 @@ int RunCommand(const RunOptions& options, int* argc, char*** argv) {
                                : MpiLauncher::FromSpec(options.launcher);
     context.functions = comm.rank() == 0 ? nullptr : &functions;
     context.scratch_dir = ScratchDir(comm.rank());
+    context.kill_grace = options.grace;
+    InstallStopHandlers();
     if (comm.rank() == 0) {
       return RunMaster(options, transport, clock, node, std::move(context));
     }
     PosixLauncher launcher;
     Executor executor(launcher, clock, std::move(context));
-    return RunWorker(transport, executor, clock, node);
+    WorkerTiming timing;
+    timing.drain_requested = [] { return g_stop_requested != 0; };
+    return RunWorker(transport, executor, clock, node, timing);
   } catch (const std::exception& error) {
     // The other ranks are waiting for this one, and MPI_Finalize would wait
     // for them: only an abort ends the job.

@@ -27,6 +27,20 @@ struct RunOptions {
   bool master_only = false;
   /// MPI launcher preset or template; empty: detected from the environment.
   std::string launcher;
+  /// Continue the run recorded in OUT's journal (a fresh run when none).
+  bool resume = false;
+  /// With resume: run FAILED, TIMEOUT and SKIPPED tasks again too.
+  bool retry_failed = false;
+  /// With resume: run tasks whose spec changed since they ran again.
+  bool force = false;
+  /// Replace an existing OUT and journal with a new run.
+  bool overwrite = false;
+  /// Seconds between SIGTERM and SIGKILL when sortie stops a task.
+  double grace = 3.0;
+  /// The allocation's length ("HH:MM:SS"); empty: ask the batch system.
+  std::string walltime;
+  /// Seconds before the walltime at which the run drains.
+  double walltime_margin = 60.0;
 };
 
 /// Runs the pilot: initializes MPI, then rank 0 runs the manifest as master

@@ -16,6 +16,7 @@ namespace sortie {
 namespace {
 
 using run_file_internal::Table;
+using run_file_internal::WriteBlobColumn;
 using run_file_internal::WriteFloat64Column;
 using run_file_internal::WriteInt32Column;
 using run_file_internal::WriteStringColumn;
@@ -29,9 +30,47 @@ const std::vector<std::string>& TaskColumnNames() {
       "id", "state", "exit_code", "signal", "attempts", "start_time",
       "end_time", "rank", "host", "stdout", "stderr", "command", "tags",
       "nodes", "ranks_per_node", "cores_per_rank", "gpus_per_rank",
-      "node_ids", "priority", "est_runtime", "function"};
+      "node_ids", "priority", "est_runtime", "function", "reason"};
   // clang-format on
   return names;
+}
+
+/// Per-task texts of /tasks stored as `<name>_blob` + `<name>_offsets`
+/// (the `blobs` attribute): long, mostly empty, not columns of their own.
+const std::vector<std::string>& TaskBlobNames() {
+  static const std::vector<std::string> names = {"stdout_tail", "stderr_tail"};
+  return names;
+}
+
+/// Column names of /events in schema order.
+const std::vector<std::string>& EventColumnNames() {
+  static const std::vector<std::string> names = {"task", "attempt", "time",
+                                                 "event", "rank"};
+  return names;
+}
+
+// Reasons come from sortie and are short, but one long launch error must not
+// make every row of the fixed-width column that wide (docs/hdf5.md).
+constexpr size_t kReasonMaxBytes = 256;
+constexpr std::string_view kEllipsis = "\xE2\x80\xA6";  // U+2026, UTF-8
+
+// `reason` cut to kReasonMaxBytes, ending in "…" when cut; the cut backs off
+// over UTF-8 continuation bytes so it never splits a character.
+std::string FitReason(std::string_view reason) {
+  if (reason.size() <= kReasonMaxBytes) return std::string(reason);
+  size_t cut = kReasonMaxBytes - kEllipsis.size();
+  const auto continues = [&](size_t at) {
+    return (static_cast<unsigned char>(reason[at]) & 0xC0u) == 0x80u;
+  };
+  for (int step = 0; step < 3 && continues(cut); ++step) --cut;
+  std::string fitted(reason.substr(0, cut));
+  fitted += kEllipsis;
+  return fitted;
+}
+
+// What an event is called in /events: an attempt either started or ended.
+std::string_view EventName(TaskState state) {
+  return state == TaskState::kRunning ? "STARTED" : StateName(state);
 }
 
 /// Column names of /nodes in schema order.
@@ -62,6 +101,34 @@ void WriteTaskResourceColumns(const Table& table, const RunView& view) {
   WriteTextColumn(table, "function", [&](size_t i) -> const std::string& {
     return specs[i].function;
   });
+}
+
+// What tasks left behind: why (a column) and the ends of their output
+// (blobs, see WriteBlobColumn).
+void WriteTaskNotes(const Table& table, const RunView& view) {
+  const auto& notes = view.notes;
+  WriteTextColumn(table, "reason",
+                  [&](size_t i) { return FitReason(notes[i].reason); });
+  WriteAttribute(table.group, "blobs", TaskBlobNames());
+  WriteBlobColumn(table, "stdout_tail", [&](size_t i) -> std::string_view {
+    return notes[i].stdout_tail;
+  });
+  WriteBlobColumn(table, "stderr_tail", [&](size_t i) -> std::string_view {
+    return notes[i].stderr_tail;
+  });
+}
+
+void WriteEventColumns(const Table& table,
+                       const std::vector<TaskEvent>& events) {
+  WriteInt32Column(table, "task", [&](size_t i) {
+    return static_cast<int32_t>(events[i].row);
+  });
+  WriteInt32Column(table, "attempt",
+                   [&](size_t i) { return events[i].attempt; });
+  WriteFloat64Column(table, "time", [&](size_t i) { return events[i].time; });
+  WriteStringColumn(table, "event", H5T_CSET_ASCII, kStateNameWidth,
+                    [&](size_t i) { return EventName(events[i].state); });
+  WriteInt32Column(table, "rank", [&](size_t i) { return events[i].rank; });
 }
 
 void WriteNodeColumns(const Table& table,
@@ -112,6 +179,7 @@ void WriteTaskColumns(const Table& table, const RunView& view) {
     return specs[i].tags_json;
   });
   WriteTaskResourceColumns(table, view);
+  WriteTaskNotes(table, view);
 }
 
 void WriteRootAttributes(hid_t file, const RunInfo& info) {
@@ -154,6 +222,9 @@ void WriteHdf5File(const std::string& file_name, const RunView& view) {
   WriteGroup(file.get(), "nodes", file_name, view.nodes.size(),
              NodeColumnNames(),
              [&](const Table& table) { WriteNodeColumns(table, view.nodes); });
+  WriteGroup(
+      file.get(), "events", file_name, view.events.size(), EventColumnNames(),
+      [&](const Table& table) { WriteEventColumns(table, view.events); });
   file.Close("closing " + file_name);
 }
 
@@ -178,16 +249,21 @@ bool IsNodeList(std::string_view text, size_t node_count) {
   return digits > 0;
 }
 
-// Rejects views that would make a wrong file, before anything is written.
-void CheckView(const RunView& view) {
-  for (size_t size : {view.status.size(), view.task_nodes.size()}) {
-    if (size != view.specs.size()) {
-      throw std::runtime_error(
-          "run.h5: " + std::to_string(view.status.size()) + " statuses and " +
-          std::to_string(view.task_nodes.size()) + " node lists for " +
-          std::to_string(view.specs.size()) + " tasks");
-    }
+// Every per-task vector has one entry per task.
+void CheckLengths(const RunView& view) {
+  const size_t tasks = view.specs.size();
+  if (view.status.size() != tasks || view.task_nodes.size() != tasks ||
+      view.notes.size() != tasks) {
+    throw std::runtime_error(
+        "run.h5: " + std::to_string(view.status.size()) + " statuses, " +
+        std::to_string(view.task_nodes.size()) + " node lists and " +
+        std::to_string(view.notes.size()) + " notes for " +
+        std::to_string(tasks) + " tasks");
   }
+}
+
+// Node lists and host indices point at rows that exist.
+void CheckPlacements(const RunView& view) {
   for (size_t i = 0; i < view.task_nodes.size(); ++i) {
     if (!IsNodeList(view.task_nodes[i], view.nodes.size())) {
       throw std::runtime_error("run.h5: task '" + view.specs[i].id +
@@ -207,6 +283,33 @@ void CheckView(const RunView& view) {
                                std::to_string(view.hosts.size()) + " hosts");
     }
   }
+}
+
+// Events name a task row and a transition: a start or an end, never PENDING.
+void CheckEvents(const RunView& view) {
+  for (size_t i = 0; i < view.events.size(); ++i) {
+    const TaskEvent& event = view.events[i];
+    if (event.row >= view.specs.size()) {
+      throw std::runtime_error("run.h5: event " + std::to_string(i) +
+                               " names task row " + std::to_string(event.row) +
+                               " but the run has " +
+                               std::to_string(view.specs.size()) + " tasks");
+    }
+    const auto state = static_cast<size_t>(event.state);
+    if (event.state == TaskState::kPending || state >= kTaskStateCount) {
+      throw std::runtime_error("run.h5: event " + std::to_string(i) +
+                               " of task '" + view.specs[event.row].id +
+                               "' has state " + std::to_string(state) +
+                               ", not a start or an end");
+    }
+  }
+}
+
+// Rejects views that would make a wrong file, before anything is written.
+void CheckView(const RunView& view) {
+  CheckLengths(view);
+  CheckPlacements(view);
+  CheckEvents(view);
 }
 
 // Flushes `path` (a file or directory) to stable storage.

@@ -32,6 +32,26 @@ struct NodeRecord {
   int32_t gpus = 0;
 };
 
+/// One transition of one attempt (a row of /events).
+struct TaskEvent {
+  uint32_t row = 0;
+  int32_t attempt = 0;
+  double time = kNoTime;
+  /// kRunning for "STARTED"; otherwise the state the attempt ended in
+  /// (DONE, FAILED, TIMEOUT, SKIPPED, INTERRUPTED).
+  TaskState state = TaskState::kRunning;
+  int32_t rank = -1;
+};
+
+/// What a task left behind besides its state: the ends of its output (from
+/// its latest attempt) and, for a task that never ran or could not start,
+/// why.
+struct TaskNotes {
+  std::string stdout_tail;
+  std::string stderr_tail;
+  std::string reason;
+};
+
 /// Everything run.h5 is made from; borrowed, not owned.
 struct RunView {
   const RunInfo& info;
@@ -42,6 +62,10 @@ struct RunView {
   /// Per task (same length as specs): the /nodes rows of its latest
   /// placement as "0,3,4"; "" when it never started.
   const std::vector<std::string>& task_nodes;
+  /// Per task (same length as specs).
+  const std::vector<TaskNotes>& notes;
+  /// Every transition of the run (all attempts, across resumes), in order.
+  const std::vector<TaskEvent>& events;
 };
 
 /// Writes `view` to `path` atomically (via `path` + ".tmp" and rename).

@@ -27,6 +27,45 @@ H5Plist MakeColumnPlist(hsize_t chunk_rows, std::string_view doing) {
   return dcpl;
 }
 
+// Takes values one or a few at a time and hands them to a ColumnWriter a
+// whole chunk per Write, as it requires; holds at most one chunk.
+template <class T>
+class ChunkAppender {
+ public:
+  explicit ChunkAppender(ColumnWriter& column)
+      : column_(column), chunk_(static_cast<size_t>(column.chunk_rows())) {
+    buffer_.reserve(chunk_);
+  }
+
+  void Append(const T* values, size_t count) {
+    while (count > 0) {
+      const size_t n = std::min(count, chunk_ - buffer_.size());
+      buffer_.insert(buffer_.end(), values, values + n);
+      values += n;
+      count -= n;
+      if (buffer_.size() == chunk_) Flush();
+    }
+  }
+
+  void Finish() {
+    Flush();
+    column_.Finish();
+  }
+
+ private:
+  void Flush() {
+    if (buffer_.empty()) return;
+    column_.Write(first_, buffer_.size(), buffer_.data());
+    first_ += buffer_.size();
+    buffer_.clear();
+  }
+
+  ColumnWriter& column_;
+  size_t chunk_;
+  std::vector<T> buffer_;
+  hsize_t first_ = 0;
+};
+
 }  // namespace
 
 ColumnWriter::ColumnWriter(const Table& table, const char* name,
@@ -61,6 +100,31 @@ void ColumnWriter::Write(hsize_t first, hsize_t count, const void* data) {
 void ColumnWriter::Finish() {
   file_space_.Close(doing_);
   dataset_.Close(doing_);
+}
+
+void WriteBlobColumn(const Table& table, const std::string& name,
+                     const std::function<std::string_view(size_t)>& get) {
+  size_t total = 0;
+  for (size_t row = 0; row < table.rows; ++row) total += get(row).size();
+  const std::string blob_name = name + "_blob";
+  const std::string offsets_name = name + "_offsets";
+  ColumnWriter blob({table.group, table.path, table.file, total},
+                    blob_name.c_str(), H5T_STD_U8LE, H5T_NATIVE_UINT8, 1);
+  ColumnWriter offsets({table.group, table.path, table.file, table.rows + 1},
+                       offsets_name.c_str(), H5T_STD_I64LE, H5T_NATIVE_INT64,
+                       sizeof(int64_t));
+  ChunkAppender<char> bytes(blob);
+  ChunkAppender<int64_t> ends(offsets);
+  int64_t end = 0;
+  ends.Append(&end, 1);
+  for (size_t row = 0; row < table.rows; ++row) {
+    const std::string_view value = get(row);
+    bytes.Append(value.data(), value.size());
+    end += static_cast<int64_t>(value.size());
+    ends.Append(&end, 1);
+  }
+  bytes.Finish();
+  ends.Finish();
 }
 
 }  // namespace sortie::run_file_internal

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -130,5 +131,14 @@ void WriteFloat64Column(const Table& table, const char* name, Get get) {
   WriteNumberColumn<double>(table, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
                             get);
 }
+
+/// Long, mostly empty byte strings (output tails), `get(row)` for each of
+/// `table.rows` rows, as two datasets: `<name>_blob`, uint8, every value's
+/// bytes back to back, and `<name>_offsets`, int64, rows + 1 entries, so row
+/// i is blob[offsets[i]:offsets[i + 1]]. Bytes are stored exactly (NULs and
+/// invalid UTF-8 included) and nothing is padded, so a few 4 KiB values cost
+/// their own size, not 4 KiB x rows as a fixed-width column would.
+void WriteBlobColumn(const Table& table, const std::string& name,
+                     const std::function<std::string_view(size_t)>& get);
 
 }  // namespace sortie::run_file_internal

@@ -2,12 +2,33 @@
 
 #include <utility>
 
+#include "common/protocol.h"
+
 namespace sortie {
+namespace {
+
+// FNV-1a: stable across builds and machines, unlike std::hash.
+uint64_t Fnv1a(std::string_view bytes) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (char c : bytes) {
+    auto byte = static_cast<unsigned char>(c);
+    hash ^= byte;
+    hash *= 0x100000001b3ull;
+  }
+  return hash;
+}
+
+bool IsFailure(TaskState state) {
+  return state == TaskState::kFailed || state == TaskState::kTimeout;
+}
+
+}  // namespace
 
 RunState::RunState(std::vector<TaskSpec> specs, RunInfo info)
     : specs_(std::move(specs)),
       status_(specs_.size()),
       task_nodes_(specs_.size()),
+      notes_(specs_.size()),
       info_(std::move(info)) {
   counts_[static_cast<size_t>(TaskState::kPending)] = specs_.size();
 }
@@ -25,44 +46,116 @@ void RunState::SetState(TaskStatus* status, TaskState state) {
   status->state = state;
 }
 
-JournalRecord RunState::MarkStarted(uint32_t row, int32_t attempt, int rank,
-                                    int host, double time) {
-  TaskStatus& status = status_.at(row);
-  SetState(&status, TaskState::kRunning);
-  status.attempts = attempt;
-  status.rank = rank;
-  status.host = host;
-  status.start_time = time;
+uint64_t RunState::SpecHash(uint32_t row) const {
+  TaskSpec spec = specs_.at(row);
+  spec.line = 0;  // moving a line does not change the task
+  return Fnv1a(Encode(AssignMsg{{Assignment{row, 0, spec, {}, 0}}}));
+}
+
+JournalRecord RunState::StartedRecord(uint32_t row, int32_t attempt, int rank,
+                                      const std::string& host,
+                                      double time) const {
   JournalRecord record;
   record.type = JournalRecordType::kTaskStarted;
   record.row = row;
   record.attempt = attempt;
   record.rank = rank;
-  record.text = HostName(host);
+  record.text = host;
   record.time = time;
+  record.count = SpecHash(row);
   return record;
 }
 
-JournalRecord RunState::MarkEnded(const TaskResult& result, int rank,
-                                  int host) {
-  TaskStatus& status = status_.at(result.row);
-  SetState(&status, result.FinalState());
-  status.attempts = result.attempt;
-  status.rank = rank;
-  status.host = host;
-  status.exit_code = result.exit_code;
-  status.signal = result.signal;
-  status.start_time = result.start_time;
-  status.end_time = result.end_time;
+JournalRecord RunState::EndedRecord(const TaskResult& result, int rank) {
   JournalRecord record;
   record.type = JournalRecordType::kTaskEnded;
   record.row = result.row;
   record.attempt = result.attempt;
-  record.state = status.state;
+  record.rank = rank;
+  record.state = result.FinalState();
   record.exit_code = result.exit_code;
   record.signal = result.signal;
   record.time = result.end_time;
+  record.stdout_tail = result.stdout_tail;
+  record.stderr_tail = result.stderr_tail;
   return record;
+}
+
+JournalRecord RunState::SkippedRecord(uint32_t row, std::string reason,
+                                      double time) {
+  JournalRecord record;
+  record.type = JournalRecordType::kTaskEnded;
+  record.row = row;
+  record.state = TaskState::kSkipped;
+  record.time = time;
+  record.text = std::move(reason);
+  return record;
+}
+
+void RunState::Apply(const JournalRecord& record) {
+  if (record.row >= specs_.size()) return;
+  if (record.type == JournalRecordType::kTaskStarted) ApplyStarted(record);
+  if (record.type == JournalRecordType::kTaskEnded) ApplyEnded(record);
+}
+
+void RunState::ApplyStarted(const JournalRecord& record) {
+  TaskStatus& status = status_[record.row];
+  SetState(&status, TaskState::kRunning);
+  status.attempts = record.attempt;
+  status.rank = record.rank;
+  status.host = InternHost(record.text);
+  status.start_time = record.time;
+  status.end_time = kNoTime;
+  events_.push_back(TaskEvent{record.row, record.attempt, record.time,
+                              TaskState::kRunning, record.rank});
+}
+
+void RunState::ApplyEnded(const JournalRecord& record) {
+  TaskStatus& status = status_[record.row];
+  const TaskSpec& spec = specs_[record.row];
+  if (record.state != TaskState::kSkipped) {
+    status.attempts = std::max(status.attempts, record.attempt);
+    status.exit_code = record.exit_code;
+    status.signal = record.signal;
+    status.end_time = record.time;
+  }
+  if (IsFailure(record.state)) ++status.failures;
+  bool retry = IsFailure(record.state) && status.failures <= spec.retries;
+  SetState(&status, retry ? TaskState::kPending : record.state);
+  TaskNotes& notes = notes_[record.row];
+  notes.stdout_tail = record.stdout_tail;
+  notes.stderr_tail = record.stderr_tail;
+  notes.reason = record.text;
+  events_.push_back(TaskEvent{record.row, record.attempt, record.time,
+                              record.state, record.rank});
+}
+
+void RunState::PrepareResume(bool retry_failed) {
+  for (TaskStatus& status : status_) {
+    TaskState state = status.state;
+    bool rerun =
+        state == TaskState::kRunning || state == TaskState::kInterrupted;
+    bool retry =
+        retry_failed && (IsFailure(state) || state == TaskState::kSkipped);
+    if (retry) status.failures = 0;
+    if (rerun || retry) SetState(&status, TaskState::kPending);
+  }
+}
+
+void RunState::Reset(uint32_t row) {
+  TaskStatus& status = status_.at(row);
+  SetState(&status, TaskState::kPending);
+  status.failures = 0;
+}
+
+int RunState::ExitStatus() const {
+  if (Count(TaskState::kDone) == specs_.size()) return 0;
+  if (Count(TaskState::kPending) + Count(TaskState::kRunning) +
+          Count(TaskState::kInterrupted) >
+      0) {
+    return kIncompleteStatus;
+  }
+  return 1;
 }
 
 }  // namespace sortie

@@ -1,6 +1,7 @@
 // The master's picture of the run: every task's spec and status, the host
-// table, and run-wide facts. Each change returns the journal record that
-// describes it, so nothing changes without being journaled.
+// table, events and notes, and run-wide facts. State changes only through
+// Apply(record), both live (the master applies what it journals) and when a
+// journal is replayed on resume, so both paths give the same state.
 #pragma once
 
 #include <array>
@@ -28,13 +29,18 @@ class RunState {
   RunInfo& info() { return info_; }
   /// Everything run.h5 is written from.
   RunView View() const {
-    return RunView{info_, specs_, status_, hosts_, nodes_, task_nodes_};
+    return RunView{info_,  specs_,      status_, hosts_,
+                   nodes_, task_nodes_, notes_,  events_};
   }
   /// The allocation's nodes (rows of /nodes).
   void SetNodes(std::vector<NodeRecord> nodes) { nodes_ = std::move(nodes); }
   /// The /nodes rows `row`'s latest placement runs on, as "0,3,4".
   void SetTaskNodes(uint32_t row, std::string node_ids) {
     task_nodes_.at(row) = std::move(node_ids);
+  }
+  /// Why `row` is where it is (e.g. not started before the walltime).
+  void SetReason(uint32_t row, std::string reason) {
+    notes_.at(row).reason = std::move(reason);
   }
 
   /// Index of `host` in the host table, adding it when new.
@@ -44,36 +50,59 @@ class RunState {
     return hosts_.at(static_cast<size_t>(index));
   }
 
-  /// The attempt `attempt` of `row` started on `rank`/`host` at `time`.
-  JournalRecord MarkStarted(uint32_t row, int32_t attempt, int rank, int host,
-                            double time);
-  /// An attempt ended (whether or not a start was seen before).
-  JournalRecord MarkEnded(const TaskResult& result, int rank, int host);
+  /// A hash of everything in `row`'s spec that changes what it does; stored
+  /// with each start so a resume notices an edited manifest.
+  uint64_t SpecHash(uint32_t row) const;
+
+  /// The record of attempt `attempt` of `row` starting on `rank`/`host`.
+  JournalRecord StartedRecord(uint32_t row, int32_t attempt, int rank,
+                              const std::string& host, double time) const;
+  /// The record of an attempt ending, as `rank` reported it.
+  static JournalRecord EndedRecord(const TaskResult& result, int rank);
+  /// The record of `row` being skipped (it never runs) because of `reason`.
+  static JournalRecord SkippedRecord(uint32_t row, std::string reason,
+                                     double time);
+
+  /// Applies one journal record: a start makes the task RUNNING; an end
+  /// sets its outcome (a FAILED or TIMEOUT attempt with retries left puts it
+  /// back to PENDING); run records change nothing here. Records of rows
+  /// beyond the manifest are ignored.
+  void Apply(const JournalRecord& record);
+  /// After a replay: tasks left RUNNING or INTERRUPTED are PENDING again,
+  /// and with `retry_failed` so are FAILED, TIMEOUT and SKIPPED ones (with a
+  /// fresh retry budget).
+  void PrepareResume(bool retry_failed);
+  /// Puts a DONE-or-otherwise task back to PENDING as if it never ran (a
+  /// task whose spec changed, resumed with --force).
+  void Reset(uint32_t row);
 
   /// Number of tasks now in `state`.
   size_t Count(TaskState state) const {
     return counts_[static_cast<size_t>(state)];
   }
-  /// Tasks not yet DONE or FAILED.
-  size_t Unfinished() const {
-    return Count(TaskState::kPending) + Count(TaskState::kRunning);
-  }
-  /// The run's exit status so far: 0 when every task is DONE, else 1.
-  int ExitStatus() const {
-    return Count(TaskState::kDone) == specs_.size() ? 0 : 1;
-  }
+  /// The run's exit status: 0 when every task is DONE, 4 when some never
+  /// ended (PENDING, RUNNING or INTERRUPTED: resume the run), else 1.
+  int ExitStatus() const;
 
  private:
   void SetState(TaskStatus* status, TaskState state);
+  void ApplyStarted(const JournalRecord& record);
+  void ApplyEnded(const JournalRecord& record);
 
   std::vector<TaskSpec> specs_;
   std::vector<TaskStatus> status_;
   std::vector<std::string> hosts_;
   std::vector<NodeRecord> nodes_;
   std::vector<std::string> task_nodes_;
+  std::vector<TaskNotes> notes_;
+  std::vector<TaskEvent> events_;
   std::unordered_map<std::string, int> host_index_;
-  std::array<size_t, 4> counts_{};
+  std::array<size_t, kTaskStateCount> counts_{};
   RunInfo info_;
 };
+
+/// Exit status of a run that ended early (a drain or the walltime) or left
+/// tasks unstarted: resume it.
+inline constexpr int kIncompleteStatus = 4;
 
 }  // namespace sortie

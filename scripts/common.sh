@@ -16,6 +16,7 @@ SORTIE_PACKAGES=(
   libgtest-dev libgmock-dev
   python3 python3-h5py python3-numpy python3-pandas
   procps
+  clang-14 libclang-rt-14-dev
 )
 
 # Installs whichever of the packages is missing (apt-get; sudo when not root).

@@ -12,7 +12,7 @@ out="$SORTIE_ROOT/out/example.h5"
 mkdir -p "$(dirname "$out")"
 echo "sortie: running inputs/example.jsonl on 3 ranks"
 status=0
-"$MPICH_EXEC" -n 3 build/sortie run inputs/example.jsonl --out "$out" || status=$?
+"$MPICH_EXEC" -n 3 build/sortie run inputs/example.jsonl --out "$out" --overwrite || status=$?
 # Exit status 1 means some task did not end DONE: the example has one that
 # fails on purpose, so only 0 and 1 are a working run.
 if [ "$status" -gt 1 ]; then

@@ -1,11 +1,14 @@
 #include "worker/executor.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <set>
 #include <stdexcept>
 #include <utility>
@@ -60,6 +63,27 @@ void AddGpuMasks(const std::vector<int32_t>& gpus,
   extra->emplace_back("HIP_VISIBLE_DEVICES", Join(positions));
 }
 
+constexpr double kNever = std::numeric_limits<double>::infinity();
+
+// The last `bytes` bytes of the file at `path` ("" when unreadable): what a
+// user wants to see of a failed task without opening its log.
+std::string ReadTail(const std::string& path, size_t bytes) {
+  if (path.empty()) return {};
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  std::string tail;
+  off_t size = lseek(fd, 0, SEEK_END);
+  if (size > 0) {
+    size_t length = std::min(static_cast<size_t>(size), bytes);
+    tail.resize(length);
+    ssize_t got =
+        pread(fd, tail.data(), length, size - static_cast<off_t>(length));
+    tail.resize(got > 0 ? static_cast<size_t>(got) : 0);
+  }
+  close(fd);
+  return tail;
+}
+
 }  // namespace
 
 Executor::Executor(ProcessLauncher& launcher, Clock& clock,
@@ -79,6 +103,11 @@ Executor::~Executor() {
 
 void Executor::Start(const Assignment& assignment) {
   double now = clock_.Now();
+  if (draining_) {
+    // Assigned before the master heard of the drain: never started.
+    Finish(assignment, now, -1, EndCause::kInterrupted);
+    return;
+  }
   if (!assignment.spec.function.empty()) {
     RunFunction(assignment, now);
     return;
@@ -97,7 +126,9 @@ void Executor::Start(const Assignment& assignment) {
     std::error_code ec;
     if (assignment.group.hosts.size() > 1)
       std::filesystem::remove(nodefile, ec);
-    Finish(assignment, now, outcome.exit_code);
+    // The attempt was made here and now: it started, and failed at once.
+    started_.push_back(StartNotice{assignment.row, assignment.attempt, now});
+    Finish(assignment, now, outcome.exit_code, EndCause::kExited);
     return;
   }
   RunningTask running;
@@ -105,6 +136,11 @@ void Executor::Start(const Assignment& assignment) {
   running.result.attempt = assignment.attempt;
   running.result.start_time = now;
   if (assignment.group.hosts.size() > 1) running.nodefile = nodefile;
+  running.stdout_path = assignment.spec.stdout_path;
+  running.stderr_path = assignment.spec.stderr_path;
+  double timeout = assignment.spec.timeout;
+  running.deadline = timeout > 0 ? clock_.Monotonic() + timeout : kNever;
+  running.kill_at = kNever;
   running_.emplace(outcome.pid, std::move(running));
   started_.push_back(StartNotice{assignment.row, assignment.attempt, now});
 }
@@ -187,40 +223,91 @@ void Executor::RunFunction(const Assignment& assignment, double now) {
     std::cerr << "sortie: task " << assignment.spec.id << ": " << error << "\n";
   }
   started_.push_back(StartNotice{assignment.row, assignment.attempt, now});
-  Finish(assignment, now, exit_code);
+  Finish(assignment, now, exit_code, EndCause::kExited);
 }
 
-void Executor::Finish(const Assignment& assignment, double start,
-                      int exit_code) {
+void Executor::Finish(const Assignment& assignment, double start, int exit_code,
+                      EndCause cause) {
   TaskResult result;
   result.row = assignment.row;
   result.attempt = assignment.attempt;
   result.exit_code = exit_code;
   result.start_time = start;
   result.end_time = clock_.Now();
-  finished_.push_back(result);
+  result.cause = cause;
+  result.stderr_tail = ReadTail(assignment.spec.stderr_path, kOutputTailBytes);
+  finished_.push_back(std::move(result));
 }
 
 bool Executor::Poll() {
   if (!running_.empty()) {
-    std::vector<ProcessExit> exits = launcher_.Reap();
-    double now = exits.empty() ? 0.0 : clock_.Now();
-    for (const ProcessExit& exit : exits) {
-      auto it = running_.find(exit.pid);
-      if (it == running_.end()) continue;
-      TaskResult result = it->second.result;
-      if (!it->second.nodefile.empty()) {
-        std::error_code ec;
-        std::filesystem::remove(it->second.nodefile, ec);
-      }
-      running_.erase(it);
-      result.exit_code = exit.exit_code;
-      result.signal = exit.signal;
-      result.end_time = now;
-      finished_.push_back(result);
-    }
+    EnforceDeadlines();
+    Reap();
   }
   return !started_.empty() || !finished_.empty();
+}
+
+void Executor::Reap() {
+  std::vector<ProcessExit> exits = launcher_.Reap();
+  double now = exits.empty() ? 0.0 : clock_.Now();
+  for (const ProcessExit& exit : exits) {
+    auto it = running_.find(exit.pid);
+    if (it == running_.end()) continue;
+    RunningTask& task = it->second;
+    // Whatever the task started in its group and left behind goes with it.
+    launcher_.SignalGroup(exit.pid, SIGKILL);
+    if (!task.nodefile.empty()) {
+      std::error_code ec;
+      std::filesystem::remove(task.nodefile, ec);
+    }
+    TaskResult result = std::move(task.result);
+    result.exit_code = exit.exit_code;
+    result.signal = exit.signal;
+    result.end_time = now;
+    result.stdout_tail = ReadTail(task.stdout_path, kOutputTailBytes);
+    if (task.stderr_path != task.stdout_path) {
+      result.stderr_tail = ReadTail(task.stderr_path, kOutputTailBytes);
+    }
+    running_.erase(it);
+    finished_.push_back(std::move(result));
+  }
+}
+
+void Executor::EnforceDeadlines() {
+  double now = clock_.Monotonic();
+  for (auto& [pid, task] : running_) {
+    if (now >= task.kill_at) {
+      launcher_.SignalGroup(pid, SIGKILL);
+      task.kill_at = kNever;
+    } else if (now >= task.deadline) {
+      Stop(pid, &task, EndCause::kTimedOut, now);
+    }
+  }
+}
+
+void Executor::Stop(pid_t pid, RunningTask* task, EndCause cause, double now) {
+  if (task->result.cause == EndCause::kExited) task->result.cause = cause;
+  launcher_.SignalGroup(pid, SIGTERM);
+  task->deadline = kNever;
+  task->kill_at = std::min(task->kill_at, now + context_.kill_grace);
+}
+
+void Executor::Interrupt() {
+  draining_ = true;
+  double now = clock_.Monotonic();
+  for (auto& [pid, task] : running_) {
+    if (task.result.cause == EndCause::kExited) {
+      Stop(pid, &task, EndCause::kInterrupted, now);
+    }
+  }
+}
+
+void Executor::Wait(double seconds) {
+  double now = clock_.Monotonic();
+  for (const auto& [pid, task] : running_) {
+    seconds = std::min(seconds, std::min(task.deadline, task.kill_at) - now);
+  }
+  launcher_.WaitForExit(std::max(seconds, 0.0));
 }
 
 std::vector<StartNotice> Executor::TakeStarted() {

@@ -27,6 +27,9 @@ struct ExecutorContext {
   FunctionRunner* functions = nullptr;
   /// Directory for hostfiles (created on first use).
   std::string scratch_dir = "/tmp";
+  /// Seconds between SIGTERM and SIGKILL when sortie stops a task (timeout
+  /// or drain).
+  double kill_grace = 3.0;
 };
 
 /// Starts assignments, tracks them, and reports starts and ends in batches.
@@ -49,21 +52,33 @@ class Executor {
   std::vector<StartNotice> TakeStarted();
   /// Attempts ended since the last call.
   std::vector<TaskResult> TakeFinished();
-  /// Waits up to `seconds` for a running task to end.
-  void Wait(double seconds) { launcher_.WaitForExit(seconds); }
+  /// Waits up to `seconds` for a running task to end, less when a timeout
+  /// or kill is due sooner.
+  void Wait(double seconds);
   /// Number of task processes running now.
   size_t Running() const { return running_.size(); }
+  /// Stops every running task: SIGTERM to its process group now, SIGKILL
+  /// after the grace; they end INTERRUPTED. Tasks assigned from now on end
+  /// INTERRUPTED at once, without starting.
+  void Interrupt();
 
  private:
   struct RunningTask {
     TaskResult result;
     std::string nodefile;  ///< removed when the task ends; empty: shared
+    std::string stdout_path, stderr_path;
+    double deadline;  ///< monotonic time of the timeout; +inf: none
+    double kill_at;   ///< monotonic time of the SIGKILL; +inf: not yet
   };
+  void EnforceDeadlines();
+  void Stop(pid_t pid, RunningTask* task, EndCause cause, double now);
+  void Reap();
   LaunchRequest BuildRequest(const Assignment& assignment,
                              const std::string& nodefile) const;
   std::string WriteNodefile(const Assignment& assignment);
   void RunFunction(const Assignment& assignment, double now);
-  void Finish(const Assignment& assignment, double start, int exit_code);
+  void Finish(const Assignment& assignment, double start, int exit_code,
+              EndCause cause);
 
   ProcessLauncher& launcher_;
   Clock& clock_;
@@ -72,6 +87,7 @@ class Executor {
   std::unordered_map<std::string, std::string> shared_nodefiles_;
   std::vector<StartNotice> started_;
   std::vector<TaskResult> finished_;
+  bool draining_ = false;
 };
 
 }  // namespace sortie

@@ -219,6 +219,10 @@ std::vector<ProcessExit> PosixLauncher::Reap() {
   return ended;
 }
 
+void PosixLauncher::SignalGroup(pid_t pid, int signal) {
+  if (pid > 0) kill(-pid, signal);  // ESRCH: the group is already gone
+}
+
 void PosixLauncher::WaitForExit(double seconds) {
   if (children_.empty() || !(seconds > 0)) return;
   std::vector<pollfd> fds;

@@ -53,6 +53,9 @@ class ProcessLauncher {
   virtual void WaitForExit(double seconds) = 0;
   /// Number of started children not yet reaped.
   virtual size_t Running() const = 0;
+  /// Sends `signal` to the whole process group led by `pid` (a task and
+  /// everything it started that stayed in its group); quiet when it is gone.
+  virtual void SignalGroup(pid_t pid, int signal) = 0;
 };
 
 /// The real launcher: posix_spawn, one pidfd per child so waiting is a
@@ -68,6 +71,7 @@ class PosixLauncher : public ProcessLauncher {
   std::vector<ProcessExit> Reap() override;
   void WaitForExit(double seconds) override;
   size_t Running() const override { return children_.size(); }
+  void SignalGroup(pid_t pid, int signal) override;
 
  private:
   /// pid -> pidfd (-1 when the kernel has no pidfd_open).

@@ -39,6 +39,9 @@ bool HandleMessages(Transport& transport, Executor& executor,
       case MessageTag::kShutdown:
         *shutdown = Decode<ShutdownMsg>(envelope->payload);
         break;
+      case MessageTag::kDrain:
+        executor.Interrupt();
+        break;
       default:
         throw ProtocolError("worker got unexpected " + TagName(envelope->tag) +
                             " from rank " + std::to_string(envelope->source));
@@ -61,7 +64,12 @@ int RunWorker(Transport& transport, Executor& executor, Clock& clock,
 
   Backoff backoff(timing.min_idle_wait, timing.max_idle_wait);
   std::optional<ShutdownMsg> shutdown;
+  bool draining = false;
   while (!shutdown) {
+    if (!draining && timing.drain_requested()) {
+      executor.Interrupt();
+      draining = true;
+    }
     bool active = HandleMessages(transport, executor, &shutdown);
     active = Report(transport, executor) || active;
     if (active) {

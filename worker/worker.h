@@ -2,6 +2,7 @@
 // report starts and ends, stop when told.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "common/clock.h"
@@ -19,6 +20,8 @@ struct WorkerTiming {
   double max_idle_wait = 4e-3;
   /// Longest wait on a running child before checking messages again.
   double child_wait = 0.02;
+  /// True once this process was asked to stop (a signal): drain.
+  std::function<bool()> drain_requested = [] { return false; };
 };
 
 /// Runs the worker loop on `transport` until the master's Shutdown, offering

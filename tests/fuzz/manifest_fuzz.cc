@@ -1,13 +1,20 @@
-// libFuzzer entry point for the manifest reader. Build (one command) and run
-// by hand:
-//   clang++-14 -std=c++20 -g -O1 -fsanitize=fuzzer,address -I.
-//     tests/fuzz/manifest_fuzz.cc master/manifest*.cc common/sha256.cc
-//     common/json_escape.cc common/task.cc -lsimdjson -o /tmp/manifest_fuzz
-//   /tmp/manifest_fuzz -max_total_time=60 tests/fuzz/corpus/manifest
+// libFuzzer entry point for the manifest reader. `ctest -L fuzz` runs it
+// through run_fuzz.sh, which builds it with this command (run from the
+// source directory) and fuzzes a copy of the corpus:
+//   clang++-14 -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined
+//     -fno-sanitize-recover=undefined -I. tests/fuzz/manifest_fuzz.cc
+//     master/manifest*.cc common/sha256.cc common/json_escape.cc
+//     common/task.cc -lsimdjson -o /tmp/manifest_fuzz
+//   mkdir -p /tmp/corpus && cp tests/fuzz/corpus/manifest/* /tmp/corpus
+//   /tmp/manifest_fuzz -max_total_time=60 -dict=tests/fuzz/manifest.dict
+//     /tmp/corpus
+// (Fuzzing the committed corpus directory itself would add files to it.)
 // Besides not crashing, it checks the reader's promises: valid exactly when
-// no errors, nothing to run when invalid, and sane tasks when valid.
+// no errors, errors in line order, nothing to run when invalid, and sane
+// tasks when valid, with dependencies that resolve and never form a cycle.
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -35,6 +42,39 @@ void CheckResources(const sortie::TaskSpec& task) {
   Check(int64_t{task.ranks_per_node} * task.cores_per_rank <= kMaxCoresPerNode);
   Check(std::isnan(task.est_runtime) ||
         (task.est_runtime > 0 && std::isfinite(task.est_runtime)));
+  Check(task.timeout == 0 || (task.timeout > 0 && task.timeout <= kMaxTimeout));
+  Check(task.retries >= 0 && task.retries <= kMaxRetries);
+}
+
+// Every `after` row names another task, once; and the tasks can be ordered
+// so each comes after what it waits for (Kahn's algorithm finishes).
+void CheckDependencies(const std::vector<sortie::TaskSpec>& tasks) {
+  std::vector<size_t> waiting(tasks.size(), 0);
+  std::vector<std::vector<uint32_t>> unblocks(tasks.size());
+  for (uint32_t row = 0; row < tasks.size(); ++row) {
+    std::vector<uint32_t> after = tasks[row].after;
+    std::sort(after.begin(), after.end());
+    Check(std::adjacent_find(after.begin(), after.end()) == after.end());
+    for (uint32_t before : after) {
+      Check(before < tasks.size() && before != row);
+      unblocks[before].push_back(row);
+    }
+    waiting[row] = after.size();
+  }
+  std::vector<uint32_t> ready;
+  for (uint32_t row = 0; row < tasks.size(); ++row) {
+    if (waiting[row] == 0) ready.push_back(row);
+  }
+  size_t done = 0;
+  while (!ready.empty()) {
+    const uint32_t row = ready.back();
+    ready.pop_back();
+    ++done;
+    for (uint32_t next : unblocks[row]) {
+      if (--waiting[next] == 0) ready.push_back(next);
+    }
+  }
+  Check(done == tasks.size());
 }
 
 void CheckTasks(const sortie::Manifest& manifest) {
@@ -63,6 +103,27 @@ void CheckTasks(const sortie::Manifest& manifest) {
     Check(parser.parse(task.tags_json).get(tags) == simdjson::SUCCESS &&
           tags.is_object());
   }
+  CheckDependencies(manifest.tasks);
+}
+
+// Problems come in line order, each on a line the text has (or on none),
+// with the "N more errors" note, if any, last.
+void CheckErrors(std::string_view text,
+                 const std::vector<sortie::ManifestError>& errors) {
+  const auto lines =
+      static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+  uint64_t last_line = 0;
+  for (size_t i = 0; i < errors.size(); ++i) {
+    const sortie::ManifestError& error = errors[i];
+    Check(!error.message.empty() && !error.ToString().empty());
+    Check(error.line <= lines);
+    if (error.line == 0) {
+      Check(i + 1 == errors.size());
+      continue;
+    }
+    Check(error.line >= last_line);
+    last_line = error.line;
+  }
 }
 
 void Run(std::string_view text, const char* path,
@@ -73,10 +134,13 @@ void Run(std::string_view text, const char* path,
   Check(ok == errors.empty());
   Check(manifest.sha256.size() == 64);
   if (!ok) Check(manifest.tasks.empty());
-  for (const sortie::ManifestError& error : errors) {
-    Check(!error.message.empty() && !error.ToString().empty());
-  }
+  CheckErrors(text, errors);
   CheckTasks(manifest);
+  if (format == sortie::ManifestFormat::kPlain) {
+    for (const sortie::TaskSpec& task : manifest.tasks) {
+      Check(task.after.empty() && task.timeout == 0 && task.retries == 0);
+    }
+  }
 }
 
 }  // namespace

@@ -307,6 +307,145 @@ class TooBigRefused(Base):
         self.assertFalse(os.path.exists(self.path("R.h5")))
 
 
+def load_events(path):
+    with h5py.File(path, "r") as f:
+        g = f["events"]
+        return list(zip(g["task"][:], g["attempt"][:], g["event"].asstr()[:]))
+
+
+class NeverLose(Base):
+    """Timeouts, retries and dependencies on a real run."""
+
+    def test_timeouts_retries_and_dependencies(self):
+        flaky = self.path("flaky.count")
+        tasks = [
+            {"id": "hang", "command": "echo started; sleep 30", "timeout": 0.5},
+            {"id": "flaky", "retries": 2, "command":
+             f"echo x >> {flaky}; test $(wc -l < {flaky}) -ge 3"},
+            {"id": "broken", "command": "echo 'bad things' >&2; exit 3"},
+            {"id": "after-broken", "command": "true", "after": ["broken"]},
+            {"id": "after-skipped", "command": "true", "after": ["after-broken"]},
+            {"id": "after-flaky", "command": "true", "after": ["flaky"]},
+            {"id": "no-such", "command": ["/no/such/binary"]},
+        ]
+        write_manifest(self.path("m.jsonl"), tasks)
+        start = time.monotonic()
+        # --master-only: every task crosses the wire to a worker rank.
+        proc = run_sortie("run", "m.jsonl", "--out", "R.h5", "--grace", "0.5",
+                          "--master-only")
+        self.assertLess(time.monotonic() - start, 20)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        cols, _ = load_tasks(self.path("R.h5"))
+        state = dict(zip(cols["id"], cols["state"]))
+        self.assertEqual(state, {"hang": "TIMEOUT", "flaky": "DONE", "broken": "FAILED",
+                                 "after-broken": "SKIPPED", "after-skipped": "SKIPPED",
+                                 "after-flaky": "DONE", "no-such": "FAILED"})
+        row = {k: i for i, k in enumerate(cols["id"])}
+        self.assertEqual(cols["attempts"][row["flaky"]], 3)
+        self.assertEqual(cols["exit_code"][row["no-such"]], 127)
+        self.assertIn("broken", cols["reason"][row["after-broken"]])
+        self.assertIn("FAILED", cols["reason"][row["after-broken"]])
+        with h5py.File(self.path("R.h5"), "r") as f:
+            t = f["tasks"]
+            def tail(name, i):
+                blob, offsets = t[name + "_blob"], t[name + "_offsets"]
+                return bytes(blob[offsets[i]:offsets[i + 1]]).decode()
+            self.assertEqual(tail("stderr_tail", row["broken"]), "bad things\n")
+            self.assertEqual(tail("stdout_tail", row["hang"]), "started\n")
+        events = load_events(self.path("R.h5"))
+        flaky_events = [e[2] for e in events if e[0] == row["flaky"]]
+        self.assertEqual(flaky_events, ["STARTED", "FAILED", "STARTED", "FAILED",
+                                        "STARTED", "DONE"])
+        self.assertIn((row["hang"], 1, "TIMEOUT"), events)
+
+
+class DrainAndResume(Base):
+    """SIGTERM (as at the walltime) drains the run; --resume finishes it."""
+
+    def test_sigterm_drains_then_resume_completes(self):
+        marks = self.path("marks")
+        os.makedirs(marks)
+        tasks = [{"id": f"t{i}", "command": f"echo run >> {marks}/t{i}; sleep 2"}
+                 for i in range(6)]
+        write_manifest(self.path("m.jsonl"), tasks)
+        cmd = [ARGS.mpiexec, "-n", str(ARGS.np), ARGS.sortie, "run", "m.jsonl",
+               "--out", "R.h5", "--grace", "1"]
+        proc = subprocess.Popen(cmd, cwd=self.dir, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        proc.send_signal(15)
+        out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 4, err)
+        cols, _ = load_tasks(self.path("R.h5"))
+        states = set(cols["state"])
+        self.assertIn("INTERRUPTED", states, err)
+        self.assertNotIn("DONE", states)
+        self.assertNotIn("FAILED", states)
+        proc = run_sortie("run", "m.jsonl", "--out", "R.h5")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("--resume", proc.stderr)
+        proc = run_sortie("run", "m.jsonl", "--out", "R.h5", "--resume")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        cols, _ = load_tasks(self.path("R.h5"))
+        self.assertTrue((cols["state"] == "DONE").all())
+        interrupted = [i for i in range(6)
+                       if open(f"{marks}/t{i}").read().count("run") == 2]
+        self.assertTrue(interrupted)
+        for i in interrupted:
+            self.assertEqual(cols["attempts"][i], 2)
+        events = load_events(self.path("R.h5"))
+        self.assertIn("INTERRUPTED", [e[2] for e in events])
+
+
+class KillAndResume(Base):
+    """kill -9 of the whole run at random moments, then --resume, until all
+    tasks are DONE: no task recorded DONE runs again, and run.h5 always opens."""
+
+    def test_kill_9_at_random_moments(self):
+        import random
+        rng = random.Random(1234)
+        marks = self.path("marks")
+        os.makedirs(marks)
+        n = 60
+        tasks = [{"id": f"t{i}", "command": f"sleep 0.0{i % 7}; echo run >> {marks}/t{i}"}
+                 for i in range(n)]
+        write_manifest(self.path("m.jsonl"), tasks)
+        base = [ARGS.mpiexec, "-n", str(ARGS.np), ARGS.sortie, "run", "m.jsonl",
+                "--out", "R.h5", "--snapshot-interval", "0.05", "--resume"]
+
+        def runs(i):
+            path = f"{marks}/t{i}"
+            return open(path).read().count("run") if os.path.exists(path) else 0
+
+        kills = 0
+        for attempt in range(40):
+            proc = subprocess.Popen(base, cwd=self.dir, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, start_new_session=True)
+            try:
+                proc.wait(timeout=rng.uniform(0.05, 0.6))
+                if proc.returncode == 0:
+                    break
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, 9)
+                proc.wait()
+                kills += 1
+            time.sleep(0.1)  # let orphaned tasks (own process groups) finish
+            if os.path.exists(self.path("R.h5")):
+                cols, _ = load_tasks(self.path("R.h5"))  # must always open
+                recorded = {i: runs(i) for i in range(n) if cols["state"][i] == "DONE"}
+                for i, count in getattr(self, "_recorded", {}).items():
+                    self.assertEqual(runs(i), count, f"t{i} ran again after DONE")
+                self._recorded = {**getattr(self, "_recorded", {}), **recorded}
+        self.assertEqual(proc.returncode, 0, "did not finish after 40 attempts")
+        self.assertGreater(kills, 3)
+        cols, _ = load_tasks(self.path("R.h5"))
+        self.assertTrue((cols["state"] == "DONE").all())
+        for i in range(n):
+            self.assertGreaterEqual(runs(i), 1)
+        for i, count in self._recorded.items():
+            self.assertEqual(runs(i), count, f"t{i} ran again after DONE")
+
+
 class IdleCost(Base):
     def test_waiting_pilot_uses_under_5_percent_cpu(self):
         if ARGS.sanitized:

@@ -4,8 +4,10 @@
   check_run_h5.py RUN.h5            attributes, nodes, state counts, first rows
   check_run_h5.py --check RUN.h5    exit 1 listing every schema violation,
                                     including a node holding more cores or
-                                    GPUs than it has
-  check_run_h5.py --json RUN.h5     attributes, counts and every task as JSON
+                                    GPUs than it has and events that disagree
+                                    with /tasks
+  check_run_h5.py --json RUN.h5     attributes, counts, every task (with its
+                                    output tails) and every event as JSON
 
 Uses Debian's h5py (python3-h5py), so run it with /usr/bin/python3.
 """
@@ -17,7 +19,9 @@ import sys
 import h5py
 import numpy as np
 
-STATES = ("PENDING", "RUNNING", "DONE", "FAILED")
+STATES = ("PENDING", "RUNNING", "DONE", "FAILED", "TIMEOUT", "SKIPPED",
+          "INTERRUPTED")
+EVENTS = ("STARTED", "DONE", "FAILED", "TIMEOUT", "SKIPPED", "INTERRUPTED")
 STATE_WIDTH = 12
 STRING_ATTRS = ("sortie_version", "manifest", "manifest_sha256", "mpi_library")
 FLOAT_ATTRS = ("started_at", "finished_at")
@@ -25,25 +29,40 @@ INT32_COLUMNS = ("exit_code", "signal", "attempts", "rank", "nodes",
                  "ranks_per_node", "cores_per_rank", "gpus_per_rank",
                  "priority",
                  # /nodes
-                 "cores", "gpus")
-FLOAT64_COLUMNS = ("start_time", "end_time", "est_runtime")
+                 "cores", "gpus",
+                 # /events
+                 "task", "attempt")
+FLOAT64_COLUMNS = ("start_time", "end_time", "est_runtime", "time")
 TEXT_COLUMNS = ("id", "host", "stdout", "stderr", "command", "tags",
-                "node_ids", "function")
+                "node_ids", "function", "reason")
+ASCII_COLUMNS = ("state", "event")
 COLUMNS = ("id", "state", "exit_code", "signal", "attempts", "start_time",
            "end_time", "rank", "host", "stdout", "stderr", "command", "tags",
            "nodes", "ranks_per_node", "cores_per_rank", "gpus_per_rank",
-           "node_ids", "priority", "est_runtime", "function")
+           "node_ids", "priority", "est_runtime", "function", "reason")
 NODE_COLUMNS = ("rank", "host", "cores", "gpus")
-GROUPS = {"tasks": COLUMNS, "nodes": NODE_COLUMNS}
+EVENT_COLUMNS = ("task", "attempt", "time", "event", "rank")
+GROUPS = {"tasks": COLUMNS, "nodes": NODE_COLUMNS, "events": EVENT_COLUMNS}
+# Per-task bytes of /tasks stored as NAME_blob + NAME_offsets.
+BLOBS = ("stdout_tail", "stderr_tail")
 
 
 def read_columns(f, group="tasks"):
-    """The columns of /tasks or /nodes as numpy arrays, strings as str."""
+    """The columns of a group as numpy arrays, strings as str (bytes that
+    are not UTF-8, possible in `reason`, become U+FFFD)."""
     if group not in f:
         return {}
     g = f[group]
-    return {name: g[name].asstr()[:] if g[name].dtype.kind == "S"
-            else g[name][:] for name in GROUPS[group] if name in g}
+    return {name: g[name].asstr(errors="replace")[:]
+            if g[name].dtype.kind == "S" else g[name][:]
+            for name in GROUPS[group] if name in g}
+
+
+def read_blob(f, name):
+    """Every task's NAME (e.g. "stderr_tail") as bytes, in task order."""
+    offsets = f[f"tasks/{name}_offsets"][:]
+    blob = f[f"tasks/{name}_blob"][:].tobytes()
+    return [blob[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
 
 
 def check_attributes(f, problems):
@@ -65,7 +84,7 @@ def check_attributes(f, problems):
 def column_type_problem(name, ds):
     """What is wrong with the dtype of column `name`, or None."""
     info = h5py.check_string_dtype(ds.dtype)
-    if name == "state":
+    if name in ASCII_COLUMNS:
         if info is None or info.length != STATE_WIDTH:
             return f"dtype {ds.dtype}, want fixed-length S{STATE_WIDTH}"
     elif name in TEXT_COLUMNS:
@@ -101,11 +120,53 @@ def check_columns(f, problems, group="tasks"):
         problem = column_type_problem(name, ds)
         if problem:
             problems.append(f"{group}/{name}: {problem}")
-        if ds.shape[0] > 0 and not (ds.chunks and ds.shuffle and
-                                    ds.compression == "gzip"):
+        if not compressed(ds):
             problems.append(f"{group}/{name} not chunked with shuffle+gzip")
     if len(lengths) > 1:
         problems.append(f"/{group} columns differ in length: {sorted(lengths)}")
+
+
+def compressed(ds):
+    """Chunked with shuffle+gzip, or empty (an empty dataset cannot be)."""
+    return ds.shape[0] == 0 or bool(ds.chunks and ds.shuffle and
+                                    ds.compression == "gzip")
+
+
+def check_blob(f, name, tasks, problems):
+    """NAME_blob is uint8 and NAME_offsets int64, tasks + 1 entries from 0
+    up to the blob's length, never decreasing."""
+    g = f["tasks"]
+    blob, offsets = f"{name}_blob", f"{name}_offsets"
+    for ds_name, dtype in ((blob, "<u1"), (offsets, "<i8")):
+        if ds_name not in g:
+            problems.append(f"dataset tasks/{ds_name} missing")
+            return
+        ds = g[ds_name]
+        if ds.ndim != 1 or ds.dtype != np.dtype(dtype):
+            problems.append(f"tasks/{ds_name}: {ds.ndim}-D {ds.dtype}, want "
+                            f"1-D {np.dtype(dtype)}")
+            return
+        if not compressed(ds):
+            problems.append(f"tasks/{ds_name} not chunked with shuffle+gzip")
+    ends = g[offsets][:]
+    if len(ends) != tasks + 1:
+        problems.append(f"tasks/{offsets} has {len(ends)} entries, want "
+                        f"{tasks + 1} (tasks + 1)")
+    elif ends[0] != 0 or ends[-1] != len(g[blob]) or np.any(np.diff(ends) < 0):
+        problems.append(f"tasks/{offsets} does not rise from 0 to the "
+                        f"{len(g[blob])} bytes of tasks/{blob}")
+
+
+def check_blobs(f, problems):
+    """The `blobs` attribute and every blob it names."""
+    if "tasks" not in f or "id" not in f["tasks"]:
+        return
+    names = list(f["tasks"].attrs.get("blobs", []))
+    if names != list(BLOBS):
+        problems.append(f"/tasks attribute blobs is {names}, want "
+                        f"{list(BLOBS)}")
+    for name in BLOBS:
+        check_blob(f, name, len(f["tasks/id"]), problems)
 
 
 def report_rows(cols, bad, problems, limit=20):
@@ -163,6 +224,41 @@ def check_values(f, problems):
     }, problems)
     if not problems:
         check_node_load(cols, placements, read_columns(f, "nodes"), problems)
+    if not problems:
+        check_events(cols, read_columns(f, "events"), problems)
+
+
+def check_events(cols, events, problems, limit=20):
+    """Events name known transitions of existing tasks, and each task that
+    started has as many attempts in /tasks as its latest event's attempt."""
+    task, attempt, name = events["task"], events["attempt"], events["event"]
+    count = len(cols["id"])
+    bad = {
+        "unknown event": ~np.isin(name, EVENTS),
+        f"task outside 0..{count - 1}": (task < 0) | (task >= count),
+        "negative attempt": attempt < 0,
+    }
+    for what, mask in bad.items():
+        rows = np.flatnonzero(mask)
+        problems.extend(
+            f"event {row} (task {task[row]}, {name[row]!r}): {what}"
+            for row in rows[:limit])
+        if len(rows) > limit:
+            problems.append(f"... and {len(rows) - limit} more: {what}")
+    if problems:
+        return
+    started = np.zeros(count, dtype=bool)
+    started[task[name == "STARTED"]] = True
+    # Highest attempt per task: sort by task then attempt, keep each last.
+    order = np.lexsort((attempt, task))
+    task, attempt = task[order], attempt[order]
+    last = np.r_[task[1:] != task[:-1], True] if len(task) else []
+    latest = np.full(count, -1, dtype=np.int64)
+    latest[task[last]] = attempt[last]
+    report_rows(cols, {
+        "attempts differs from its latest attempt in /events":
+            started & (cols["attempts"] != latest),
+    }, problems)
 
 
 def node_peaks(cols, placements, need):
@@ -215,8 +311,9 @@ def check(path):
     problems = []
     with h5py.File(path, "r") as f:
         check_attributes(f, problems)
-        check_columns(f, problems, "tasks")
-        check_columns(f, problems, "nodes")
+        for group in GROUPS:
+            check_columns(f, problems, group)
+        check_blobs(f, problems)
         if not problems:
             check_values(f, problems)
     return problems
@@ -232,11 +329,18 @@ def plain(value):
 
 
 def summary(path, max_rows=None):
-    """Attributes, task and per-state counts, and the first max_rows rows."""
+    """Attributes, task and per-state counts, the first max_rows rows (with
+    their output tails when every row is wanted) and the events."""
     with h5py.File(path, "r") as f:
         attrs = {name: plain(value) for name, value in f.attrs.items()}
         cols = read_columns(f)
         node_cols = read_columns(f, "nodes")
+        event_cols = read_columns(f, "events")
+        if max_rows is None:
+            for name in BLOBS:
+                if f"tasks/{name}_offsets" in f:
+                    cols[name] = [b.decode("utf-8", "replace")
+                                  for b in read_blob(f, name)]
     count = len(cols.get("id", []))
     states = {state: int(np.sum(cols["state"] == state)) for state in STATES}
     shown = count if max_rows is None else min(count, max_rows)
@@ -244,8 +348,14 @@ def summary(path, max_rows=None):
             for row in range(shown)]
     nodes = [{name: plain(col[row]) for name, col in node_cols.items()}
              for row in range(len(node_cols.get("rank", [])))]
+    shown_events = len(event_cols.get("task", []))
+    if max_rows is not None:
+        shown_events = min(shown_events, max_rows)
+    events = [{name: plain(col[row]) for name, col in event_cols.items()}
+              for row in range(shown_events)]
     return {"attrs": attrs, "tasks": count, "states": states, "rows": rows,
-            "nodes": nodes}
+            "nodes": nodes, "events": len(event_cols.get("task", [])),
+            "event_rows": events}
 
 
 def main():
@@ -278,6 +388,9 @@ def main():
           "  ".join(f"{s}={n}" for s, n in info["states"].items()))
     for task in info["rows"]:
         print("  ".join(f"{k}={v}" for k, v in task.items()))
+    print(f"events: {info['events']}")
+    for event in info["event_rows"]:
+        print("  " + "  ".join(f"{k}={v}" for k, v in event.items()))
     return 0
 
 

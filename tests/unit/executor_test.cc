@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -139,7 +140,7 @@ TEST_F(ExecutorTest, MissingProgramIs127WithReasonInStderr) {
   EXPECT_EQ(result.FinalState(), TaskState::kFailed);
   EXPECT_THAT(ReadFile(spec.stderr_path),
               ::testing::HasSubstr("cannot run /no/such/program"));
-  EXPECT_TRUE(executor_.TakeStarted().empty());
+  EXPECT_EQ(executor_.TakeStarted().size(), 1u);  // attempted, here and now
 }
 
 TEST_F(ExecutorTest, MissingWorkingDirectoryFailsClearly) {
@@ -225,6 +226,67 @@ TEST_F(ExecutorTest, FunctionTaskWithoutARunnerFailsWithoutCrashing) {
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].exit_code, 127);
   EXPECT_EQ(executor_.TakeStarted().size(), 1u);
+}
+
+TEST_F(ExecutorTest, TimeoutKillsTheWholeProcessGroup) {
+  ExecutorContext context = Context();
+  context.kill_grace = 0.3;
+  Executor executor(launcher_, clock_, context);
+  // The shell ignores SIGTERM and leaves a grandchild behind: SIGKILL after
+  // the grace must take both.
+  TaskSpec spec = Spec({"trap '' TERM; sleep 30 & echo $! > " +
+                        (dir_ / "child.pid").string() + "; wait"},
+                       true);
+  spec.timeout = 0.2;
+  double start = clock_.Monotonic();
+  executor.Start(Assignment{9, 1, spec, {}, 0});
+  std::vector<TaskResult> done;
+  while (done.empty() && clock_.Monotonic() - start < 10) {
+    executor.Wait(0.05);
+    executor.Poll();
+    done = executor.TakeFinished();
+  }
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].FinalState(), TaskState::kTimeout);
+  EXPECT_EQ(done[0].signal, SIGKILL);
+  double took = clock_.Monotonic() - start;
+  EXPECT_GT(took, 0.45);
+  EXPECT_LT(took, 3.0);
+  pid_t child = std::stoi(ReadFile((dir_ / "child.pid").string()));
+  // Gone, or a zombie waiting for an init that may never reap it.
+  auto alive = [child] {
+    std::string stat = ReadFile("/proc/" + std::to_string(child) + "/stat");
+    size_t paren = stat.rfind(')');
+    return paren != std::string::npos && stat.substr(paren + 2, 1) != "Z";
+  };
+  for (int i = 0; i < 100 && alive(); ++i) usleep(10000);
+  EXPECT_FALSE(alive()) << "grandchild survived";
+}
+
+TEST_F(ExecutorTest, InterruptStopsRunningTasksAndRefusesNewOnes) {
+  TaskSpec spec = Spec({"sleep 30"}, true);
+  executor_.Start(Assignment{1, 1, spec, {}, 0});
+  executor_.Interrupt();
+  executor_.Start(Assignment{2, 1, Spec({"/bin/true"}), {}, 0});
+  std::vector<TaskResult> done;
+  for (int i = 0; i < 500 && done.size() < 2; ++i) {
+    executor_.Wait(0.01);
+    executor_.Poll();
+    for (TaskResult& r : executor_.TakeFinished()) done.push_back(r);
+  }
+  ASSERT_EQ(done.size(), 2u);
+  for (const TaskResult& r : done) {
+    EXPECT_EQ(r.FinalState(), TaskState::kInterrupted) << r.row;
+  }
+}
+
+TEST_F(ExecutorTest, ResultsCarryTheEndsOfTheOutputFiles) {
+  TaskSpec spec = Spec({"seq 1 3000; echo oops >&2; exit 1"}, true);
+  TaskResult result = RunOne(spec);
+  EXPECT_EQ(result.stdout_tail.size(), kOutputTailBytes);
+  EXPECT_EQ(result.stdout_tail.substr(result.stdout_tail.size() - 10),
+            "2999\n3000\n");
+  EXPECT_EQ(result.stderr_tail, "oops\n");
 }
 
 TEST_F(ExecutorTest, WaitingOnARunningTaskUsesNoCpu) {

@@ -40,6 +40,19 @@ void SimulatedCluster::Send(int dest, MessageTag tag, std::string payload) {
     shutdowns[dest] = Decode<ShutdownMsg>(payload);
     return;
   }
+  if (tag == MessageTag::kDrain) {
+    // The rank interrupts everything it runs: each ends now, INTERRUPTED.
+    drained.push_back(dest);
+    for (Pending& pending : running_) {
+      if (pending.source != dest) continue;
+      pending.due = clock_.Monotonic();
+      pending.result.end_time = clock_.Now();
+      pending.result.cause = EndCause::kInterrupted;
+      pending.result.exit_code = -1;
+      pending.result.signal = 15;
+    }
+    return;
+  }
   if (tag != MessageTag::kAssign) return;
   StartedMsg started;
   for (const Assignment& a : Decode<AssignMsg>(payload).tasks) {
@@ -52,6 +65,7 @@ void SimulatedCluster::Send(int dest, MessageTag tag, std::string payload) {
     result.attempt = a.attempt;
     result.exit_code = run.signal ? -1 : run.exit_code;
     result.signal = run.signal;
+    result.cause = run.cause;
     result.start_time = now;
     result.end_time = now + run.seconds;
     running_.push_back(Pending{clock_.Monotonic() + run.seconds, dest, result});

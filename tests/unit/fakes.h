@@ -59,6 +59,7 @@ struct SimulatedRun {
   int exit_code = 0;
   int signal = 0;
   double seconds = 0;
+  EndCause cause = EndCause::kExited;
 };
 
 /// The master's Transport, with every other rank a simulated worker that
@@ -83,6 +84,8 @@ class SimulatedCluster : public Transport {
   std::map<int, ShutdownMsg> shutdowns;
   /// Largest number of tasks running at once on one rank.
   int max_concurrent_per_rank = 0;
+  /// Ranks that were sent a Drain.
+  std::vector<int> drained;
 
  private:
   struct Pending {

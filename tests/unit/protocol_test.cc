@@ -17,6 +17,16 @@ TaskSpec SampleSpec() {
   spec.stderr_path = "/e";
   spec.tags_json = R"({"n":4})";
   spec.line = 17;
+  spec.nodes = 2;
+  spec.ranks_per_node = 3;
+  spec.cores_per_rank = 4;
+  spec.gpus_per_rank = 1;
+  spec.priority = -5;
+  spec.est_runtime = 12.5;
+  spec.launcher_args = {"--x"};
+  spec.timeout = 7.5;
+  spec.retries = 2;
+  spec.after = {1, 5};
   return spec;
 }
 
@@ -51,6 +61,15 @@ TEST(ProtocolTest, AssignCarriesWholeSpecs) {
   EXPECT_EQ(spec.stderr_path, "/e");
   EXPECT_EQ(spec.tags_json, R"({"n":4})");
   EXPECT_EQ(spec.line, 17u);
+  EXPECT_EQ(spec.TotalRanks(), 6);
+  EXPECT_EQ(spec.cores_per_rank, 4);
+  EXPECT_EQ(spec.gpus_per_rank, 1);
+  EXPECT_EQ(spec.priority, -5);
+  EXPECT_DOUBLE_EQ(spec.est_runtime, 12.5);
+  EXPECT_EQ(spec.launcher_args, std::vector<std::string>{"--x"});
+  EXPECT_DOUBLE_EQ(spec.timeout, 7.5);
+  EXPECT_EQ(spec.retries, 2);
+  EXPECT_EQ(spec.after, (std::vector<uint32_t>{1, 5}));
   EXPECT_TRUE(back.tasks[1].spec.shell);
   EXPECT_EQ(back.tasks[1].spec.command[0], "echo $HOME | wc -c");
 }
@@ -64,15 +83,21 @@ TEST(ProtocolTest, ResultsKeepSignalsAndTimes) {
   r.signal = 11;
   r.start_time = 1.7e9 + 0.125;
   r.end_time = kNoTime;
+  r.cause = EndCause::kTimedOut;
+  r.stdout_tail = std::string("a\0b", 3);
+  r.stderr_tail = "oops\n";
   msg.results = {r};
   FinishedMsg back = Decode<FinishedMsg>(Encode(msg));
   ASSERT_EQ(back.results.size(), 1u);
   EXPECT_EQ(back.results[0].row, 4000000000u);
   EXPECT_EQ(back.results[0].signal, 11);
+  EXPECT_EQ(back.results[0].cause, EndCause::kTimedOut);
+  EXPECT_EQ(back.results[0].stdout_tail, std::string("a\0b", 3));
+  EXPECT_EQ(back.results[0].stderr_tail, "oops\n");
   EXPECT_EQ(back.results[0].exit_code, -1);
   EXPECT_DOUBLE_EQ(back.results[0].start_time, 1.7e9 + 0.125);
   EXPECT_TRUE(std::isnan(back.results[0].end_time));
-  EXPECT_EQ(back.results[0].FinalState(), TaskState::kFailed);
+  EXPECT_EQ(back.results[0].FinalState(), TaskState::kTimeout);
 }
 
 TEST(ProtocolTest, StartedAndShutdownRoundTrip) {

@@ -1,0 +1,59 @@
+#include "master/resume.h"
+
+namespace sortie {
+
+ReplayOutcome ReplayIntoState(const std::string& path, RunState* state) {
+  ReplayOutcome outcome;
+  bool seen_start = false;
+  std::vector<bool> changed(state->specs().size(), false);
+  ReplayResult replay = ReplayJournal(path, [&](const JournalRecord& record) {
+    if (record.type == JournalRecordType::kRunStarted && !seen_start) {
+      seen_start = true;
+      outcome.started_at = record.time;
+    }
+    bool known_row = record.row < state->specs().size();
+    if (record.type == JournalRecordType::kTaskStarted && known_row &&
+        record.count != state->SpecHash(record.row)) {
+      changed[record.row] = true;
+    }
+    state->Apply(record);
+    ++outcome.records;
+  });
+  if (!replay.error.empty()) {
+    outcome.error = replay.error;
+    return outcome;
+  }
+  if (!seen_start) {
+    outcome.error = path + ": no run-start record; not a sortie journal";
+    return outcome;
+  }
+  if (replay.torn_tail) {
+    std::string error;
+    if (!TruncateJournal(path, replay.valid_bytes, &error)) {
+      outcome.error = error;
+      return outcome;
+    }
+    outcome.truncated = true;
+  }
+  for (uint32_t row = 0; row < changed.size(); ++row) {
+    if (changed[row]) outcome.changed.push_back(row);
+  }
+  return outcome;
+}
+
+std::vector<ManifestError> ChangedTaskErrors(
+    const std::string& manifest_path, const RunState& state,
+    const std::vector<uint32_t>& rows) {
+  std::vector<ManifestError> errors;
+  for (uint32_t row : rows) {
+    const TaskSpec& spec = state.specs()[row];
+    errors.push_back(ManifestError{
+        manifest_path, spec.line,
+        "task \"" + spec.id + "\" changed since it ran (state " +
+            std::string(StateName(state.status()[row].state)) +
+            "); resume with --force to run it again as it is now"});
+  }
+  return errors;
+}
+
+}  // namespace sortie

@@ -1,0 +1,34 @@
+// Continuing a run in a new allocation: the journal is replayed into the
+// run's state, a torn tail (the last write of a killed run) is cut off, and
+// tasks whose spec changed since they ran are found.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "master/manifest.h"
+#include "master/run_state.h"
+
+namespace sortie {
+
+/// What replaying a journal found.
+struct ReplayOutcome {
+  std::string error;       ///< non-empty: the journal cannot be used
+  uint64_t records = 0;    ///< records applied
+  bool truncated = false;  ///< a torn tail was cut off
+  double started_at = 0;   ///< when the first run of this journal started
+  /// Rows of tasks that started in an earlier run with a different spec.
+  std::vector<uint32_t> changed;
+};
+
+/// Replays the journal at `path` into `state` (built from the current
+/// manifest) and truncates a torn tail. Tasks are matched by row (their
+/// position in the manifest); the manifest may have grown at its end.
+ReplayOutcome ReplayIntoState(const std::string& path, RunState* state);
+
+/// One FILE:LINE error per changed task, for refusing the resume.
+std::vector<ManifestError> ChangedTaskErrors(const std::string& manifest_path,
+                                             const RunState& state,
+                                             const std::vector<uint32_t>& rows);
+
+}  // namespace sortie
