@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "manifest_parse.h"
 #include "master/manifest.h"
 
 #ifndef SORTIE_SANITIZED
@@ -43,6 +44,11 @@ void operator delete[](void* p, std::size_t) noexcept { ::operator delete(p); }
 namespace sortie {
 namespace {
 
+using testing::Collect;
+using testing::OnlyError;
+using testing::Parse;
+using testing::Parsed;
+
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -50,44 +56,12 @@ using ::testing::IsEmpty;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
 
-struct Parsed {
-  bool ok = false;
-  Manifest manifest;
-  std::vector<std::string> errors;  // ManifestError::ToString() of each
-};
-
-Parsed Collect(bool ok, Manifest manifest,
-               const std::vector<ManifestError>& errors) {
-  Parsed parsed{ok, std::move(manifest), {}};
-  for (const ManifestError& error : errors) {
-    parsed.errors.push_back(error.ToString());
-  }
-  return parsed;
-}
-
-Parsed Parse(std::string_view text, const std::string& path = "m.jsonl",
-             ManifestFormat format = ManifestFormat::kAuto) {
-  Manifest manifest;
-  std::vector<ManifestError> errors;
-  bool ok = ParseManifest(path, text, format, &manifest, &errors);
-  return Collect(ok, std::move(manifest), errors);
-}
-
 Parsed Load(const std::string& path,
             ManifestFormat format = ManifestFormat::kAuto) {
   Manifest manifest;
   std::vector<ManifestError> errors;
   bool ok = LoadManifest(path, format, &manifest, &errors);
   return Collect(ok, std::move(manifest), errors);
-}
-
-// The single error a one-line bad manifest must produce.
-std::string OnlyError(std::string_view line) {
-  Parsed parsed = Parse(std::string(line) + "\n");
-  EXPECT_FALSE(parsed.ok) << line;
-  EXPECT_THAT(parsed.manifest.tasks, IsEmpty());
-  EXPECT_THAT(parsed.errors, SizeIs(1)) << line;
-  return parsed.errors.empty() ? "" : parsed.errors[0];
 }
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {

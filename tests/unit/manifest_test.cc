@@ -14,9 +14,15 @@
 #include <vector>
 
 #include "common/sha256.h"
+#include "manifest_parse.h"
 
 namespace sortie {
 namespace {
+
+using testing::Collect;
+using testing::OnlyError;
+using testing::Parse;
+using testing::Parsed;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -24,32 +30,6 @@ using ::testing::IsEmpty;
 using ::testing::Pair;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
-
-struct Parsed {
-  bool ok = false;
-  Manifest manifest;
-  std::vector<std::string> errors;  // ManifestError::ToString() of each
-};
-
-Parsed Parse(std::string_view text, const std::string& path = "m.jsonl",
-             ManifestFormat format = ManifestFormat::kAuto) {
-  Parsed parsed;
-  std::vector<ManifestError> errors;
-  parsed.ok = ParseManifest(path, text, format, &parsed.manifest, &errors);
-  for (const ManifestError& error : errors) {
-    parsed.errors.push_back(error.ToString());
-  }
-  return parsed;
-}
-
-// The single error a one-line bad manifest must produce.
-std::string OnlyError(std::string_view line) {
-  Parsed parsed = Parse(std::string(line) + "\n");
-  EXPECT_FALSE(parsed.ok) << line;
-  EXPECT_THAT(parsed.manifest.tasks, IsEmpty());
-  EXPECT_THAT(parsed.errors, SizeIs(1)) << line;
-  return parsed.errors.empty() ? "" : parsed.errors[0];
-}
 
 std::filesystem::path TestDir() {
   const char* env = std::getenv("SORTIE_TEST_TMP");
