@@ -359,6 +359,43 @@ class NeverLose(Base):
         self.assertIn((row["hang"], 1, "TIMEOUT"), events)
 
 
+class TaskFaults(Base):
+    """Tasks that misbehave hurt only themselves."""
+
+    def test_faulty_tasks(self):
+        tasks = [
+            {"id": "abort", "command": "kill -ABRT $$"},
+            {"id": "segv", "command": "kill -SEGV $$"},
+            {"id": "closed-stdout", "command": "exec 1>&- 2>&-; sleep 0.1; exit 0"},
+            {"id": "flood", "command": "head -c 300000000 /dev/zero; echo end"},
+            {"id": "orphan", "command": "sleep 60 & echo $! > orphan.pid"},
+            {"id": "no-cwd", "command": "true", "cwd": self.path("missing")},
+        ]
+        write_manifest(self.path("m.jsonl"), tasks)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        proc = run_sortie("run", "m.jsonl", "--out", "R.h5", "--master-only")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        cols, _ = load_tasks(self.path("R.h5"))
+        got = {k: (s, int(e), int(g)) for k, s, e, g in
+               zip(cols["id"], cols["state"], cols["exit_code"], cols["signal"])}
+        self.assertEqual(got["abort"], ("FAILED", -1, 6))
+        self.assertEqual(got["segv"], ("FAILED", -1, 11))
+        self.assertEqual(got["closed-stdout"], ("DONE", 0, 0))
+        self.assertEqual(got["flood"], ("DONE", 0, 0))
+        self.assertEqual(got["orphan"], ("DONE", 0, 0))
+        self.assertEqual(got["no-cwd"][0], "FAILED")
+        # 300 MB went through the task's stdout file, not through the pilot.
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        self.assertLess(max(peak_kb, before), 150_000)
+        pid = int(open(self.path("orphan.pid")).read())
+        time.sleep(0.2)
+        try:
+            state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            state = "gone"
+        self.assertIn(state, ("gone", "Z"), "the orphaned child survived its task")
+
+
 class DrainAndResume(Base):
     """SIGTERM (as at the walltime) drains the run; --resume finishes it."""
 
