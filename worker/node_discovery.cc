@@ -118,6 +118,12 @@ NodeResources ShareOfHost(const std::string& host,
           ? Iota(static_cast<size_t>(overrides.gpus_per_node))
           : gpus;
   node.cpu_ids = Slice(host_cpus, placement.local_rank, placement.local_size);
+  if (node.cpu_ids.empty() && !host_cpus.empty()) {
+    // More ranks than CPUs on the host: every rank still offers one core,
+    // shared with others, rather than being a node nothing fits on.
+    size_t share = static_cast<size_t>(placement.local_rank) % host_cpus.size();
+    node.cpu_ids = {host_cpus[share]};
+  }
   node.gpu_ids = Slice(host_gpus, placement.local_rank, placement.local_size);
   return node;
 }

@@ -42,7 +42,8 @@ std::vector<int32_t> DetectGpus();
 /// round when larger than what exists) are split evenly among the ranks on
 /// it. With virtual nodes, each rank presents a whole node of the overridden
 /// size (default: its share), whose cores map round-robin onto the CPUs the
-/// rank really has, so binding stays valid on a small test machine.
+/// rank really has, so binding stays valid on a small test machine. A rank
+/// always offers at least one core (shared when ranks outnumber CPUs).
 NodeResources ShareOfHost(const std::string& host,
                           const std::vector<int32_t>& cpus,
                           const std::vector<int32_t>& gpus,

@@ -443,8 +443,8 @@ class KillAndResume(Base):
         rng = random.Random(1234)
         marks = self.path("marks")
         os.makedirs(marks)
-        n = 60
-        tasks = [{"id": f"t{i}", "command": f"sleep 0.0{i % 7}; echo run >> {marks}/t{i}"}
+        n = 400  # enough work to outlast 20 kills
+        tasks = [{"id": f"t{i}", "command": f"sleep 0.05; echo run >> {marks}/t{i}"}
                  for i in range(n)]
         write_manifest(self.path("m.jsonl"), tasks)
         base = [ARGS.mpiexec, "-n", str(ARGS.np), ARGS.sortie, "run", "m.jsonl",
@@ -454,33 +454,38 @@ class KillAndResume(Base):
             path = f"{marks}/t{i}"
             return open(path).read().count("run") if os.path.exists(path) else 0
 
+        recorded = {}  # task -> runs when a snapshot first showed it DONE
+
+        def check_and_record():
+            if not os.path.exists(self.path("R.h5")):
+                return
+            cols, _ = load_tasks(self.path("R.h5"))  # must always open
+            for i, count in recorded.items():
+                self.assertEqual(runs(i), count, f"t{i} ran again after DONE")
+            for i in range(n):
+                if cols["state"][i] == "DONE" and i not in recorded:
+                    recorded[i] = runs(i)
+
         kills = 0
-        for attempt in range(40):
+        while kills < 20:
             proc = subprocess.Popen(base, cwd=self.dir, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL, start_new_session=True)
-            try:
-                proc.wait(timeout=rng.uniform(0.05, 0.6))
-                if proc.returncode == 0:
-                    break
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, 9)
-                proc.wait()
-                kills += 1
+            time.sleep(rng.uniform(0.1, 0.6))
+            if proc.poll() is not None:
+                self.fail(f"the run ended (status {proc.returncode}) before kill {kills + 1}")
+            os.killpg(proc.pid, 9)
+            proc.wait()
+            kills += 1
             time.sleep(0.1)  # let orphaned tasks (own process groups) finish
-            if os.path.exists(self.path("R.h5")):
-                cols, _ = load_tasks(self.path("R.h5"))  # must always open
-                recorded = {i: runs(i) for i in range(n) if cols["state"][i] == "DONE"}
-                for i, count in getattr(self, "_recorded", {}).items():
-                    self.assertEqual(runs(i), count, f"t{i} ran again after DONE")
-                self._recorded = {**getattr(self, "_recorded", {}), **recorded}
-        self.assertEqual(proc.returncode, 0, "did not finish after 40 attempts")
-        self.assertGreater(kills, 3)
+            check_and_record()
+        proc = run_sortie("run", "m.jsonl", "--out", "R.h5", "--resume")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        check_and_record()
         cols, _ = load_tasks(self.path("R.h5"))
         self.assertTrue((cols["state"] == "DONE").all())
+        self.assertGreater(len(recorded), 0)
         for i in range(n):
             self.assertGreaterEqual(runs(i), 1)
-        for i, count in self._recorded.items():
-            self.assertEqual(runs(i), count, f"t{i} ran again after DONE")
 
 
 class IdleCost(Base):

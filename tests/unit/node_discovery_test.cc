@@ -28,6 +28,14 @@ TEST(NodeDiscoveryTest, RanksSharingAHostSplitItEvenly) {
   EXPECT_EQ(all, kCpus);  // disjoint, nothing lost
 }
 
+TEST(NodeDiscoveryTest, RanksOutnumberingCpusStillOfferOneCoreEach) {
+  for (int32_t rank = 0; rank < 4; ++rank) {
+    NodeResources node = ShareOfHost("n", {0, 1}, {}, {rank, 4}, {});
+    EXPECT_EQ(node.cpu_ids, std::vector<int32_t>{rank < 2 ? rank : rank - 2})
+        << rank;
+  }
+}
+
 TEST(NodeDiscoveryTest, OverridesTakeFromTheFrontOrWrap) {
   NodeOverrides fewer{4, 0, false};
   NodeResources node = ShareOfHost("n", kCpus, {0, 1}, {0, 1}, fewer);
