@@ -737,7 +737,13 @@ TEST_F(JournalTest, NonJournalsAreErrorsNotEmptyJournals) {
 // TaskEnded frame in the old 26-byte layout.
 std::string VersionOneJournal() {
   const std::string old_task_ended{
-      "\x03\x07\x00\x00\x00\x01\x00\x00\x00\x03\x02\x00\x00\x00\x00\x00"
+      // type | row 7 | attempt 1 | state FAILED | exit 2 | signal 0 | 1.0
+      "\x03"
+      "\x07\x00\x00\x00"
+      "\x01\x00\x00\x00"
+      "\x03"
+      "\x02\x00\x00\x00"
+      "\x00\x00\x00\x00"
       "\x00\x00\x00\x00\x00\x00\xf0\x3f",
       26};
   return std::string("SORTIEJ1\x01\x00\x00\x00", 12) + RawFrame(old_task_ended);
