@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# bench/run.sh: time sortie against process-spawning baselines on the same
+# task set, interleaved in one invocation, and print a markdown table.
+#
+# Usage: bench/run.sh [--tasks N] [--runs R] [--ranks "1 2 3"] [--sortie PATH]
+#                     [--procs P]
+#
+#   --tasks N     tasks in the set (default 10000); every task is /bin/true
+#   --runs R      timed runs of every tool (default 5)
+#   --ranks LIST  MPI rank counts for sortie, space- or comma-separated
+#                 (default "1 2 3"); each is a separate row
+#   --sortie PATH sortie binary (default: build/sortie beside this script)
+#   --procs P     concurrency of the baselines (default: nproc)
+#
+# Needs: bash, cc, /usr/bin/python3, xargs, mpiexec.mpich.
+# Optional: GNU parallel (skipped with a note when not installed).
+# Exit status: 0 when every tool ran all tasks successfully, 1 otherwise.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(dirname "$here")
+
+tasks=10000
+runs=5
+ranks="1 2 3"
+sortie="$root/build/sortie"
+procs=$(nproc)
+mpiexec=${MPIEXEC:-/usr/bin/mpiexec.mpich}
+
+usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --tasks) tasks=$2; shift 2 ;;
+        --runs) runs=$2; shift 2 ;;
+        --ranks) ranks=${2//,/ }; shift 2 ;;
+        --sortie) sortie=$2; shift 2 ;;
+        --procs) procs=$2; shift 2 ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+    esac
+done
+
+for v in "$tasks" "$runs" "$procs" $ranks; do
+    case "$v" in
+        ''|*[!0-9]*|0) echo "run.sh: '$v' is not a positive integer" >&2; exit 2 ;;
+    esac
+done
+[ -x "$sortie" ] || { echo "run.sh: no sortie binary at $sortie (build first)" >&2; exit 2; }
+[ -x "$mpiexec" ] || { echo "run.sh: no MPI launcher at $mpiexec" >&2; exit 2; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sortie-bench.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# The raw baseline: posix_spawn + waitpid, nothing else.
+cc -O2 -o "$tmp/spawn_loop" "$here/spawn_loop.c"
+
+# The task set: N x /bin/true, as a sortie manifest (JSON Lines) and as an
+# xargs/parallel argument list (one line per task; /bin/true ignores it).
+/usr/bin/python3 - "$tasks" "$tmp" <<'EOF'
+import sys
+n, tmp = int(sys.argv[1]), sys.argv[2]
+with open(f"{tmp}/manifest.jsonl", "w") as f:
+    f.writelines('{"command": ["/bin/true"]}\n' for _ in range(n))
+with open(f"{tmp}/list", "w") as f:
+    f.writelines(f"{i}\n" for i in range(n))
+EOF
+
+have_parallel=0
+if command -v parallel >/dev/null 2>&1 && parallel --version 2>/dev/null | grep -q 'GNU parallel'; then
+    have_parallel=1
+fi
+
+export BENCH_TASKS=$tasks BENCH_RUNS=$runs BENCH_RANKS=$ranks BENCH_PROCS=$procs \
+       BENCH_TMP=$tmp BENCH_SORTIE=$sortie BENCH_MPIEXEC=$mpiexec \
+       BENCH_PARALLEL=$have_parallel
+
+/usr/bin/python3 - <<'EOF'
+import os, statistics, subprocess, sys, time
+
+n = int(os.environ["BENCH_TASKS"])
+runs = int(os.environ["BENCH_RUNS"])
+ranks = [int(k) for k in os.environ["BENCH_RANKS"].split()]
+p = int(os.environ["BENCH_PROCS"])
+tmp = os.environ["BENCH_TMP"]
+sortie = os.environ["BENCH_SORTIE"]
+mpiexec = os.environ["BENCH_MPIEXEC"]
+lst = f"{tmp}/list"
+man = f"{tmp}/manifest.jsonl"
+
+def check_sortie(out):
+    return f"{n} tasks" in out and f"{n} DONE" in out
+
+# name -> (argv, stdin file or None, success check on combined output or None)
+tools = [("raw posix_spawn loop (P=%d)" % p,
+          [f"{tmp}/spawn_loop", str(n), str(p), "/bin/true"], None, None, True),
+         ("xargs -P %d -n1" % p,
+          ["xargs", "-P", str(p), "-n1", "/bin/true"], lst, None, True)]
+notes = []
+if os.environ["BENCH_PARALLEL"] == "1":
+    tools.append(("GNU parallel -j %d" % p,
+                  ["parallel", "--will-cite", "-j", str(p), "/bin/true", "{}"],
+                  lst, None, True))
+else:
+    notes.append("GNU parallel not installed: skipped (optional; "
+                 "`apt-get install parallel` to include it).")
+for k in ranks:
+    tools.append((f"sortie, mpiexec -n {k}",
+                  [mpiexec, "-n", str(k), sortie, "run", man,
+                   "--out", f"{tmp}/sortie-{k}.h5", "--overwrite"],
+                  None, check_sortie, False))
+
+times = {t[0]: [] for t in tools}
+failures = {}
+for r in range(runs):
+    # Interleave the tools within each run and rotate their order from run
+    # to run, so that slow drifts of the machine hit every tool alike.
+    order = tools[r % len(tools):] + tools[:r % len(tools)]
+    for name, argv, stdin, check, _ in order:
+        fin = open(stdin) if stdin else subprocess.DEVNULL
+        t0 = time.perf_counter()
+        proc = subprocess.run(argv, stdin=fin, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, cwd=tmp)
+        dt = time.perf_counter() - t0
+        if stdin:
+            fin.close()
+        out = proc.stdout.decode(errors="replace")
+        ok = proc.returncode == 0 and (check is None or check(out))
+        if ok:
+            times[name].append(dt)
+        else:
+            failures.setdefault(name, f"exit {proc.returncode}: "
+                                + out.strip()[-300:])
+        print(f"run {r + 1}/{runs}: {name}: {dt:.3f} s{'' if ok else ' FAILED'}",
+              file=sys.stderr, flush=True)
+
+def med(name):
+    return statistics.median(times[name]) if times[name] else None
+
+baselines = [t[0] for t in tools if t[4]]
+sorties = [t[0] for t in tools if not t[4]]
+ok_sorties = [s for s in sorties if times[s]]
+best = min(ok_sorties, key=med) if ok_sorties else None
+
+print(f"{n} tasks of /bin/true, {runs} run(s) per tool, baselines at "
+      f"P={p} concurrent children; wall seconds, timed from the outside "
+      f"(process start to exit, mpiexec included for sortie).\n")
+print("| tool | median s | min s | max s | tasks/s (median) |")
+print("| --- | ---: | ---: | ---: | ---: |")
+for name, *_ in tools:
+    ts = times[name]
+    if not ts:
+        print(f"| {name} | FAILED | | | |")
+        continue
+    m = statistics.median(ts)
+    mark = " (best sortie)" if name == best else ""
+    print(f"| {name}{mark} | {m:.3f} | {min(ts):.3f} | {max(ts):.3f} | {n / m:,.0f} |")
+
+if best:
+    print(f"\nRatio of sortie's best layout ({best}) to each baseline: "
+          "sortie tasks/s ÷ baseline tasks/s (median); 1.00 = as fast, "
+          "> 1 = sortie faster.\n")
+    print("| baseline | sortie ÷ baseline |")
+    print("| --- | ---: |")
+    for b in baselines:
+        if times[b]:
+            print(f"| {b} | {med(b) / med(best):.2f}x |")
+        else:
+            print(f"| {b} | n/a (baseline failed) |")
+
+for note in notes:
+    print(f"\nNote: {note}")
+for name, why in failures.items():
+    print(f"\nFAILED: {name}: {why}")
+sys.exit(1 if failures else 0)
+EOF
