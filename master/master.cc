@@ -56,7 +56,7 @@ Master::Master(RunState& state, Transport& transport, Clock& clock,
       scheduler_(Shapes(state.specs())) {
   std::vector<NodeRecord> records;
   for (const ClusterNode& node : nodes_) {
-    rank_host_[node.rank] = state_.InternHost(node.host);
+    rank_host_[node.rank] = node.host;
     records.push_back(node.Record());
     scheduler_.AddNode(NodeCapacity{static_cast<int32_t>(node.cpu_ids.size()),
                                     static_cast<int32_t>(node.gpu_ids.size()),
@@ -187,8 +187,7 @@ void Master::HandleStarted(int rank, const std::vector<StartNotice>& notices) {
     auto it = outstanding_.find(notice.row);
     if (it == outstanding_.end() || it->second.leader_rank != rank) continue;
     Record(state_.StartedRecord(notice.row, notice.attempt, rank,
-                                state_.HostName(HostOf(rank)),
-                                notice.start_time));
+                                rank_host_.at(rank), notice.start_time));
   }
 }
 

@@ -87,7 +87,6 @@ class Master {
   void MaybeFlushAndSnapshot(bool force);
   void Wait(double seconds);
   void Finish(int exit_code);
-  int HostOf(int rank) const { return rank_host_.at(rank); }
 
   RunState& state_;
   Transport& transport_;
@@ -98,7 +97,8 @@ class Master {
   std::vector<ClusterNode> nodes_;
   MasterOptions options_;
   Scheduler scheduler_;
-  std::unordered_map<int, int> rank_host_;  ///< rank -> host index
+  /// rank -> its host's name (RunState interns it when a start is applied).
+  std::unordered_map<int, std::string> rank_host_;
   std::unordered_map<uint32_t, Outstanding> outstanding_;  ///< by row
   std::vector<std::vector<uint32_t>> dependants_;  ///< row -> rows after it
   std::vector<uint32_t> waiting_on_;  ///< row -> prerequisites not yet DONE
