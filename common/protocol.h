@@ -16,7 +16,11 @@
 //                                worker's node). A multi-node command goes
 //                                to its leader only, which starts it with
 //                                the MPI launcher; a function task goes to
-//                                every rank of its group.
+//                                every rank of its group. A follower
+//                                (`follows`) waits on the worker for its
+//                                predecessor; the worker reports ends in
+//                                the order they happen, so the master sees
+//                                a predecessor end before its follower.
 //   worker -> master  kStarted   tasks whose processes started (batch).
 //   worker -> master  kFinished  attempts that ended, successfully or not
 //                                (batch). A task that could not even start
@@ -39,6 +43,8 @@
 //      cores, GPUs and group (ranks, hosts, CPUs of every node).
 //   3: Drain; TaskSpec carries timeout, retries, after; TaskResult carries
 //      the end cause and the output tails.
+//   4: Assignment.follows: a task queued on the worker behind another one,
+//      started on the same cores the moment that one ends.
 #pragma once
 
 #include <cstdint>
@@ -52,7 +58,7 @@
 namespace sortie {
 
 /// Bumped whenever a message's meaning or layout changes.
-inline constexpr uint32_t kProtocolVersion = 3;
+inline constexpr uint32_t kProtocolVersion = 4;
 
 /// MPI tags of the protocol's messages. Values are on the wire: append only.
 enum class MessageTag : int {
@@ -99,17 +105,20 @@ struct TaskGroup {
 
 /// One task handed to a worker: the task's row, which attempt (1-based), its
 /// spec, and where it runs. `member` is the receiving rank's index in the
-/// group (0: the leader).
+/// group (0: the leader). `follows` >= 0: start only when the task of that
+/// row, running or queued on this worker, has ended (at once if it is not
+/// there any more), on the same cores and GPUs.
 struct Assignment {
   uint32_t row = 0;
   int32_t attempt = 1;
   TaskSpec spec;
   TaskGroup group;
   int32_t member = 0;
+  int64_t follows = -1;
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar& row& attempt& spec& group& member;
+    ar& row& attempt& spec& group& member& follows;
   }
 };
 

@@ -53,7 +53,8 @@ Master::Master(RunState& state, Transport& transport, Clock& clock,
       local_(local),
       nodes_(std::move(nodes)),
       options_(std::move(options)),
-      scheduler_(Shapes(state.specs())) {
+      scheduler_(Shapes(state.specs())),
+      runtimes_(scheduler_.ShapeClasses()) {
   std::vector<NodeRecord> records;
   for (const ClusterNode& node : nodes_) {
     rank_host_[node.rank] = node.host;
@@ -211,7 +212,7 @@ void Master::HandleFinished(int rank, const std::vector<TaskResult>& results) {
     }
     if (--task.reports_left > 0) continue;
     Record(RunState::EndedRecord(task.result, task.leader_rank));
-    scheduler_.Release(result.row, clock_.Monotonic());
+    FreeCores(task.result);
     outstanding_.erase(it);
     AfterEnd(result.row);
   }
@@ -239,7 +240,84 @@ bool Master::Dispatch() {
     }
     Send(placement);
   }
-  return !placements.empty();
+  bool filled = !lanes_to_fill_.empty();
+  for (size_t lane : std::exchange(lanes_to_fill_, {})) FillLane(lane);
+  FlushOutbox();
+  return !placements.empty() || filled;
+}
+
+// The cores pass to the lane's next task when there is one: the worker has
+// started it already.
+void Master::FreeCores(const TaskResult& result) {
+  const uint32_t row = result.row;
+  const double now = clock_.Monotonic();
+  if (result.start_time > 0 && result.end_time >= result.start_time) {
+    runtimes_[scheduler_.ShapeClassOf(row)].Observe(result.end_time -
+                                                    result.start_time);
+  }
+  int64_t lane = lanes_.LaneRunning(row);
+  int64_t next = lane < 0 ? -1 : lanes_.Advance(static_cast<size_t>(lane));
+  if (next < 0) {
+    scheduler_.Release(row, now);
+    return;
+  }
+  scheduler_.Handover(row, static_cast<uint32_t>(next), now);
+  lanes_to_fill_.push_back(static_cast<size_t>(lane));
+}
+
+// Queues ready tasks of the running task's shape behind it on its worker,
+// about follow_budget seconds of them.
+void Master::FillLane(size_t id) {
+  if (draining_ || !lanes_.IsOpen(id)) return;
+  Lane& lane = lanes_.Get(id);
+  const uint32_t running = lane.rows.front();
+  const int depth = runtimes_[scheduler_.ShapeClassOf(running)].Depth(
+      options_.follow_budget, options_.max_followers,
+      state_.specs()[running].est_runtime);
+  while (static_cast<int>(lane.rows.size()) <= depth) {
+    int64_t candidate = scheduler_.FollowerFor(running);
+    if (candidate < 0) break;
+    const auto row = static_cast<uint32_t>(candidate);
+    if (TooLateFor(row)) break;
+    scheduler_.Follow(row);
+    Assignment assignment{row,
+                          state_.status()[row].attempts + 1,
+                          state_.specs()[row],
+                          lane.group,
+                          0,
+                          static_cast<int64_t>(lane.rows.back())};
+    Track(row, lane.rank, 1);
+    state_.SetTaskNodes(row, lane.node_ids);
+    lanes_.Append(id, row);
+    Deliver(lane.rank, assignment);
+  }
+}
+
+void Master::Track(uint32_t row, int32_t leader_rank, int members) {
+  Outstanding& task = outstanding_[row];
+  task.leader_rank = leader_rank;
+  task.reports_left = members;
+  task.reported = false;
+  task.result = TaskResult{};
+}
+
+void Master::Deliver(int rank, const Assignment& assignment) {
+  if (rank == 0 && local_) {
+    local_->Start(assignment);
+  } else {
+    outbox_[rank].tasks.push_back(assignment);
+  }
+}
+
+// One message per rank per round: a worker gets everything placed on it
+// at once.
+void Master::FlushOutbox() {
+  for (auto& [rank, message] : outbox_) {
+    if (!message.tasks.empty()) {
+      transport_.SendMsg(rank, MessageTag::kAssign, message);
+    }
+  }
+  outbox_.clear();
 }
 
 bool Master::TooLateFor(uint32_t row) const {
@@ -288,23 +366,21 @@ void Master::Send(const Placement& placement) {
                         GroupOf(placement), 0};
   int members =
       spec.function.empty() ? 1 : static_cast<int>(placement.slices.size());
-  Outstanding& task = outstanding_[placement.row];
-  task.leader_rank = assignment.group.ranks.at(0);
-  task.reports_left = members;
-  task.result = TaskResult{};
+  const int32_t leader = assignment.group.ranks.at(0);
+  Track(placement.row, leader, members);
   std::string node_ids;
   for (const NodeSlice& slice : placement.slices) {
     node_ids += (node_ids.empty() ? "" : ",") + std::to_string(slice.node);
   }
-  state_.SetTaskNodes(placement.row, std::move(node_ids));
+  state_.SetTaskNodes(placement.row, node_ids);
   for (int member = 0; member < members; ++member) {
     assignment.member = member;
-    int rank = assignment.group.ranks[static_cast<size_t>(member)];
-    if (rank == 0 && local_) {
-      local_->Start(assignment);
-    } else {
-      transport_.SendMsg(rank, MessageTag::kAssign, AssignMsg{{assignment}});
-    }
+    Deliver(assignment.group.ranks[static_cast<size_t>(member)], assignment);
+  }
+  if (placement.slices.size() == 1 && options_.follow_budget > 0) {
+    lanes_to_fill_.push_back(lanes_.Open(placement.row, leader,
+                                         std::move(assignment.group),
+                                         std::move(node_ids)));
   }
 }
 

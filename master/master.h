@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/transport.h"
 #include "master/journal.h"
+#include "master/lanes.h"
 #include "master/roster.h"
 #include "master/run_state.h"
 #include "master/scheduler.h"
@@ -30,6 +31,12 @@ struct MasterOptions {
   double snapshot_interval = 30.0;
   /// Longest time a journal record waits before it is fdatasync'ed.
   double journal_flush_interval = 0.05;
+  /// Seconds of work queued on a worker behind each running single-node
+  /// task (followers), so short tasks run back to back without waiting
+  /// for the master; 0: no followers.
+  double follow_budget = 0.02;
+  /// Most followers behind one running task.
+  int max_followers = 1024;
   double min_idle_wait = 20e-6;
   double max_idle_wait = 4e-3;
   /// The run continues an earlier one (journal replayed into the state).
@@ -83,6 +90,11 @@ class Master {
   bool PollLocal();
   bool Dispatch();
   void Send(const Placement& placement);
+  void Track(uint32_t row, int32_t leader_rank, int members);
+  void Deliver(int rank, const Assignment& assignment);
+  void FlushOutbox();
+  void FillLane(size_t lane);
+  void FreeCores(const TaskResult& result);
   TaskGroup GroupOf(const Placement& placement) const;
   void MaybeFlushAndSnapshot(bool force);
   void Wait(double seconds);
@@ -100,6 +112,10 @@ class Master {
   /// rank -> its host's name (RunState interns it when a start is applied).
   std::unordered_map<int, std::string> rank_host_;
   std::unordered_map<uint32_t, Outstanding> outstanding_;  ///< by row
+  Lanes lanes_;
+  std::vector<size_t> lanes_to_fill_;
+  std::vector<RuntimeEstimate> runtimes_;          ///< by shape class
+  std::unordered_map<int, AssignMsg> outbox_;      ///< by rank, sent per round
   std::vector<std::vector<uint32_t>> dependants_;  ///< row -> rows after it
   std::vector<uint32_t> waiting_on_;  ///< row -> prerequisites not yet DONE
   bool draining_ = false;

@@ -79,6 +79,26 @@ class Scheduler {
   /// A running task ended at `now`: its cores/GPUs/nodes are free again.
   /// Throws std::logic_error if `row` is not running.
   void Release(uint32_t row, double now);
+  /// The highest-priority ready task, if it may queue behind `row` on
+  /// `row`'s cores and GPUs (a worker-side queue hides the round trip to
+  /// the master): `row` runs on one node, the ready task is of `row`'s shape
+  /// class and first in (priority, row) order, and no task holds a
+  /// reservation (so no wide task waits longer for it). Does not change
+  /// anything; -1 when there is none.
+  int64_t FollowerFor(uint32_t row) const;
+  /// Takes `row` (FollowerFor's answer) off the queue: it will start where
+  /// its predecessor runs, by Handover. Throws std::logic_error if `row` is
+  /// not ready.
+  void Follow(uint32_t row);
+  /// `from` ended at `now` and `to` (taken by Follow, of the same shape)
+  /// starts on its cores and GPUs: nothing is freed. Throws
+  /// std::logic_error if `from` is not running or `to` not following.
+  void Handover(uint32_t from, uint32_t to, double now);
+  /// The shape class of `row`: tasks of one class ask for the same
+  /// resources, so they may take each other's place.
+  uint32_t ShapeClassOf(uint32_t row) const { return tasks_[row].shape_class; }
+  /// Number of shape classes (class ids are 0 to this - 1).
+  size_t ShapeClasses() const { return classes_.size(); }
   /// Queued, not yet placed.
   size_t Ready() const { return ready_; }
   /// Placed, not yet released.
@@ -90,7 +110,7 @@ class Scheduler {
                                   const std::vector<NodeCapacity>& nodes);
 
  private:
-  enum class State : uint8_t { kIdle, kReady, kRunning };
+  enum class State : uint8_t { kIdle, kReady, kFollowing, kRunning };
   /// How much of the reserved nodes a candidate may use.
   enum class Access : uint8_t { kNone, kSpare, kShort, kFull };
 

@@ -102,6 +102,38 @@ Executor::~Executor() {
 }
 
 void Executor::Start(const Assignment& assignment) {
+  if (assignment.follows >= 0) {
+    auto before = static_cast<uint32_t>(assignment.follows);
+    if (active_rows_.count(before) > 0) {
+      active_rows_.insert(assignment.row);
+      followers_.emplace(before, assignment);
+      return;
+    }
+  }
+  active_rows_.insert(assignment.row);
+  StartNow(assignment);
+  StartUnblocked();
+}
+
+// A loop, not recursion: a chain of a thousand function tasks ends inside
+// this call.
+void Executor::StartUnblocked() {
+  while (!unblocked_.empty()) {
+    Assignment next = std::move(unblocked_.front());
+    unblocked_.pop_front();
+    StartNow(next);
+  }
+}
+
+void Executor::Ended(uint32_t row) {
+  active_rows_.erase(row);
+  auto it = followers_.find(row);
+  if (it == followers_.end()) return;
+  unblocked_.push_back(std::move(it->second));
+  followers_.erase(it);
+}
+
+void Executor::StartNow(const Assignment& assignment) {
   double now = clock_.Now();
   if (draining_) {
     // Assigned before the master heard of the drain: never started.
@@ -237,6 +269,7 @@ void Executor::Finish(const Assignment& assignment, double start, int exit_code,
   result.cause = cause;
   result.stderr_tail = ReadTail(assignment.spec.stderr_path, kOutputTailBytes);
   finished_.push_back(std::move(result));
+  Ended(assignment.row);
 }
 
 bool Executor::Poll() {
@@ -269,8 +302,11 @@ void Executor::Reap() {
       result.stderr_tail = ReadTail(task.stderr_path, kOutputTailBytes);
     }
     running_.erase(it);
+    uint32_t row = result.row;
     finished_.push_back(std::move(result));
+    Ended(row);
   }
+  StartUnblocked();
 }
 
 void Executor::EnforceDeadlines() {

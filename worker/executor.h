@@ -4,8 +4,10 @@
 
 #include <sys/types.h>
 
+#include <deque>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/clock.h"
@@ -41,9 +43,11 @@ class Executor {
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
 
-  /// Starts one attempt now. A task that cannot start becomes a finished
-  /// result at once (its reason written to its stderr file), never an error.
-  /// A function task runs to completion before Start returns.
+  /// Starts one attempt now, or queues it when it follows a task still
+  /// running or queued here (then it starts when that one ends). A task
+  /// that cannot start becomes a finished result at once (its reason
+  /// written to its stderr file), never an error. A function task runs to
+  /// completion before Start returns, and so do its queued followers.
   void Start(const Assignment& assignment);
   /// Reaps ended processes; returns true when any start or end is waiting
   /// to be taken.
@@ -57,6 +61,8 @@ class Executor {
   void Wait(double seconds);
   /// Number of task processes running now.
   size_t Running() const { return running_.size(); }
+  /// Number of tasks queued behind another one.
+  size_t Queued() const { return followers_.size(); }
   /// Stops every running task: SIGTERM to its process group now, SIGKILL
   /// after the grace; they end INTERRUPTED. Tasks assigned from now on end
   /// INTERRUPTED at once, without starting.
@@ -70,6 +76,9 @@ class Executor {
     double deadline;  ///< monotonic time of the timeout; +inf: none
     double kill_at;   ///< monotonic time of the SIGKILL; +inf: not yet
   };
+  void StartNow(const Assignment& assignment);
+  void StartUnblocked();
+  void Ended(uint32_t row);
   void EnforceDeadlines();
   void Stop(pid_t pid, RunningTask* task, EndCause cause, double now);
   void Reap();
@@ -85,6 +94,12 @@ class Executor {
   ExecutorContext context_;
   std::unordered_map<pid_t, RunningTask> running_;
   std::unordered_map<std::string, std::string> shared_nodefiles_;
+  /// Rows started or queued here and not ended yet.
+  std::unordered_set<uint32_t> active_rows_;
+  /// Queued tasks by the row they follow.
+  std::unordered_map<uint32_t, Assignment> followers_;
+  /// Followers whose predecessor ended, to start in this order.
+  std::deque<Assignment> unblocked_;
   std::vector<StartNotice> started_;
   std::vector<TaskResult> finished_;
   bool draining_ = false;

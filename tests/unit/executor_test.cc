@@ -300,5 +300,64 @@ TEST_F(ExecutorTest, WaitingOnARunningTaskUsesNoCpu) {
   EXPECT_LT(cpu, 0.03);
 }
 
+// Collects results until `count` tasks have ended (or a 20 s limit).
+std::vector<TaskResult> Drain(Executor& executor, size_t count) {
+  std::vector<TaskResult> all;
+  for (int i = 0; i < 2000 && all.size() < count; ++i) {
+    executor.Poll();
+    for (TaskResult& r : executor.TakeFinished()) all.push_back(std::move(r));
+    executor.Wait(0.01);
+  }
+  return all;
+}
+
+TEST_F(ExecutorTest, FollowerWaitsForItsPredecessorThenStartsAtOnce) {
+  TaskSpec slow = Spec({"/bin/sh", "-c", "sleep 0.3"});
+  TaskSpec next = Spec({"/bin/true"});
+  TaskSpec last = Spec({"/bin/true"});
+  executor_.Start(Assignment{1, 1, slow, {}, 0, -1});
+  executor_.Start(Assignment{2, 1, next, {}, 0, 1});
+  executor_.Start(Assignment{3, 1, last, {}, 0, 2});
+  EXPECT_EQ(executor_.Running(), 1u);
+  EXPECT_EQ(executor_.Queued(), 2u);
+  std::vector<TaskResult> done = Drain(executor_, 3);
+  ASSERT_EQ(done.size(), 3u);
+  // In chain order, each starting no earlier than the one before ended.
+  EXPECT_EQ(done[0].row, 1u);
+  EXPECT_EQ(done[1].row, 2u);
+  EXPECT_EQ(done[2].row, 3u);
+  EXPECT_GE(done[1].start_time, done[0].end_time);
+  EXPECT_GE(done[2].start_time, done[1].end_time);
+  EXPECT_EQ(executor_.Queued(), 0u);
+}
+
+TEST_F(ExecutorTest, FollowerOfATaskThatAlreadyEndedStartsAtOnce) {
+  RunOne(Spec({"/bin/true"}));  // row 42 has come and gone
+  executor_.Start(
+      Assignment{7, 1, Spec({"/bin/sh", "-c", "sleep 5"}), {}, 0, 42});
+  EXPECT_EQ(executor_.Running(), 1u);
+  EXPECT_EQ(executor_.Queued(), 0u);
+  executor_.Interrupt();
+  EXPECT_EQ(Drain(executor_, 1).size(), 1u);
+}
+
+TEST_F(ExecutorTest, DrainEndsQueuedFollowersInterruptedInChainOrder) {
+  executor_.Start(
+      Assignment{1, 1, Spec({"/bin/sh", "-c", "sleep 30"}), {}, 0, -1});
+  executor_.Start(Assignment{2, 1, Spec({"/bin/true"}), {}, 0, 1});
+  executor_.Start(Assignment{3, 1, Spec({"/bin/true"}), {}, 0, 2});
+  executor_.Interrupt();
+  std::vector<TaskResult> done = Drain(executor_, 3);
+  ASSERT_EQ(done.size(), 3u);
+  for (size_t i = 0; i < done.size(); ++i) {
+    EXPECT_EQ(done[i].row, i + 1);
+    EXPECT_EQ(done[i].cause, EndCause::kInterrupted);
+  }
+  // The followers never started: no start notice for them.
+  std::vector<StartNotice> started = executor_.TakeStarted();
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(started[0].row, 1u);
+}
+
 }  // namespace
 }  // namespace sortie

@@ -54,37 +54,63 @@ void SimulatedCluster::Send(int dest, MessageTag tag, std::string payload) {
     return;
   }
   if (tag != MessageTag::kAssign) return;
+  ++assign_messages;
   StartedMsg started;
   for (const Assignment& a : Decode<AssignMsg>(payload).tasks) {
     assignments.emplace_back(a, dest);
-    SimulatedRun run = run_(a, dest);
-    double now = clock_.Now();
-    started.tasks.push_back(StartNotice{a.row, a.attempt, now});
-    TaskResult result;
-    result.row = a.row;
-    result.attempt = a.attempt;
-    result.exit_code = run.signal ? -1 : run.exit_code;
-    result.signal = run.signal;
-    result.cause = run.cause;
-    result.start_time = now;
-    result.end_time = now + run.seconds;
-    running_.push_back(Pending{clock_.Monotonic() + run.seconds, dest, result});
-    max_concurrent_per_rank =
-        std::max(max_concurrent_per_rank, ++concurrent_[dest]);
-  }
-  Deliver(dest, MessageTag::kStarted, Encode(started));
-}
-
-std::optional<Envelope> SimulatedCluster::Poll() {
-  for (auto it = running_.begin(); it != running_.end();) {
-    if (it->due > clock_.Monotonic()) {
-      ++it;
+    const auto before = std::make_pair(dest, static_cast<uint32_t>(a.follows));
+    if (a.follows >= 0 && active_.count(before) > 0) {
+      active_.emplace(dest, a.row);
+      waiting_.emplace(before, a);
       continue;
     }
-    --concurrent_[it->source];
-    Deliver(it->source, MessageTag::kFinished,
-            Encode(FinishedMsg{{it->result}}));
-    it = running_.erase(it);
+    StartRun(a, dest, &started);
+  }
+  if (!started.tasks.empty()) {
+    Deliver(dest, MessageTag::kStarted, Encode(started));
+  }
+}
+
+void SimulatedCluster::StartRun(const Assignment& a, int rank,
+                                StartedMsg* started) {
+  SimulatedRun run = run_(a, rank);
+  double now = clock_.Now();
+  started->tasks.push_back(StartNotice{a.row, a.attempt, now});
+  TaskResult result;
+  result.row = a.row;
+  result.attempt = a.attempt;
+  result.exit_code = run.signal ? -1 : run.exit_code;
+  result.signal = run.signal;
+  result.cause = run.cause;
+  result.start_time = now;
+  result.end_time = now + run.seconds;
+  running_.push_back(Pending{clock_.Monotonic() + run.seconds, rank, result});
+  active_.emplace(rank, a.row);
+  max_concurrent_per_rank =
+      std::max(max_concurrent_per_rank, ++concurrent_[rank]);
+}
+
+// Ends every task that is due, earliest first, and starts the followers
+// they release, as a worker reports them: an end before its follower's.
+std::optional<Envelope> SimulatedCluster::Poll() {
+  while (true) {
+    auto due = std::min_element(
+        running_.begin(), running_.end(),
+        [](const Pending& a, const Pending& b) { return a.due < b.due; });
+    if (due == running_.end() || due->due > clock_.Monotonic()) break;
+    Pending done = *due;
+    running_.erase(due);
+    --concurrent_[done.source];
+    Deliver(done.source, MessageTag::kFinished,
+            Encode(FinishedMsg{{done.result}}));
+    const auto key = std::make_pair(done.source, done.result.row);
+    active_.erase(key);
+    auto follower = waiting_.find(key);
+    if (follower == waiting_.end()) continue;
+    StartedMsg started;
+    StartRun(follower->second, done.source, &started);
+    waiting_.erase(follower);
+    Deliver(done.source, MessageTag::kStarted, Encode(started));
   }
   if (inbox_.empty()) return std::nullopt;
   Envelope envelope = std::move(inbox_.front());

@@ -6,6 +6,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,8 @@ class SimulatedCluster : public Transport {
   std::map<int, ShutdownMsg> shutdowns;
   /// Largest number of tasks running at once on one rank.
   int max_concurrent_per_rank = 0;
+  /// Assign messages received (each may carry several tasks).
+  int assign_messages = 0;
   /// Ranks that were sent a Drain.
   std::vector<int> drained;
 
@@ -94,6 +97,8 @@ class SimulatedCluster : public Transport {
     TaskResult result;
   };
   void Deliver(int source, MessageTag tag, std::string payload);
+  /// Runs `a` on `rank` from now, as the worker's executor would.
+  void StartRun(const Assignment& a, int rank, StartedMsg* started);
 
   int size_;
   FakeClock& clock_;
@@ -101,6 +106,10 @@ class SimulatedCluster : public Transport {
   std::deque<Envelope> inbox_;
   std::vector<Pending> running_;
   std::map<int, int> concurrent_;
+  /// (rank, row) of tasks running or queued on a rank.
+  std::set<std::pair<int, uint32_t>> active_;
+  /// Followers by the (rank, row) they wait for.
+  std::map<std::pair<int, uint32_t>, Assignment> waiting_;
 };
 
 /// `count` nodes served by ranks `first_rank`, `first_rank`+1, ..., each

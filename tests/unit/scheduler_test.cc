@@ -1012,5 +1012,69 @@ TEST(SchedulerTest, MillionTasksOnTenThousandNodesKnownRuntimes) {
 TEST(SchedulerTest, MillionTasksOnTenThousandNodesUnknownRuntimes) {
   RunAtScale(false);
 }
+
+TEST(SchedulerFollowTest, NextTaskOfTheSameShapeFollowsAndTakesOverTheCores) {
+  Scheduler s({Cores(1), Cores(1), Cores(1)});
+  s.AddNode({1, 0});
+  for (uint32_t row = 0; row < 3; ++row) s.MakeReady(row);
+  EXPECT_THAT(Rows(s.Place(0)), ElementsAre(0u));
+  ASSERT_EQ(s.FollowerFor(0), 1);
+  s.Follow(1);
+  EXPECT_EQ(s.Ready(), 1u);
+  EXPECT_EQ(s.FollowerFor(0), 2);  // queue deeper behind the same task
+  s.Handover(0, 1, 1.0);
+  EXPECT_EQ(s.Running(), 1u);
+  EXPECT_THAT(s.Place(1.0), IsEmpty());  // the core is still held, by row 1
+  s.Release(1, 2.0);
+  EXPECT_THAT(Rows(s.Place(2.0)), ElementsAre(2u));
+}
+
+TEST(SchedulerFollowTest, NoFollowerWhenAnotherShapeWaitsForCores) {
+  // Row 1 needs both cores: it holds the reservation, and queueing row 2
+  // behind row 0 would keep it waiting longer.
+  Scheduler s({Cores(1), Cores(2), Cores(1)});
+  s.AddNode({2, 0});
+  for (uint32_t row = 0; row < 3; ++row) s.MakeReady(row);
+  EXPECT_THAT(Rows(s.Place(0)), ElementsAre(0u));
+  EXPECT_EQ(s.FollowerFor(0), -1);
+}
+
+TEST(SchedulerFollowTest, HigherPriorityTaskOfAnotherShapeBlocksFollowing) {
+  Scheduler s({Cores(1), Cores(1), Shape(1, 1, 2, 0, 5)});
+  s.AddNode({1, 0});
+  s.MakeReady(0);
+  EXPECT_THAT(Rows(s.Place(0)), ElementsAre(0u));
+  s.MakeReady(1);
+  s.MakeReady(2);
+  EXPECT_EQ(s.FollowerFor(0), -1);
+}
+
+TEST(SchedulerFollowTest, MultiNodeTasksGetNoFollowers) {
+  Scheduler s({Shape(2, 1, 1), Shape(2, 1, 1)});
+  s.AddNode({1, 0});
+  s.AddNode({1, 0});
+  s.MakeReady(0);
+  s.MakeReady(1);
+  EXPECT_THAT(Rows(s.Place(0)), ElementsAre(0u));
+  EXPECT_EQ(s.FollowerFor(0), -1);
+}
+
+TEST(SchedulerFollowTest, HandoverNeedsARunningTaskAndItsFollower) {
+  Scheduler s({Cores(1), Cores(1), Cores(1), Cores(1)});
+  s.AddNode({1, 0});
+  for (uint32_t row = 0; row < 4; ++row) s.MakeReady(row);
+  EXPECT_THAT(Rows(s.Place(0)), ElementsAre(0u));
+  EXPECT_THROW(s.Follow(2), std::logic_error);          // row 1 comes first
+  EXPECT_THROW(s.Follow(0), std::logic_error);          // running
+  EXPECT_THROW(s.Handover(0, 2, 0), std::logic_error);  // 2 not following
+  EXPECT_THROW(s.Handover(1, 0, 0), std::logic_error);  // 1 not running
+  s.Follow(1);
+  EXPECT_THROW(s.Release(1, 0), std::logic_error);  // following, not running
+  s.Handover(0, 1, 0);
+  EXPECT_THROW(s.MakeReady(1), std::logic_error);  // running now
+  s.MakeReady(0);  // row 0 is free to run again (a retry)
+  EXPECT_EQ(s.Ready(), 3u);
+}
+
 }  // namespace
 }  // namespace sortie

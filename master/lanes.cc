@@ -1,0 +1,61 @@
+#include "master/lanes.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+namespace sortie {
+
+size_t Lanes::Open(uint32_t row, int32_t rank, TaskGroup group,
+                   std::string node_ids) {
+  size_t id;
+  if (free_.empty()) {
+    id = lanes_.size();
+    lanes_.emplace_back();
+  } else {
+    id = free_.back();
+    free_.pop_back();
+  }
+  Lane& lane = lanes_[id];
+  lane.rows.assign(1, row);
+  lane.rank = rank;
+  lane.group = std::move(group);
+  lane.node_ids = std::move(node_ids);
+  lane_of_[row] = id;
+  return id;
+}
+
+void Lanes::Append(size_t id, uint32_t row) { lanes_[id].rows.push_back(row); }
+
+int64_t Lanes::LaneRunning(uint32_t row) const {
+  auto it = lane_of_.find(row);
+  return it == lane_of_.end() ? -1 : static_cast<int64_t>(it->second);
+}
+
+int64_t Lanes::Advance(size_t id) {
+  Lane& lane = lanes_[id];
+  lane_of_.erase(lane.rows.front());
+  lane.rows.pop_front();
+  if (lane.rows.empty()) {
+    free_.push_back(id);
+    return -1;
+  }
+  lane_of_[lane.rows.front()] = id;
+  return lane.rows.front();
+}
+
+void RuntimeEstimate::Observe(double seconds) {
+  if (!(seconds >= 0)) return;
+  // Recent tasks weigh most: a sweep's later tasks may be longer.
+  mean_ = known_ ? 0.9 * mean_ + 0.1 * seconds : seconds;
+  known_ = true;
+}
+
+int RuntimeEstimate::Depth(double budget, int cap, double hint) const {
+  double runtime = known_ ? mean_ : (hint > 0 ? hint : INFINITY);
+  if (runtime <= 0) return cap;
+  double depth = std::floor(budget / runtime);
+  return depth >= cap ? cap : static_cast<int>(depth);
+}
+
+}  // namespace sortie
