@@ -44,7 +44,8 @@
 //   3: Drain; TaskSpec carries timeout, retries, after; TaskResult carries
 //      the end cause and the output tails.
 //   4: Assignment.follows: a task queued on the worker behind another one,
-//      started on the same cores the moment that one ends.
+//      started on the same cores the moment that one ends. Every message
+//      struct is serialized without Boost's per-object class information.
 #pragma once
 
 #include <cstdint>
@@ -197,3 +198,18 @@ template <class Msg>
 Msg Decode(std::string_view bytes);
 
 }  // namespace sortie
+
+// As for TaskSpec (common/task.h): no per-object class info or tracking.
+#define SORTIE_PLAIN_MESSAGE(T)                                            \
+  BOOST_CLASS_IMPLEMENTATION(T, boost::serialization::object_serializable) \
+  BOOST_CLASS_TRACKING(T, boost::serialization::track_never)
+SORTIE_PLAIN_MESSAGE(sortie::HelloMsg)
+SORTIE_PLAIN_MESSAGE(sortie::TaskGroup)
+SORTIE_PLAIN_MESSAGE(sortie::Assignment)
+SORTIE_PLAIN_MESSAGE(sortie::AssignMsg)
+SORTIE_PLAIN_MESSAGE(sortie::StartNotice)
+SORTIE_PLAIN_MESSAGE(sortie::StartedMsg)
+SORTIE_PLAIN_MESSAGE(sortie::FinishedMsg)
+SORTIE_PLAIN_MESSAGE(sortie::ShutdownMsg)
+SORTIE_PLAIN_MESSAGE(sortie::DrainMsg)
+#undef SORTIE_PLAIN_MESSAGE

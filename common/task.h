@@ -3,6 +3,8 @@
 // attempt ended (TaskResult, reported by whoever ran it).
 #pragma once
 
+#include <boost/serialization/level.hpp>
+#include <boost/serialization/tracking.hpp>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -36,6 +38,10 @@ inline constexpr int kStateNameWidth = 12;
 
 /// "No time yet" in time fields (NaN, as in run.h5).
 inline constexpr double kNoTime = std::numeric_limits<double>::quiet_NaN();
+
+/// True for archives that leave out TaskSpec::line (see spec_digest.h).
+template <class Archive>
+inline constexpr bool kArchiveSkipsLine = false;
 
 /// One task as the manifest describes it. Immutable once loaded.
 struct TaskSpec {
@@ -90,10 +96,11 @@ struct TaskSpec {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar& id& command& shell& cwd& env& stdout_path& stderr_path& tags_json& line&
-        nodes& ranks_per_node& cores_per_rank& gpus_per_rank& priority&
-            est_runtime& launcher_args& function& args_json& timeout& retries&
-                after;
+    ar& id& command& shell& cwd& env& stdout_path& stderr_path& tags_json;
+    if constexpr (!kArchiveSkipsLine<Archive>) ar& line;
+    ar& nodes& ranks_per_node& cores_per_rank& gpus_per_rank& priority&
+        est_runtime& launcher_args& function& args_json& timeout& retries&
+            after;
   }
 };
 
@@ -159,3 +166,12 @@ struct TaskStatus {
 };
 
 }  // namespace sortie
+
+// Sent by the thousand: no per-object class info or pointer tracking, which
+// Boost would otherwise write and check for every task.
+BOOST_CLASS_IMPLEMENTATION(sortie::TaskSpec,
+                           boost::serialization::object_serializable)
+BOOST_CLASS_TRACKING(sortie::TaskSpec, boost::serialization::track_never)
+BOOST_CLASS_IMPLEMENTATION(sortie::TaskResult,
+                           boost::serialization::object_serializable)
+BOOST_CLASS_TRACKING(sortie::TaskResult, boost::serialization::track_never)

@@ -3,20 +3,10 @@
 #include <utility>
 
 #include "common/protocol.h"
+#include "common/spec_digest.h"
 
 namespace sortie {
 namespace {
-
-// FNV-1a: stable across builds and machines, unlike std::hash.
-uint64_t Fnv1a(std::string_view bytes) {
-  uint64_t hash = 0xcbf29ce484222325ull;
-  for (char c : bytes) {
-    auto byte = static_cast<unsigned char>(c);
-    hash ^= byte;
-    hash *= 0x100000001b3ull;
-  }
-  return hash;
-}
 
 bool IsFailure(TaskState state) {
   return state == TaskState::kFailed || state == TaskState::kTimeout;
@@ -47,9 +37,7 @@ void RunState::SetState(TaskStatus* status, TaskState state) {
 }
 
 uint64_t RunState::SpecHash(uint32_t row) const {
-  TaskSpec spec = specs_.at(row);
-  spec.line = 0;  // moving a line does not change the task
-  return Fnv1a(Encode(AssignMsg{{Assignment{row, 0, spec, {}, 0}}}));
+  return SpecDigest(specs_.at(row));
 }
 
 JournalRecord RunState::StartedRecord(uint32_t row, int32_t attempt, int rank,

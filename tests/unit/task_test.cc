@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/clock.h"
+#include "common/spec_digest.h"
 
 namespace sortie {
 namespace {
@@ -55,6 +56,45 @@ TEST(SystemClockTest, SleepsAboutAsLongAsAsked) {
   EXPECT_GE(slept, 0.019);
   EXPECT_LT(slept, 0.5);
   EXPECT_GT(clock.Now(), 1.6e9);
+}
+
+}  // namespace
+}  // namespace sortie
+
+namespace sortie {
+namespace {
+
+TaskSpec DigestSpec() {
+  TaskSpec spec;
+  spec.id = "a";
+  spec.command = {"/bin/echo", "hi"};
+  spec.env = {{"X", "1"}};
+  spec.line = 7;
+  return spec;
+}
+
+TEST(SpecDigestTest, LineDoesNotCountButEveryOtherFieldDoes) {
+  const TaskSpec spec = DigestSpec();
+  TaskSpec moved = spec;
+  moved.line = 99;
+  EXPECT_EQ(SpecDigest(spec), SpecDigest(moved));
+  TaskSpec edited = spec;
+  edited.command[1] = "ho";
+  EXPECT_NE(SpecDigest(spec), SpecDigest(edited));
+  TaskSpec more_cores = spec;
+  more_cores.cores_per_rank = 2;
+  EXPECT_NE(SpecDigest(spec), SpecDigest(more_cores));
+  // Length-prefixed: moving a character between fields is a change.
+  TaskSpec shifted = spec;
+  shifted.command = {"/bin/echoh", "i"};
+  EXPECT_NE(SpecDigest(spec), SpecDigest(shifted));
+}
+
+TEST(SpecDigestTest, SameSpecSameDigestInEveryProcess) {
+  // The digest is stored in journals and compared by --resume, possibly by
+  // another build: it must be a pure function of the fields.
+  EXPECT_EQ(SpecDigest(DigestSpec()), SpecDigest(DigestSpec()));
+  EXPECT_NE(SpecDigest(DigestSpec()), SpecDigest(TaskSpec{}));
 }
 
 }  // namespace

@@ -1,0 +1,64 @@
+// A task spec's fingerprint: what `--resume` compares to tell whether a task
+// changed since it ran. Computed from the fields TaskSpec::serialize lists,
+// so a field added there is covered here without further work.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "common/task.h"
+
+namespace sortie {
+
+/// A Boost-style archive that feeds every field into 64-bit FNV-1a instead
+/// of writing it: stable across builds, machines and Boost versions.
+class DigestArchive {
+ public:
+  template <class T>
+  DigestArchive& operator&(const T& value) {
+    Feed(value);
+    return *this;
+  }
+  /// The digest of everything fed so far.
+  uint64_t digest() const { return hash_; }
+
+ private:
+  void Bytes(const void* data, size_t size);
+  template <class T>
+  void Feed(const T& value) {
+    if constexpr (std::is_arithmetic_v<T> || std::is_enum_v<T>) {
+      Bytes(&value, sizeof value);
+    } else {
+      // serialize() is non-const by Boost's convention; it only reads here.
+      const_cast<T&>(value).serialize(*this, 0);
+    }
+  }
+  void Feed(const std::string& text) {
+    Feed(static_cast<uint64_t>(text.size()));
+    Bytes(text.data(), text.size());
+  }
+  template <class T>
+  void Feed(const std::vector<T>& items) {
+    Feed(static_cast<uint64_t>(items.size()));
+    for (const T& item : items) Feed(item);
+  }
+  template <class A, class B>
+  void Feed(const std::pair<A, B>& pair) {
+    Feed(pair.first);
+    Feed(pair.second);
+  }
+
+  uint64_t hash_ = 0xcbf29ce484222325ull;
+};
+
+/// The manifest line says where a task is written, not what it is.
+template <>
+inline constexpr bool kArchiveSkipsLine<DigestArchive> = true;
+
+/// Fingerprint of what a task runs and how (every field but its line).
+uint64_t SpecDigest(const TaskSpec& spec);
+
+}  // namespace sortie
