@@ -39,6 +39,8 @@
 //      cores, GPUs and group (ranks, hosts, CPUs of every node).
 //   3: Drain; TaskSpec carries timeout, retries, after; TaskResult carries
 //      the end cause and the output tails.
+//   4: TaskSpec carries result_path and result_patterns; TaskResult carries
+//      the attempt's results.
 #pragma once
 
 #include <cstdint>
@@ -52,7 +54,7 @@
 namespace sortie {
 
 /// Bumped whenever a message's meaning or layout changes.
-inline constexpr uint32_t kProtocolVersion = 3;
+inline constexpr uint32_t kProtocolVersion = 4;
 
 /// MPI tags of the protocol's messages. Values are on the wire: append only.
 enum class MessageTag : int {

@@ -210,6 +210,9 @@ void Master::HandleFinished(int rank, const std::vector<TaskResult>& results) {
       task.reported = true;
     }
     if (--task.reports_left > 0) continue;
+    if (!task.result.results.empty()) {
+      Record(RunState::ResultsRecord(task.result));
+    }
     Record(RunState::EndedRecord(task.result, task.leader_rank));
     scheduler_.Release(result.row, clock_.Monotonic());
     outstanding_.erase(it);

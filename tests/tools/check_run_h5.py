@@ -32,9 +32,13 @@ INT32_COLUMNS = ("exit_code", "signal", "attempts", "rank", "nodes",
                  "cores", "gpus",
                  # /events
                  "task", "attempt")
-FLOAT64_COLUMNS = ("start_time", "end_time", "est_runtime", "time")
+FLOAT64_COLUMNS = ("start_time", "end_time", "est_runtime", "time",
+                   # /results
+                   "value")
 TEXT_COLUMNS = ("id", "host", "stdout", "stderr", "command", "tags",
-                "node_ids", "function", "reason")
+                "node_ids", "function", "reason",
+                # /results
+                "key", "text")
 ASCII_COLUMNS = ("state", "event")
 COLUMNS = ("id", "state", "exit_code", "signal", "attempts", "start_time",
            "end_time", "rank", "host", "stdout", "stderr", "command", "tags",
@@ -42,7 +46,9 @@ COLUMNS = ("id", "state", "exit_code", "signal", "attempts", "start_time",
            "node_ids", "priority", "est_runtime", "function", "reason")
 NODE_COLUMNS = ("rank", "host", "cores", "gpus")
 EVENT_COLUMNS = ("task", "attempt", "time", "event", "rank")
-GROUPS = {"tasks": COLUMNS, "nodes": NODE_COLUMNS, "events": EVENT_COLUMNS}
+RESULT_COLUMNS = ("task", "key", "value", "text")
+GROUPS = {"tasks": COLUMNS, "nodes": NODE_COLUMNS, "events": EVENT_COLUMNS,
+          "results": RESULT_COLUMNS}
 # Per-task bytes of /tasks stored as NAME_blob + NAME_offsets.
 BLOBS = ("stdout_tail", "stderr_tail")
 
