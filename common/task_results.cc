@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 
@@ -130,52 +131,68 @@ void ParseResultLines(std::string_view text, ResultMap* results,
 }
 
 std::string CheckResultPattern(const std::string& pattern) {
-  try {
-    std::regex compiled(pattern, std::regex::ECMAScript);
-    if (compiled.mark_count() != 1) {
-      return "needs exactly one capture group (...); it has " +
-             std::to_string(compiled.mark_count()) +
-             " (use (?:...) for groups that capture nothing)";
+  for (size_t i = 0; i + 1 < pattern.size(); ++i) {
+    if (pattern[i] != '\\') continue;
+    char next = pattern[++i];
+    if (next == 'd' || next == 'D') {
+      return std::string("uses \\") + next +
+             ", which POSIX regular expressions do not have: write " +
+             (next == 'd' ? "[0-9]" : "[^0-9]");
     }
-  } catch (const std::regex_error& error) {
-    return std::string("is not a valid regular expression: ") + error.what();
+  }
+  std::string error;
+  std::unique_ptr<PosixRegex> compiled = PosixRegex::Compile(pattern, &error);
+  if (!compiled) {
+    return "is not a valid POSIX extended regular expression: " + error;
+  }
+  if (compiled->groups() != 1) {
+    return "needs exactly one capture group (...); it has " +
+           std::to_string(compiled->groups());
   }
   return {};
 }
 
-const std::regex* ResultCollector::Compiled(
+const PosixRegex* ResultCollector::Compiled(
     const std::string& pattern, std::vector<std::string>* warnings) {
   auto it = cache_.find(pattern);
-  if (it != cache_.end()) return &it->second;
+  if (it != cache_.end()) return it->second.get();
   // The manifest checked it; a failure here means a different regex library.
   std::string problem = CheckResultPattern(pattern);
   if (!problem.empty()) {
     warnings->push_back("pattern \"" + pattern + "\" " + problem);
     return nullptr;
   }
-  return &cache_.emplace(pattern, std::regex(pattern)).first->second;
+  std::string error;
+  auto& slot = cache_[pattern];
+  slot = PosixRegex::Compile(pattern, &error);
+  return slot.get();
 }
 
 void ResultCollector::Match(
     const std::vector<std::pair<std::string, std::string>>& patterns,
     std::string_view output, ResultMap* results,
     std::vector<std::string>* warnings) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point give_up =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                         std::chrono::duration<double>(kResultMatchSeconds));
   for (const auto& [key, pattern] : patterns) {
-    const std::regex* regex = Compiled(pattern, warnings);
+    const PosixRegex* regex = Compiled(pattern, warnings);
     if (regex == nullptr) continue;
     std::string_view found;
     bool matched = false;
+    bool late = false;
     ForEachLine(output, [&](std::string_view line, size_t) {
-      if (line.size() > kResultLineMaxBytes) return;
-      using Iterator = std::regex_iterator<std::string_view::const_iterator>;
-      for (Iterator it(line.begin(), line.end(), *regex), end; it != end;
-           ++it) {
-        if (!(*it)[1].matched) continue;  // an optional group left out
-        found = std::string_view(&*(*it)[1].first,
-                                 static_cast<size_t>((*it)[1].length()));
-        matched = true;
-      }
+      if (late || line.size() > kResultLineMaxBytes) return;
+      late = Clock::now() > give_up;
+      if (!late) matched |= regex->LastCapture(line, &found);
     });
+    if (late) {
+      warnings->push_back(
+          "pattern \"" + pattern + "\": matching gave up after " +
+          std::to_string(static_cast<int>(kResultMatchSeconds)) +
+          " s; later lines were not searched");
+    }
     if (matched) Store(key, TrimBlanks(found), results, warnings);
   }
 }

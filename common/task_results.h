@@ -6,13 +6,14 @@
 
 #include <cstddef>
 #include <map>
-#include <regex>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "common/posix_regex.h"
 #include "common/task.h"
 
 namespace sortie {
@@ -21,8 +22,12 @@ namespace sortie {
 inline constexpr size_t kResultFileMaxBytes = size_t{1} << 20;
 /// Patterns scan only the last this many bytes of a task's stdout.
 inline constexpr size_t kResultScanBytes = size_t{4} << 20;
-/// Longer stdout lines are not matched (a regex over a huge line is slow).
-inline constexpr size_t kResultLineMaxBytes = size_t{64} << 10;
+/// Longer stdout lines are not matched: a failing search costs up to the
+/// square of the line's length.
+inline constexpr size_t kResultLineMaxBytes = 4096;
+/// Patterns stop matching (with a warning) after this long per attempt, so
+/// a pathological pattern stalls the worker for seconds, not hours.
+inline constexpr double kResultMatchSeconds = 2.0;
 /// Longest key and longest value text kept; longer lines are ignored.
 inline constexpr size_t kResultKeyMaxBytes = 128;
 inline constexpr size_t kResultTextMaxBytes = 1024;
@@ -45,8 +50,10 @@ double ResultNumber(std::string_view text);
 void ParseResultLines(std::string_view text, ResultMap* results,
                       std::vector<std::string>* warnings);
 
-/// Whether `pattern` is a usable `results` regex: "" when it compiles as
-/// ECMAScript and has exactly one capture group, else why not.
+/// Whether `pattern` is a usable `results` regex: "" when it compiles as a
+/// POSIX extended regular expression and has exactly one capture group,
+/// else why not. `\d` and `\D` are refused: glibc would quietly read them
+/// as the letters d and D.
 std::string CheckResultPattern(const std::string& pattern);
 
 /// Compiles a task's `results` patterns once and applies them to its
@@ -60,16 +67,17 @@ class ResultCollector {
                                    std::vector<std::string>* warnings);
 
   /// Each pattern's key with the capture of its last match in `output`
-  /// (searched line by line; lines over kResultLineMaxBytes are skipped).
+  /// (searched line by line; lines over kResultLineMaxBytes are skipped;
+  /// gives up after kResultMatchSeconds).
   void Match(const std::vector<std::pair<std::string, std::string>>& patterns,
              std::string_view output, ResultMap* results,
              std::vector<std::string>* warnings);
 
  private:
-  const std::regex* Compiled(const std::string& pattern,
+  const PosixRegex* Compiled(const std::string& pattern,
                              std::vector<std::string>* warnings);
 
-  std::unordered_map<std::string, std::regex> cache_;
+  std::unordered_map<std::string, std::unique_ptr<PosixRegex>> cache_;
 };
 
 }  // namespace sortie

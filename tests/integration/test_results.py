@@ -51,7 +51,7 @@ class Results(Base):
             {"id": "stdout", "command": "echo 'elapsed: 1.5 s'; echo 'elapsed: 2.25 s'; "
                                         "echo 'mode: fast'",
              "results": {"time": "elapsed: (\\S+) s", "mode": "mode: (\\w+)",
-                         "absent": "nothing here (\\d+)"}},
+                         "absent": "nothing here ([0-9]+)"}},
             {"id": "both", "command": "echo 'elapsed: 9 s'; echo time=3 > \"$SORTIE_RESULT\"",
              "results": {"time": "elapsed: (\\S+) s"}},
             {"id": "failed", "command": "echo partial=1 > \"$SORTIE_RESULT\"; exit 3"},
