@@ -232,6 +232,22 @@ def check_values(f, problems):
         check_node_load(cols, placements, read_columns(f, "nodes"), problems)
     if not problems:
         check_events(cols, read_columns(f, "events"), problems)
+    if not problems:
+        check_results(cols, read_columns(f, "results"), problems)
+
+
+def check_results(cols, results, problems):
+    """Results name existing tasks, one row per (task, key), non-empty keys."""
+    task, key = results["task"], results["key"]
+    count = len(cols["id"])
+    outside = np.flatnonzero((task < 0) | (task >= count))
+    problems.extend(f"/results row {r}: task {task[r]} outside 0..{count - 1}"
+                    for r in outside[:20])
+    pairs = list(zip(task.tolist(), key.tolist()))
+    if len(set(pairs)) != len(pairs):
+        problems.append("/results has a (task, key) pair twice")
+    if any(k == "" for k in key):
+        problems.append("/results has an empty key")
 
 
 def check_events(cols, events, problems, limit=20):
