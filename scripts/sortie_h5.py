@@ -21,6 +21,7 @@ import pandas as pd
 __all__ = ["load_tasks", "load_results", "load_events", "load_nodes"]
 
 TAG_PREFIX = "tag_"
+RESOURCES = ["nodes", "ranks_per_node", "cores_per_rank", "gpus_per_rank"]
 
 
 def _table(group):
@@ -94,8 +95,9 @@ def load_results(path, with_tasks=True):
     A key's column holds floats when every value of that key is a number,
     and the raw texts otherwise; a task that did not report a key has NaN
     there. With `with_tasks` (the default) every task has a row, results or
-    not, next to `task`, `id`, `state`, `exit_code`, `runtime` and its tag
-    columns, so a scaling table is one groupby away:
+    not, next to `task`, `id`, `state`, `exit_code`, `runtime`, the resource
+    columns (`nodes`, `ranks_per_node`, `cores_per_rank`, `gpus_per_rank`)
+    and its tag columns, so a scaling table is one groupby away:
 
         load_results("run.h5").groupby("nodes")["time"].mean()
 
@@ -112,7 +114,7 @@ def load_results(path, with_tasks=True):
     if not with_tasks:
         return wide
     tasks = load_tasks(path)
-    keep = ["task", "id", "state", "exit_code", "runtime"]
+    keep = ["task", "id", "state", "exit_code", "runtime"] + RESOURCES
     keep += tasks.attrs["tag_columns"]
     return tasks[keep].merge(wide.reset_index(), on="task", how="left",
                              suffixes=("_task", ""))

@@ -94,6 +94,7 @@ class Results(Base):
         self.assertEqual(table.loc["retried", "state"], "DONE")
         self.assertNotIn("first", table.columns)
         self.assertEqual(table["time"].dtype, np.float64)
+        self.assertEqual(list(table["nodes"]), [1] * 6)  # the resource column
 
 
 class ResultsSurviveKill(Base):
