@@ -34,7 +34,9 @@ bool HasControlChar(std::string_view text) {
 std::string ReadRange(const std::string& path, bool from_end, size_t length,
                       size_t* size) {
   *size = 0;
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a task may have left a FIFO there, which must not hang us
+  // (lseek then fails and nothing is read).
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return {};
   std::string bytes;
   off_t end = lseek(fd, 0, SEEK_END);

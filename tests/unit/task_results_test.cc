@@ -4,6 +4,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -187,6 +188,12 @@ TEST_F(CollectTest, MissingFilesGiveNoResults) {
   std::vector<std::string> warnings;
   EXPECT_THAT(collector_.Collect(spec_, &warnings), IsEmpty());
   EXPECT_THAT(warnings, IsEmpty());
+}
+
+TEST_F(CollectTest, AFifoInPlaceOfTheFileDoesNotHang) {
+  ASSERT_EQ(mkfifo(spec_.result_path.c_str(), 0600), 0);
+  std::vector<std::string> warnings;
+  EXPECT_THAT(collector_.Collect(spec_, &warnings), IsEmpty());
 }
 
 TEST_F(CollectTest, WarningsNameTheResultFile) {
