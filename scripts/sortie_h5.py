@@ -13,6 +13,8 @@ that is not UTF-8 never raises. Works on files written before /results
 existed (load_results then returns no key columns).
 """
 import json
+import os
+import sys
 
 import h5py
 import numpy as np
@@ -143,10 +145,15 @@ def _main(argv):
         print(_main.__doc__)
         return 2
     with pd.option_context("display.width", 200, "display.max_columns", 50):
-        print(load_results(argv[1]).to_string(index=False))
+        text = load_results(argv[1]).to_string(index=False)
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        # `| head` stopped reading: not an error. Point stdout at /dev/null
+        # so the flush at exit does not raise again (Python docs' recipe).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
 if __name__ == "__main__":
-    import sys
     sys.exit(_main(sys.argv))

@@ -97,6 +97,21 @@ class Results(Base):
         self.assertEqual(list(table["nodes"]), [1] * 6)  # the resource column
 
 
+class BadPattern(Base):
+    """A pattern without one capture group stops the run before it starts."""
+
+    def test_bad_pattern_refused_with_file_and_line(self):
+        write_manifest(self.path("m.jsonl"), [
+            {"id": "ok", "command": "true", "results": {"t": "t=([0-9]+)"}},
+            {"id": "bad", "command": "true", "results": {"t": "t=[0-9]+"}}])
+        proc = run_sortie("run", "m.jsonl", "--out", "R.h5")
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn("m.jsonl:2: \"results\" key \"t\": pattern \"t=[0-9]+\" needs "
+                      "exactly one capture group", proc.stderr)
+        self.assertFalse(os.path.exists(self.path("R.h5")))
+        self.assertFalse(os.path.exists(self.path("R.logs")))
+
+
 class ResultsSurviveKill(Base):
     """A DONE task's results come back from the journal after kill -9."""
 
