@@ -44,8 +44,10 @@
 //   3: Drain; TaskSpec carries timeout, retries, after; TaskResult carries
 //      the end cause and the output tails.
 //   4: Assignment.follows: a task queued on the worker behind another one,
-//      started on the same cores the moment that one ends. Every message
-//      struct is serialized without Boost's per-object class information.
+//      started on the same cores the moment that one ends. TaskSpec carries
+//      result_path and result_patterns; TaskResult carries the attempt's
+//      results. Every message struct is serialized without Boost's
+//      per-object class information.
 #pragma once
 
 #include <cstdint>

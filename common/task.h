@@ -87,6 +87,12 @@ struct TaskSpec {
   int32_t retries = 0;
   /// Rows of the tasks that must end DONE before this one starts.
   std::vector<uint32_t> after;
+  /// Where the task may write `key=value` result lines (SORTIE_RESULT);
+  /// filled by the master for command tasks, empty: no result file.
+  std::string result_path;
+  /// The manifest's `results`: key and ECMAScript regex with exactly one
+  /// capture group, matched against the task's stdout, in manifest order.
+  std::vector<std::pair<std::string, std::string>> result_patterns;
 
   /// Ranks in all.
   int32_t TotalRanks() const { return nodes * ranks_per_node; }
@@ -100,13 +106,34 @@ struct TaskSpec {
     if constexpr (!kArchiveSkipsLine<Archive>) ar& line;
     ar& nodes& ranks_per_node& cores_per_rank& gpus_per_rank& priority&
         est_runtime& launcher_args& function& args_json& timeout& retries&
-            after;
+            after& result_path& result_patterns;
   }
 };
 
 /// The command as a user would read it: the shell string, or the argv as a
 /// JSON array.
 std::string CommandText(const TaskSpec& spec);
+
+/// One result of one attempt (a row of /results): a key, its value as a
+/// number (NaN when the text is not one) and the text as the task wrote it.
+struct ResultValue {
+  std::string key;
+  double value = kNoTime;
+  std::string text;
+
+  /// Equal keys and texts, and values that are equal or both NaN (a text
+  /// result must equal its own round trip).
+  bool operator==(const ResultValue& other) const {
+    bool same_value =
+        value == other.value || (value != value && other.value != other.value);
+    return key == other.key && text == other.text && same_value;
+  }
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar& key& value& text;
+  }
+};
 
 /// Why an attempt ended, besides its own exit.
 enum class EndCause : uint8_t {
@@ -129,6 +156,9 @@ struct TaskResult {
   /// The last few KiB of the task's stdout and stderr files.
   std::string stdout_tail;
   std::string stderr_tail;
+  /// What the attempt reported (result file and stdout patterns), one per
+  /// key, in key order; empty for function tasks.
+  std::vector<ResultValue> results;
 
   /// DONE exactly when the process exited by itself with status 0; TIMEOUT
   /// or INTERRUPTED when sortie killed it; FAILED otherwise.
@@ -142,7 +172,7 @@ struct TaskResult {
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
     ar& row& attempt& exit_code& signal& start_time& end_time& cause&
-        stdout_tail& stderr_tail;
+        stdout_tail& stderr_tail& results;
   }
 };
 

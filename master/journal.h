@@ -20,6 +20,7 @@ enum class JournalRecordType : uint8_t {
   kTaskEnded = 3,
   kRunFinished = 4,
   kRunResumed = 5,
+  kTaskResults = 6,
 };
 
 /// One journal record. Which fields mean something depends on `type`:
@@ -31,7 +32,9 @@ enum class JournalRecordType : uint8_t {
 ///             rank, text (why: a SKIPPED task's reason, a launch error),
 ///             stdout_tail, stderr_tail;
 /// kRunFinished: time (finished_at), exit_code (the run's exit status);
-/// kRunResumed: time, rank (world size), sha256 (the manifest's digest now).
+/// kRunResumed: time, rank (world size), sha256 (the manifest's digest now);
+/// kTaskResults: row, attempt, results (what the attempt reported; written
+///               just before its kTaskEnded, and only when non-empty).
 struct JournalRecord {
   JournalRecordType type = JournalRecordType::kRunStarted;
   uint32_t row = 0;
@@ -46,6 +49,7 @@ struct JournalRecord {
   std::string sha256;
   std::string stdout_tail;
   std::string stderr_tail;
+  std::vector<ResultValue> results;
 
   /// True when every field is equal (doubles compare with ==, so a record
   /// whose time is NaN never equals anything). Decoding fills the fields a

@@ -18,12 +18,15 @@
 //                    str stdout_tail | str stderr_tail (42 bytes + strings)
 //   4 kRunFinished:  f64 time | i32 exit_code                 (13 bytes)
 //   5 kRunResumed:   f64 time | i32 rank | str sha256   (17 bytes + sha256)
+//   6 kTaskResults:  u32 row | i32 attempt | u32 n | n x (str key | f64 value
+//                    | str text)                      (13 bytes + results)
 // A TaskState byte above kLastState is undecodable.
 //
 // Version history: 1 had no count in TaskStarted, only the first six
-// TaskEnded fields, states up to kFailed and no kRunResumed. Version 1
-// files are rejected, not converted: the format is young and no run spans
-// an upgrade.
+// TaskEnded fields, states up to kFailed and no kRunResumed. 2 had no
+// kTaskResults. Older versions are rejected, not converted: the format is
+// young and no run spans an upgrade (task spec hashes change with the
+// protocol anyway).
 //
 // The codec is inline here (it is small) so the format lives in one place;
 // master/journal.cc does the file I/O.
@@ -38,6 +41,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "common/crc32c.h"
 #include "master/journal.h"
@@ -48,7 +52,7 @@ namespace sortie::journal_format {
 /// this.
 inline constexpr std::string_view kMagic = "SORTIEJ1";
 /// Version written after the magic; readers reject any other value.
-inline constexpr uint32_t kJournalVersion = 2;
+inline constexpr uint32_t kJournalVersion = 3;
 /// Magic plus version.
 inline constexpr size_t kHeaderSize = 12;
 /// Length plus masked CRC before each payload.
@@ -116,6 +120,20 @@ inline void PutString(const std::string& s, std::string* out) {
   out->append(s);
 }
 
+inline void PutResults(const std::vector<ResultValue>& results,
+                       std::string* out) {
+  // Checked before the u32 cast, as for strings.
+  if (results.size() > kMaxPayloadSize) {
+    throw std::length_error("journal record results over the payload cap");
+  }
+  Put(static_cast<uint32_t>(results.size()), out);
+  for (const ResultValue& result : results) {
+    PutString(result.key, out);
+    PutF64(result.value, out);
+    PutString(result.text, out);
+  }
+}
+
 inline void AppendPayload(const JournalRecord& r, std::string* out) {
   Put(static_cast<uint8_t>(r.type), out);
   switch (r.type) {
@@ -155,6 +173,11 @@ inline void AppendPayload(const JournalRecord& r, std::string* out) {
       Put(r.rank, out);
       PutString(r.sha256, out);
       return;
+    case JournalRecordType::kTaskResults:
+      Put(r.row, out);
+      Put(r.attempt, out);
+      PutResults(r.results, out);
+      return;
   }
   throw std::invalid_argument("unknown journal record type " +
                               std::to_string(static_cast<int>(r.type)));
@@ -191,6 +214,20 @@ class PayloadReader {
     *state = static_cast<TaskState>(v);
     return true;
   }
+  bool Results(std::vector<ResultValue>* results) {
+    uint32_t n = 0;
+    if (!Get(&n)) return false;
+    // Each result takes at least 16 bytes: a count past the payload is a
+    // corrupt one, not a reason to allocate.
+    if (n > (in_.size() - pos_) / 16) return false;
+    results->resize(n);
+    for (ResultValue& result : *results) {
+      if (!Str(&result.key) || !F64(&result.value) || !Str(&result.text)) {
+        return false;
+      }
+    }
+    return true;
+  }
   bool AtEnd() const { return pos_ == in_.size(); }
 
  private:
@@ -216,6 +253,8 @@ inline void ResetRecord(JournalRecord* r) {
     kept.swap(r->*member);
     kept.clear();
   }
+  r->results.clear();
+  fresh.results.swap(r->results);
   *r = std::move(fresh);
 }
 
@@ -236,6 +275,8 @@ inline bool DecodeFields(PayloadReader& in, JournalRecord* r) {
       return in.F64(&r->time) && in.Get(&r->exit_code);
     case JournalRecordType::kRunResumed:
       return in.F64(&r->time) && in.Get(&r->rank) && in.Str(&r->sha256);
+    case JournalRecordType::kTaskResults:
+      return in.Get(&r->row) && in.Get(&r->attempt) && in.Results(&r->results);
   }
   return false;
 }

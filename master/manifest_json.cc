@@ -109,6 +109,11 @@ void TaskReader::Read(object fields, TaskSpec* task) {
   present.env = seen & Bit(Key::kEnv);
   present.launcher_args = seen & Bit(Key::kLauncherArgs);
   CheckKeyCombination(present, *task, problems_);
+  if (present.function && (seen & Bit(Key::kResults))) {
+    Problem(
+        "\"results\" needs a command task: a function has no stdout file to "
+        "match");
+  }
   // Checked now rather than when the task starts, hours into a run.
   if (!present.command && task->function == "sortie:sleep") {
     CheckSleepArgs(present.args);

@@ -132,6 +132,9 @@ void TaskReader::ReadField(Key key, element value, TaskSpec* task) {
     case Key::kAfter:
       ReadAfter(value, task);
       break;
+    case Key::kResults:
+      ReadResults(value, task);
+      break;
   }
 }
 

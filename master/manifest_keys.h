@@ -39,16 +39,17 @@ enum class Key : uint8_t {
   kTimeout,
   kRetries,
   kAfter,
+  kResults,
 };
 
 /// Each key as a manifest spells it, indexed by `Key`; messages list them in
 /// this order.
 // clang-format off
-inline constexpr std::array<std::string_view, 19> kKeys = {
+inline constexpr std::array<std::string_view, 20> kKeys = {
     "id", "command", "function", "args", "cwd", "env", "stdout", "stderr",
     "tags", "nodes", "ranks_per_node", "cores_per_rank", "gpus_per_rank",
     "priority", "est_runtime", "launcher_args", "timeout", "retries",
-    "after"};
+    "after", "results"};
 // clang-format on
 
 /// The allowed values of an integer key (defined in manifest_keys.cc).
@@ -121,6 +122,9 @@ class TaskReader {
   /// "after": an array of distinct, non-empty task ids. Stores each id in
   /// the name pool and its index in `task->after`, for ResolveAfter.
   void ReadAfter(simdjson::dom::element value, TaskSpec* task);
+  /// "results": an object of key -> regex with one capture group
+  /// (manifest_results.cc).
+  void ReadResults(simdjson::dom::element value, TaskSpec* task);
   /// Reports each id that `keys_` (the ids of one `after`) holds twice.
   void CheckRepeatedAfterIds();
   /// The args of "sortie:sleep": exactly {"seconds": N} with N >= 0;

@@ -211,6 +211,9 @@ void Master::HandleFinished(int rank, const std::vector<TaskResult>& results) {
       task.reported = true;
     }
     if (--task.reports_left > 0) continue;
+    if (!task.result.results.empty()) {
+      Record(RunState::ResultsRecord(task.result));
+    }
     Record(RunState::EndedRecord(task.result, task.leader_rank));
     FreeCores(task.result);
     outstanding_.erase(it);

@@ -59,9 +59,10 @@ void FillDefaultOutputs(const std::string& logs_dir,
     TaskSpec& spec = (*tasks)[row];
     // Functions print to the pilot's own streams: no files to name.
     if (!spec.function.empty()) continue;
-    if (!spec.stdout_path.empty() && !spec.stderr_path.empty()) continue;
     std::string stem =
         logs_dir + "/" + LogFileStem(spec.id, static_cast<uint32_t>(row));
+    // In the logs even when stdout goes elsewhere (/dev/null, say).
+    spec.result_path = stem + ".result";
     if (spec.stdout_path.empty()) spec.stdout_path = stem + ".out";
     if (spec.stderr_path.empty()) spec.stderr_path = stem + ".err";
   }

@@ -11,6 +11,7 @@
 
 #include "common/h5.h"
 #include "master/run_file_columns.h"
+#include "master/run_file_results.h"
 
 namespace sortie {
 namespace {
@@ -225,6 +226,12 @@ void WriteHdf5File(const std::string& file_name, const RunView& view) {
   WriteGroup(
       file.get(), "events", file_name, view.events.size(), EventColumnNames(),
       [&](const Table& table) { WriteEventColumns(table, view.events); });
+  // Written even when empty, so readers need no special case.
+  WriteGroup(file.get(), "results", file_name,
+             run_file_internal::ResultRowCount(view),
+             run_file_internal::ResultColumnNames(), [&](const Table& table) {
+               run_file_internal::WriteResultColumns(table, view);
+             });
   file.Close("closing " + file_name);
 }
 

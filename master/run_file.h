@@ -43,13 +43,15 @@ struct TaskEvent {
   int32_t rank = -1;
 };
 
-/// What a task left behind besides its state: the ends of its output (from
-/// its latest attempt) and, for a task that never ran or could not start,
-/// why.
+/// What a task left behind besides its state: the ends of its output and
+/// its results (both from its latest attempt) and, for a task that never
+/// ran or could not start, why.
 struct TaskNotes {
   std::string stdout_tail;
   std::string stderr_tail;
   std::string reason;
+  /// Rows of /results for this task, in key order.
+  std::vector<ResultValue> results = {};  // = {}: brace-init may omit it
 };
 
 /// Everything run.h5 is made from; borrowed, not owned.

@@ -69,6 +69,15 @@ JournalRecord RunState::EndedRecord(const TaskResult& result, int rank) {
   return record;
 }
 
+JournalRecord RunState::ResultsRecord(const TaskResult& result) {
+  JournalRecord record;
+  record.type = JournalRecordType::kTaskResults;
+  record.row = result.row;
+  record.attempt = result.attempt;
+  record.results = result.results;
+  return record;
+}
+
 JournalRecord RunState::SkippedRecord(uint32_t row, std::string reason,
                                       double time) {
   JournalRecord record;
@@ -84,6 +93,9 @@ void RunState::Apply(const JournalRecord& record) {
   if (record.row >= specs_.size()) return;
   if (record.type == JournalRecordType::kTaskStarted) ApplyStarted(record);
   if (record.type == JournalRecordType::kTaskEnded) ApplyEnded(record);
+  if (record.type == JournalRecordType::kTaskResults) {
+    notes_[record.row].results = record.results;
+  }
 }
 
 void RunState::ApplyStarted(const JournalRecord& record) {
@@ -94,6 +106,8 @@ void RunState::ApplyStarted(const JournalRecord& record) {
   status.host = InternHost(record.text);
   status.start_time = record.time;
   status.end_time = kNoTime;
+  // Only the latest attempt's results count; this one has none yet.
+  notes_[record.row].results.clear();
   events_.push_back(TaskEvent{record.row, record.attempt, record.time,
                               TaskState::kRunning, record.rank});
 }

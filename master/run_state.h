@@ -59,13 +59,17 @@ class RunState {
                               const std::string& host, double time) const;
   /// The record of an attempt ending, as `rank` reported it.
   static JournalRecord EndedRecord(const TaskResult& result, int rank);
+  /// The record of what an attempt reported (before its EndedRecord; only
+  /// for a result with values).
+  static JournalRecord ResultsRecord(const TaskResult& result);
   /// The record of `row` being skipped (it never runs) because of `reason`.
   static JournalRecord SkippedRecord(uint32_t row, std::string reason,
                                      double time);
 
-  /// Applies one journal record: a start makes the task RUNNING; an end
-  /// sets its outcome (a FAILED or TIMEOUT attempt with retries left puts it
-  /// back to PENDING); run records change nothing here. Records of rows
+  /// Applies one journal record: a start makes the task RUNNING (and drops
+  /// an earlier attempt's results); results replace the task's; an end sets
+  /// its outcome (a FAILED or TIMEOUT attempt with retries left puts it back
+  /// to PENDING); run records change nothing here. Records of rows
   /// beyond the manifest are ignored.
   void Apply(const JournalRecord& record);
   /// After a replay: tasks left RUNNING or INTERRUPTED are PENDING again,

@@ -84,6 +84,16 @@ std::string ReadTail(const std::string& path, size_t bytes) {
   return tail;
 }
 
+// A result file left by an earlier attempt (or run) must not be read as this
+// attempt's; its directory must exist for the task to write it.
+void PrepareResultFile(const std::string& path) {
+  if (path.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(),
+                                      ec);
+  std::filesystem::remove(path, ec);
+}
+
 }  // namespace
 
 Executor::Executor(ProcessLauncher& launcher, Clock& clock,
@@ -145,6 +155,7 @@ void Executor::StartNow(const Assignment& assignment) {
     return;
   }
   std::string nodefile = WriteNodefile(assignment);
+  PrepareResultFile(assignment.spec.result_path);
   LaunchOutcome outcome;
   try {
     outcome = launcher_.Launch(BuildRequest(assignment, nodefile));
@@ -170,6 +181,9 @@ void Executor::StartNow(const Assignment& assignment) {
   if (assignment.group.hosts.size() > 1) running.nodefile = nodefile;
   running.stdout_path = assignment.spec.stdout_path;
   running.stderr_path = assignment.spec.stderr_path;
+  running.results_source.stdout_path = assignment.spec.stdout_path;
+  running.results_source.result_path = assignment.spec.result_path;
+  running.results_source.result_patterns = assignment.spec.result_patterns;
   double timeout = assignment.spec.timeout;
   running.deadline = timeout > 0 ? clock_.Monotonic() + timeout : kNever;
   running.kill_at = kNever;
@@ -185,6 +199,9 @@ LaunchRequest Executor::BuildRequest(const Assignment& assignment,
   env.extra.emplace_back("SORTIE_NODES", Join(group.hosts));
   env.extra.emplace_back("SORTIE_NODEFILE", nodefile);
   env.extra.emplace_back("SORTIE_NRANKS", std::to_string(spec.TotalRanks()));
+  if (!spec.result_path.empty()) {
+    env.extra.emplace_back("SORTIE_RESULT", spec.result_path);
+  }
   size_t member = static_cast<size_t>(assignment.member);
   if (member < group.gpus.size()) AddGpuMasks(group.gpus[member], &env.extra);
 
@@ -297,6 +314,8 @@ void Executor::Reap() {
     result.exit_code = exit.exit_code;
     result.signal = exit.signal;
     result.end_time = now;
+    // First: complaints about the results go to stderr, before its tail.
+    result.results = CollectResults(task);
     result.stdout_tail = ReadTail(task.stdout_path, kOutputTailBytes);
     if (task.stderr_path != task.stdout_path) {
       result.stderr_tail = ReadTail(task.stderr_path, kOutputTailBytes);
@@ -307,6 +326,16 @@ void Executor::Reap() {
     Ended(row);
   }
   StartUnblocked();
+}
+
+std::vector<ResultValue> Executor::CollectResults(const RunningTask& task) {
+  std::vector<std::string> warnings;
+  std::vector<ResultValue> values =
+      results_.Collect(task.results_source, &warnings);
+  for (const std::string& warning : warnings) {
+    AppendToFile(task.stderr_path, "sortie: results: " + warning + "\n");
+  }
+  return values;
 }
 
 void Executor::EnforceDeadlines() {

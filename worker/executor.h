@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "common/protocol.h"
+#include "common/task_results.h"
 #include "worker/function_runner.h"
 #include "worker/mpi_launcher.h"
 #include "worker/process_launcher.h"
@@ -73,6 +74,8 @@ class Executor {
     TaskResult result;
     std::string nodefile;  ///< removed when the task ends; empty: shared
     std::string stdout_path, stderr_path;
+    /// What the results are read from when it ends (paths and patterns).
+    TaskSpec results_source;
     double deadline;  ///< monotonic time of the timeout; +inf: none
     double kill_at;   ///< monotonic time of the SIGKILL; +inf: not yet
   };
@@ -88,6 +91,7 @@ class Executor {
   void RunFunction(const Assignment& assignment, double now);
   void Finish(const Assignment& assignment, double start, int exit_code,
               EndCause cause);
+  std::vector<ResultValue> CollectResults(const RunningTask& task);
 
   ProcessLauncher& launcher_;
   Clock& clock_;
@@ -102,6 +106,7 @@ class Executor {
   std::deque<Assignment> unblocked_;
   std::vector<StartNotice> started_;
   std::vector<TaskResult> finished_;
+  ResultCollector results_;
   bool draining_ = false;
 };
 

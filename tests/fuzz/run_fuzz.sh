@@ -41,6 +41,8 @@ sources=(
   "$src/common/sha256.cc"
   "$src/common/json_escape.cc"
   "$src/common/task.cc"
+  "$src/common/task_results.cc"
+  "$src/common/posix_regex.cc"
 )
 
 # Compiles the fuzz target unless the one in BUILD_DIR is newer than every

@@ -507,7 +507,9 @@ class IdleCost(Base):
         self.assertLess(cpu, budget)
 
 
-def main():
+def main(module=None):
+    """Runs the case named on the command line, from `module` (default:
+    this file; other scenario files pass themselves)."""
     global ARGS
     parser = argparse.ArgumentParser()
     parser.add_argument("--sortie", required=True)
@@ -521,7 +523,8 @@ def main():
     parser.add_argument("case")
     ARGS, _ = parser.parse_known_args()
     ARGS.workdir = os.path.abspath(ARGS.workdir)
-    suite = unittest.defaultTestLoader.loadTestsFromName(ARGS.case, sys.modules[__name__])
+    suite = unittest.defaultTestLoader.loadTestsFromName(
+        ARGS.case, module or sys.modules[__name__])
     result = unittest.TextTestRunner(verbosity=2).run(suite)
     sys.exit(0 if result.wasSuccessful() else 1)
 

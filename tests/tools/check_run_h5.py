@@ -32,9 +32,13 @@ INT32_COLUMNS = ("exit_code", "signal", "attempts", "rank", "nodes",
                  "cores", "gpus",
                  # /events
                  "task", "attempt")
-FLOAT64_COLUMNS = ("start_time", "end_time", "est_runtime", "time")
+FLOAT64_COLUMNS = ("start_time", "end_time", "est_runtime", "time",
+                   # /results
+                   "value")
 TEXT_COLUMNS = ("id", "host", "stdout", "stderr", "command", "tags",
-                "node_ids", "function", "reason")
+                "node_ids", "function", "reason",
+                # /results
+                "key", "text")
 ASCII_COLUMNS = ("state", "event")
 COLUMNS = ("id", "state", "exit_code", "signal", "attempts", "start_time",
            "end_time", "rank", "host", "stdout", "stderr", "command", "tags",
@@ -42,7 +46,9 @@ COLUMNS = ("id", "state", "exit_code", "signal", "attempts", "start_time",
            "node_ids", "priority", "est_runtime", "function", "reason")
 NODE_COLUMNS = ("rank", "host", "cores", "gpus")
 EVENT_COLUMNS = ("task", "attempt", "time", "event", "rank")
-GROUPS = {"tasks": COLUMNS, "nodes": NODE_COLUMNS, "events": EVENT_COLUMNS}
+RESULT_COLUMNS = ("task", "key", "value", "text")
+GROUPS = {"tasks": COLUMNS, "nodes": NODE_COLUMNS, "events": EVENT_COLUMNS,
+          "results": RESULT_COLUMNS}
 # Per-task bytes of /tasks stored as NAME_blob + NAME_offsets.
 BLOBS = ("stdout_tail", "stderr_tail")
 
@@ -226,6 +232,22 @@ def check_values(f, problems):
         check_node_load(cols, placements, read_columns(f, "nodes"), problems)
     if not problems:
         check_events(cols, read_columns(f, "events"), problems)
+    if not problems:
+        check_results(cols, read_columns(f, "results"), problems)
+
+
+def check_results(cols, results, problems):
+    """Results name existing tasks, one row per (task, key), non-empty keys."""
+    task, key = results["task"], results["key"]
+    count = len(cols["id"])
+    outside = np.flatnonzero((task < 0) | (task >= count))
+    problems.extend(f"/results row {r}: task {task[r]} outside 0..{count - 1}"
+                    for r in outside[:20])
+    pairs = list(zip(task.tolist(), key.tolist()))
+    if len(set(pairs)) != len(pairs):
+        problems.append("/results has a (task, key) pair twice")
+    if any(k == "" for k in key):
+        problems.append("/results has an empty key")
 
 
 def check_events(cols, events, problems, limit=20):

@@ -359,5 +359,35 @@ TEST_F(ExecutorTest, DrainEndsQueuedFollowersInterruptedInChainOrder) {
   EXPECT_EQ(started[0].row, 1u);
 }
 
+TEST_F(ExecutorTest, ResultFileAndStdoutPatternsBecomeResults) {
+  TaskSpec spec =
+      Spec({"echo 'elapsed: 0.25 s'; printf 'n=4\\nlabel=big run\\noops\\n' > "
+            "\"$SORTIE_RESULT\""},
+           true);
+  spec.result_path = (dir_ / "results" / (spec.id + ".result")).string();
+  spec.result_patterns = {{"time", R"(elapsed: (\S+) s)"}};
+  // A file left by an earlier attempt must not count for this one.
+  fs::create_directories(dir_ / "results");
+  std::ofstream(spec.result_path) << "stale=1\n";
+  TaskResult result = RunOne(spec);
+  EXPECT_EQ(result.FinalState(), TaskState::kDone);
+  EXPECT_THAT(result.results,
+              ::testing::ElementsAre(ResultValue{"label", kNoTime, "big run"},
+                                     ResultValue{"n", 4, "4"},
+                                     ResultValue{"time", 0.25, "0.25"}));
+  EXPECT_EQ(ReadFile(spec.stderr_path), "sortie: results: " + spec.result_path +
+                                            ": line 3: no '=' (ignored)\n");
+  EXPECT_EQ(result.stderr_tail, ReadFile(spec.stderr_path));
+}
+
+TEST_F(ExecutorTest, AFailedTaskStillReportsItsResults) {
+  TaskSpec spec = Spec({"echo partial=1 > \"$SORTIE_RESULT\"; exit 3"}, true);
+  spec.result_path = (dir_ / (spec.id + ".result")).string();
+  TaskResult result = RunOne(spec);
+  EXPECT_EQ(result.FinalState(), TaskState::kFailed);
+  EXPECT_THAT(result.results,
+              ::testing::ElementsAre(ResultValue{"partial", 1, "1"}));
+}
+
 }  // namespace
 }  // namespace sortie

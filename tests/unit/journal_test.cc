@@ -79,6 +79,16 @@ JournalRecord Detailed(JournalRecord r, int32_t rank, std::string reason,
   return r;
 }
 
+JournalRecord TaskResults(uint32_t row, int32_t attempt,
+                          std::vector<ResultValue> results) {
+  JournalRecord r;
+  r.type = Type::kTaskResults;
+  r.row = row;
+  r.attempt = attempt;
+  r.results = std::move(results);
+  return r;
+}
+
 JournalRecord RunFinished(double time, int32_t exit_code) {
   JournalRecord r;
   r.type = Type::kRunFinished;
@@ -140,6 +150,11 @@ std::vector<JournalRecord> SampleRecords() {
       RunFinished(-0.0, 0),
       RunResumed(1.7e9 + 120.0, 64, std::string(64, 'b')),
       RunResumed(-kTiny, kMinI32, ""),
+      TaskResults(7, 2,
+                  {{"time", 0.52, "0.52"},
+                   {"label ✓", kNoTime, std::string("a\0b", 3)},
+                   {"", -0.0, ""}}),
+      TaskResults(0, 0, {}),
   };
 }
 
@@ -169,6 +184,9 @@ JournalRecord OnlyCarried(const JournalRecord& r) {
     case Type::kRunResumed:
       keep(&R::time, &R::rank, &R::sha256);
       break;
+    case Type::kTaskResults:
+      keep(&R::row, &R::attempt, &R::results);
+      break;
   }
   return k;
 }
@@ -180,12 +198,13 @@ JournalRecord Noisy(Type type) {
   r.type = type;
   r.count = 11;
   r.sha256 = "sha";
+  r.results = {{"k", 1.5, "1.5"}};
   return r;
 }
 
 constexpr Type kAllTypes[] = {Type::kRunStarted, Type::kTaskStarted,
-                              Type::kTaskEnded, Type::kRunFinished,
-                              Type::kRunResumed};
+                              Type::kTaskEnded,  Type::kRunFinished,
+                              Type::kRunResumed, Type::kTaskResults};
 
 // A long, varied, reproducible stream for ordering tests. Records with tails
 // come before ones without, so replay must clear what it reuses.
@@ -284,6 +303,7 @@ TEST(JournalCodecTest, EveryRecordTypeRoundTrips) {
     decoded.count = 42;
     decoded.stdout_tail = "stale";
     decoded.stderr_tail = "stale";
+    decoded.results = {{"stale", 1, "1"}};
     ASSERT_TRUE(fmt::DecodePayload(std::string_view(frame).substr(8), &decoded))
         << "type " << static_cast<int>(record.type);
     EXPECT_EQ(decoded, record) << "type " << static_cast<int>(record.type);
@@ -322,7 +342,7 @@ TEST(JournalCodecTest, TaskEndedMatchesDocumentedLayout) {
       EncodeJournalRecord(Detailed(
           TaskEnded(7, 1, TaskState::kFailed, 2, 0, 1.0), 3, "", "", "oops")),
       golden);
-  EXPECT_EQ(fmt::EncodeHeader(), std::string("SORTIEJ1\x02\x00\x00\x00", 12));
+  EXPECT_EQ(fmt::EncodeHeader(), std::string("SORTIEJ1\x03\x00\x00\x00", 12));
 }
 
 TEST(JournalCodecTest, NewTypesAndFieldsMatchDocumentedLayout) {
@@ -346,6 +366,18 @@ TEST(JournalCodecTest, NewTypesAndFieldsMatchDocumentedLayout) {
       "abc",
       20};
   EXPECT_EQ(EncodeJournalRecord(RunResumed(2.0, 64, "abc")), RawFrame(resumed));
+  const std::string results{
+      "\x06"                              // type
+      "\x07\x00\x00\x00"                  // row
+      "\x02\x00\x00\x00"                  // attempt
+      "\x01\x00\x00\x00"                  // one result
+      "\x01\x00\x00\x00t"                 // key
+      "\x00\x00\x00\x00\x00\x00\xF8\x3F"  // value (1.5)
+      "\x03\x00\x00\x00"
+      "1.5",  // text
+      33};
+  EXPECT_EQ(EncodeJournalRecord(TaskResults(7, 2, {{"t", 1.5, "1.5"}})),
+            RawFrame(results));
 }
 
 TEST(JournalCodecTest, EachTypeCarriesExactlyItsDocumentedFields) {
@@ -376,7 +408,7 @@ TEST(JournalCodecTest, TaskEndedFrameWithEmptyTailsIsFiftyBytes) {
 
 TEST(JournalCodecTest, EqualityComparesEveryField) {
   const JournalRecord base = SampleRecords()[0];
-  std::vector<JournalRecord> changed(13, base);
+  std::vector<JournalRecord> changed(14, base);
   changed[0].type = Type::kTaskStarted;
   changed[1].row = 1;
   changed[2].attempt = 1;
@@ -390,6 +422,7 @@ TEST(JournalCodecTest, EqualityComparesEveryField) {
   changed[10].sha256 = "x";
   changed[11].stdout_tail = "x";
   changed[12].stderr_tail = "x";
+  changed[13].results = {{"x", 1, "1"}};
   EXPECT_EQ(base, SampleRecords()[0]);
   for (size_t i = 0; i < changed.size(); ++i) {
     EXPECT_FALSE(changed[i] == base) << "field " << i;
@@ -406,7 +439,7 @@ TEST(JournalCodecTest, RejectsMalformedPayloads) {
     }
     EXPECT_FALSE(fmt::DecodePayload(payload + '\0', &out)) << "trailing byte";
   }
-  for (int type : {0, 6, 255}) {
+  for (int type : {0, 7, 255}) {
     std::string payload = EncodeJournalRecord(RunFinished(1, 0)).substr(8);
     payload[0] = static_cast<char>(type);
     EXPECT_FALSE(fmt::DecodePayload(payload, &out)) << "type " << type;
@@ -424,6 +457,12 @@ TEST(JournalCodecTest, RejectsMalformedPayloads) {
           .substr(8);
   long_tail[long_tail.size() - 7] = 4;
   EXPECT_FALSE(fmt::DecodePayload(long_tail, &out));
+  // A result count far past what the payload holds is refused before any
+  // allocation.
+  std::string many =
+      EncodeJournalRecord(TaskResults(1, 1, {{"k", 1, "1"}})).substr(8);
+  fmt::Store(many.data() + 9, uint32_t{0xFFFFFFFF});
+  EXPECT_FALSE(fmt::DecodePayload(many, &out));
 }
 
 TEST(JournalCodecTest, StatesUpToInterruptedDecodeAndLaterOnesDoNot) {
@@ -711,7 +750,7 @@ TEST_F(JournalTest, ImpossibleLengthsStopWithoutReadingOn) {
 TEST_F(JournalTest, NonJournalsAreErrorsNotEmptyJournals) {
   const std::string path = PathFor("foreign");
   std::string newer_version = fmt::EncodeHeader();
-  newer_version[8] = 3;
+  newer_version[8] = static_cast<char>(fmt::kJournalVersion + 1);
   const std::vector<std::string> contents = {
       "",  // documented: an empty file is an error, not an empty journal
       "SORTI",
@@ -756,12 +795,12 @@ TEST_F(JournalTest, VersionOneJournalIsRejectedWithAClearError) {
   const Replayed got = Replay(path);
   EXPECT_TRUE(got.records.empty());
   EXPECT_EQ(got.result.valid_bytes, 0u);
-  EXPECT_FALSE(got.result.torn_tail);  // not a torn version-2 journal
+  EXPECT_FALSE(got.result.torn_tail);  // not a torn current journal
   EXPECT_NE(got.result.error.find(path), std::string::npos) << got.result.error;
   EXPECT_NE(got.result.error.find("unsupported journal version 1"),
             std::string::npos)
       << got.result.error;
-  EXPECT_NE(got.result.error.find("reads only version 2"), std::string::npos)
+  EXPECT_NE(got.result.error.find("reads only version 3"), std::string::npos)
       << got.result.error;
   EXPECT_NE(got.result.error.find("older sortie"), std::string::npos)
       << got.result.error;

@@ -290,7 +290,7 @@ TEST(ManifestTest, UnknownKeysSuggestTheClosestKnownOne) {
             "m.jsonl:1: unknown key \"bogus\" (known keys: id, command, "
             "function, args, cwd, env, stdout, stderr, tags, nodes, "
             "ranks_per_node, cores_per_rank, gpus_per_rank, priority, "
-            "est_runtime, launcher_args, timeout, retries, after)");
+            "est_runtime, launcher_args, timeout, retries, after, results)");
 }
 
 TEST(ManifestTest, UnknownKeysSuggestTheNewKeys) {

@@ -27,6 +27,8 @@ TaskSpec SampleSpec() {
   spec.timeout = 7.5;
   spec.retries = 2;
   spec.after = {1, 5};
+  spec.result_path = "/logs/a.result";
+  spec.result_patterns = {{"time", "elapsed: ([0-9.]+) s"}};
   return spec;
 }
 
@@ -70,6 +72,8 @@ TEST(ProtocolTest, AssignCarriesWholeSpecs) {
   EXPECT_DOUBLE_EQ(spec.timeout, 7.5);
   EXPECT_EQ(spec.retries, 2);
   EXPECT_EQ(spec.after, (std::vector<uint32_t>{1, 5}));
+  EXPECT_EQ(spec.result_path, "/logs/a.result");
+  EXPECT_EQ(spec.result_patterns, SampleSpec().result_patterns);
   EXPECT_TRUE(back.tasks[1].spec.shell);
   EXPECT_EQ(back.tasks[1].spec.command[0], "echo $HOME | wc -c");
 }
@@ -86,6 +90,7 @@ TEST(ProtocolTest, ResultsKeepSignalsAndTimes) {
   r.cause = EndCause::kTimedOut;
   r.stdout_tail = std::string("a\0b", 3);
   r.stderr_tail = "oops\n";
+  r.results = {{"time", 0.5, "0.5"}, {"label", kNoTime, "big ✓"}};
   msg.results = {r};
   FinishedMsg back = Decode<FinishedMsg>(Encode(msg));
   ASSERT_EQ(back.results.size(), 1u);
@@ -98,6 +103,7 @@ TEST(ProtocolTest, ResultsKeepSignalsAndTimes) {
   EXPECT_DOUBLE_EQ(back.results[0].start_time, 1.7e9 + 0.125);
   EXPECT_TRUE(std::isnan(back.results[0].end_time));
   EXPECT_EQ(back.results[0].FinalState(), TaskState::kTimeout);
+  EXPECT_EQ(back.results[0].results, r.results);  // NaN == NaN here
 }
 
 TEST(ProtocolTest, StartedAndShutdownRoundTrip) {

@@ -1786,5 +1786,42 @@ TEST(RunFileBench, HundredThousandTasks) {
             "task-" + std::to_string(rows - 1));
 }
 
+// /results: the latest attempt's results of each task, tasks in row order,
+// a NaN value for text; written (with 0 rows) when no task has any.
+TEST(RunFileTest, WritesResultsAsALongTable) {
+  const fs::path path = TestDir() / "RUN.h5";
+  RunData run = SampleRun();
+  WriteRunFile(path, run.View());
+  {
+    const H5File empty = OpenFileReadOnly(path);
+    for (const char* column : {"task", "key", "value", "text"}) {
+      EXPECT_EQ(Rows(empty.get(), column, "results"), 0u) << column;
+    }
+    const H5Group group(H5Gopen2(empty.get(), "results", H5P_DEFAULT));
+    ASSERT_TRUE(group);
+    EXPECT_THAT(ReadStringListAttribute(group.get(), "columns"),
+                ElementsAre("task", "key", "value", "text"));
+  }
+  run.notes[3].results = {{"nodes", 4, "4"}, {"time", 0.52, "0.52"}};
+  run.notes[1].results = {{"solver", kNoTime, "cg ✓"}};
+  WriteRunFile(path, run.View());
+  const H5File file = OpenFileReadOnly(path);
+  const hid_t f = file.get();
+  EXPECT_THAT(Int32Column(f, "task", "results"), ElementsAre(1, 3, 3));
+  EXPECT_THAT(StringColumn(f, "key", "results"),
+              ElementsAre("solver", "nodes", "time"));
+  EXPECT_THAT(StringColumn(f, "text", "results"),
+              ElementsAre("cg ✓", "4", "0.52"));
+  const std::vector<double> values = Float64Column(f, "value", "results");
+  ASSERT_EQ(values.size(), 3u);
+  EXPECT_TRUE(std::isnan(values[0]));
+  EXPECT_EQ(values[1], 4.0);
+  EXPECT_EQ(values[2], 0.52);
+  EXPECT_GT(H5Tequal(DatasetType(f, "value", "results").get(), H5T_IEEE_F64LE),
+            0);
+  EXPECT_GT(H5Tequal(DatasetType(f, "task", "results").get(), H5T_STD_I32LE),
+            0);
+}
+
 }  // namespace
 }  // namespace sortie

@@ -1,0 +1,93 @@
+// A task's results through the master's state and the journal: only the
+// latest attempt's count, and a replayed journal gives them back.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "master/journal.h"
+#include "master/run_state.h"
+
+namespace sortie {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+TaskResult Ended(int32_t attempt, int exit_code,
+                 std::vector<ResultValue> results) {
+  TaskResult result;
+  result.row = 0;
+  result.attempt = attempt;
+  result.exit_code = exit_code;
+  result.end_time = 10.0 + attempt;
+  result.results = std::move(results);
+  return result;
+}
+
+// What the master records for one attempt of row 0.
+std::vector<JournalRecord> Attempt(const RunState& state,
+                                   const TaskResult& result) {
+  std::vector<JournalRecord> records = {
+      state.StartedRecord(0, result.attempt, 1, "n1", 1.0)};
+  if (!result.results.empty()) {
+    records.push_back(RunState::ResultsRecord(result));
+  }
+  records.push_back(RunState::EndedRecord(result, 1));
+  return records;
+}
+
+RunState OneTask(int32_t retries) {
+  TaskSpec spec;
+  spec.id = "t";
+  spec.command = {"app"};
+  spec.retries = retries;
+  return RunState({spec}, RunInfo{});
+}
+
+TEST(RunStateResultsTest, OnlyTheLatestAttemptsResultsAreKept) {
+  RunState state = OneTask(1);
+  for (const JournalRecord& record :
+       Attempt(state, Ended(1, 1, {{"time", 9, "9"}}))) {
+    state.Apply(record);
+  }
+  EXPECT_THAT(state.View().notes[0].results,
+              ElementsAre(ResultValue{"time", 9, "9"}));
+  // The retry reports nothing: the first attempt's results go.
+  for (const JournalRecord& record : Attempt(state, Ended(2, 0, {}))) {
+    state.Apply(record);
+  }
+  EXPECT_EQ(state.status()[0].state, TaskState::kDone);
+  EXPECT_THAT(state.View().notes[0].results, IsEmpty());
+}
+
+TEST(RunStateResultsTest, ResultsSurviveAJournalReplay) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() /
+       ("sortie_run_state_results_" + std::to_string(getpid()) + ".journal"))
+          .string();
+  RunState live = OneTask(0);
+  const std::vector<ResultValue> values = {{"label", kNoTime, "big"},
+                                           {"time", 0.5, "0.5"}};
+  {
+    JournalWriter writer(path);
+    for (const JournalRecord& record : Attempt(live, Ended(1, 0, values))) {
+      writer.Append(record);
+      live.Apply(record);
+    }
+    writer.Flush();
+  }
+  RunState replayed = OneTask(0);
+  ReplayResult replay = ReplayJournal(
+      path, [&](const JournalRecord& record) { replayed.Apply(record); });
+  std::filesystem::remove(path);
+  ASSERT_EQ(replay.error, "");
+  EXPECT_EQ(replay.records, 3u);
+  EXPECT_EQ(replayed.status()[0].state, TaskState::kDone);
+  EXPECT_EQ(replayed.View().notes[0].results, values);
+  EXPECT_EQ(replayed.View().notes[0].results, live.View().notes[0].results);
+}
+
+}  // namespace
+}  // namespace sortie
