@@ -36,10 +36,11 @@ struct Scale {
 };
 
 std::string Open(double height, std::string_view label) {
-  return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + Num(kWidth) +
-         "\" height=\"" + Num(height) + "\" viewBox=\"0 0 " + Num(kWidth) +
-         " " + Num(height) + "\" role=\"img\" aria-label=\"" +
-         XmlEscape(label) + "\" font-family=\"sans-serif\" font-size=\"11\">" +
+  // Inline in HTML: the parser puts <svg> in the SVG namespace by itself.
+  return "<svg width=\"" + Num(kWidth) + "\" height=\"" + Num(height) +
+         "\" viewBox=\"0 0 " + Num(kWidth) + " " + Num(height) +
+         "\" role=\"img\" aria-label=\"" + XmlEscape(label) +
+         "\" font-family=\"sans-serif\" font-size=\"11\">" +
          "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>";
 }
 
