@@ -39,6 +39,8 @@ void Account(const RunData& run, ReportData* report) {
     core_seconds += static_cast<double>(task.Cores()) * seconds;
   }
   report->node_hours_used = node_seconds / kSecondsPerHour;
+  report->node_hours_busy =
+      NodeBusySeconds(run, report->attempts) / kSecondsPerHour;
   report->core_hours_used = core_seconds / kSecondsPerHour;
   report->nodes = run.nodes.size();
   for (const NodeRecord& node : run.nodes) report->cores += node.cores;

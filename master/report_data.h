@@ -114,7 +114,12 @@ struct ReportData {
   double wall = 0;         ///< seconds, started_at to until
   size_t nodes = 0;
   int64_t cores = 0;  ///< all nodes' cores
+  /// Sum over attempts of nodes x runtime: more than allocated when tasks
+  /// share nodes.
   double node_hours_used = 0;
+  /// Sum over nodes of the time at least one task ran there.
+  double node_hours_busy = 0;
+  /// Sum over attempts of the cores asked for x runtime.
   double core_hours_used = 0;
   double node_hours_allocated = 0;
   double core_hours_allocated = 0;
@@ -151,6 +156,11 @@ Overhead ComputeOverhead(const std::vector<Attempt>& attempts,
 std::vector<UsagePoint> UsageSeries(const RunData& run,
                                     const std::vector<Attempt>& attempts,
                                     double started_at);
+
+/// Seconds, summed over nodes, during which at least one of `attempts` ran
+/// on the node (placed as in LayOutGantt).
+double NodeBusySeconds(const RunData& run,
+                       const std::vector<Attempt>& attempts);
 
 /// Groups `run`'s tasks by the value of tag `key`.
 TagTable GroupByTag(const RunData& run, const std::string& key);

@@ -44,9 +44,11 @@ std::string StateTable(const ReportData& r) {
 std::string AccountingTable(const ReportData& r) {
   const Overhead& o = r.overhead;
   return "<table>" + Row({"", "used", "allocated", "utilization"}, "th") +
-         Row({"node-hours", FormatNumber(r.node_hours_used),
+         Row({"node-hours with a task running", FormatNumber(r.node_hours_busy),
               FormatNumber(r.node_hours_allocated),
-              FormatPercent(r.node_hours_used, r.node_hours_allocated)}) +
+              FormatPercent(r.node_hours_busy, r.node_hours_allocated)}) +
+         Row({"node-hours of tasks (nodes &times; runtime)",
+              FormatNumber(r.node_hours_used), "", ""}) +
          Row({"core-hours", FormatNumber(r.core_hours_used),
               FormatNumber(r.core_hours_allocated),
               FormatPercent(r.core_hours_used, r.core_hours_allocated)}) +

@@ -39,9 +39,11 @@ void Accounting(const ReportData& r, std::ostream& out) {
   out << "wall time: " << FormatSeconds(r.wall)
       << (r.finished ? "" : " so far (run not finished)") << "\n"
       << "nodes: " << r.nodes << ", cores: " << r.cores << "\n"
-      << "node-hours: " << FormatNumber(r.node_hours_used) << " used of "
-      << FormatNumber(r.node_hours_allocated) << " allocated ("
-      << FormatPercent(r.node_hours_used, r.node_hours_allocated) << ")\n"
+      << "node-hours: " << FormatNumber(r.node_hours_allocated)
+      << " allocated, " << FormatNumber(r.node_hours_busy)
+      << " with a task running ("
+      << FormatPercent(r.node_hours_busy, r.node_hours_allocated)
+      << "), tasks' nodes x runtime " << FormatNumber(r.node_hours_used) << "\n"
       << "core-hours: " << FormatNumber(r.core_hours_used) << " used of "
       << FormatNumber(r.core_hours_allocated) << " allocated ("
       << FormatPercent(r.core_hours_used, r.core_hours_allocated)
@@ -111,7 +113,9 @@ void TagText(const ReportData& r, const TagTable& table, std::ostream& out) {
 std::string FormatSeconds(double seconds) {
   if (std::isnan(seconds)) return "-";
   char text[48];
-  if (seconds < 0.1) {
+  if (seconds < 1e-3) {
+    std::snprintf(text, sizeof(text), "%.0f us", seconds * 1e6);
+  } else if (seconds < 0.1) {
     std::snprintf(text, sizeof(text), "%.1f ms", seconds * 1e3);
   } else if (seconds < 120) {
     std::snprintf(text, sizeof(text), "%.2f s", seconds);

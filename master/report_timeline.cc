@@ -249,14 +249,47 @@ std::vector<GanttBar> MergeBars(std::vector<GanttBar> bars, double slack) {
 
 }  // namespace
 
-GanttData LayOutGantt(const RunData& run, const std::vector<Attempt>& attempts,
-                      double started_at, size_t max_bars) {
-  GanttData gantt;
-  gantt.lanes.assign(run.nodes.size(), 1);
+namespace {
+
+// The first /nodes row each rank serves.
+std::map<int32_t, int32_t> NodeOfRank(const RunData& run) {
   std::map<int32_t, int32_t> by_rank;
   for (size_t i = run.nodes.size(); i-- > 0;) {
     by_rank[run.nodes[i].rank] = static_cast<int32_t>(i);
   }
+  return by_rank;
+}
+
+}  // namespace
+
+double NodeBusySeconds(const RunData& run,
+                       const std::vector<Attempt>& attempts) {
+  const std::map<int32_t, int32_t> by_rank = NodeOfRank(run);
+  std::vector<std::vector<std::pair<double, double>>> spans(run.nodes.size());
+  for (const Attempt& a : attempts) {
+    for (int32_t node : AttemptNodes(run, a, by_rank)) {
+      if (node < 0 || static_cast<size_t>(node) >= spans.size()) continue;
+      spans[static_cast<size_t>(node)].emplace_back(a.start, a.end);
+    }
+  }
+  double busy = 0;
+  for (auto& node : spans) {
+    if (node.empty()) continue;
+    double from = node.front().first, to = node.front().second;
+    for (const auto& span : node) {
+      from = std::min(from, span.first);
+      to = std::max(to, span.second);
+    }
+    busy += (to - from) - UncoveredTime(node, from, to);
+  }
+  return busy;
+}
+
+GanttData LayOutGantt(const RunData& run, const std::vector<Attempt>& attempts,
+                      double started_at, size_t max_bars) {
+  GanttData gantt;
+  gantt.lanes.assign(run.nodes.size(), 1);
+  const std::map<int32_t, int32_t> by_rank = NodeOfRank(run);
   double span = 0;
   for (const Attempt& a : attempts) {
     for (int32_t node : AttemptNodes(run, a, by_rank)) {

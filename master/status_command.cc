@@ -53,9 +53,21 @@ bool JournalSaysFinished(const std::string& journal) {
   return replay.error.empty() && finished;
 }
 
+// A journal with its header and nothing else: the master has just created
+// it and not yet recorded the run's start.
+bool JournalJustCreated(const std::string& journal) {
+  const ReplayResult replay = ReplayJournal(journal, {});
+  return replay.error.empty() && replay.records == 0;
+}
+
 RunData LoadRun(const std::string& path) {
   const std::string journal = JournalPathFor(path);
   const bool has_journal = fs::exists(journal);
+  if (has_journal && !fs::exists(path) && JournalJustCreated(journal)) {
+    RunData starting;
+    starting.source = "journal";
+    return starting;
+  }
   if (has_journal && !JournalSaysFinished(journal)) {
     return ReadRunJournal(journal, path);
   }
@@ -189,6 +201,10 @@ void PrintText(const std::string& path, const StatusSummary& s,
     std::cout << " (last written " << Duration(journal_age) << " ago)";
   }
   std::cout << "\n";
+  if (std::isnan(s.started_at)) {
+    std::cout << "starting: the run has not recorded its start yet\n";
+    return;
+  }
   PrintCounts(s);
   PrintRunning(s);
   PrintFailures(s);

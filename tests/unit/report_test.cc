@@ -76,6 +76,15 @@ TEST(ReportData, CountsWallTimeAndHours) {
   EXPECT_EQ(r.cores, 4);
 }
 
+TEST(ReportData, BusyNodeHoursCountSharedNodesOnce) {
+  RunData run = SmallRun();
+  run.tasks[1].node_ids = {0};  // b shares node 0 with a
+  const ReportData r = Aggregate(run, {});
+  // Node 0: a 1..5 covers b 2..4, then c 6..9 = 7 s; node 1: c = 3 s.
+  EXPECT_NEAR(r.node_hours_busy, 10.0 / 3600, 1e-12);
+  EXPECT_NEAR(r.node_hours_used, 12.0 / 3600, 1e-12);
+}
+
 TEST(ReportData, OverheadIsTheTimeNothingRan) {
   const ReportData r = Aggregate(SmallRun(), {});
   EXPECT_DOUBLE_EQ(r.overhead.startup, 1.0);
