@@ -4,6 +4,8 @@
 #include <fstream>
 #include <iostream>
 
+#include "master/journal.h"
+
 namespace sortie {
 namespace {
 
@@ -23,13 +25,18 @@ bool WritePage(const std::string& path, const std::string& html) {
 }  // namespace
 
 int ReportCommand(const ReportOptions& options) {
-  if (!std::filesystem::exists(options.path)) {
+  namespace fs = std::filesystem;
+  const std::string journal = JournalPathFor(options.path);
+  // Before the first snapshot a running run has only its journal.
+  const bool from_journal = !fs::exists(options.path) && fs::exists(journal);
+  if (!fs::exists(options.path) && !from_journal) {
     std::cerr << "sortie: " << options.path << ": no such file\n";
     return kNotARun;
   }
   RunData run;
   try {
-    run = ReadRunData(options.path);
+    run = from_journal ? ReadRunJournal(journal, options.path)
+                       : ReadRunData(options.path);
   } catch (const std::exception& error) {
     std::cerr << "sortie: " << options.path
               << " is not a sortie run: " << error.what() << "\n";

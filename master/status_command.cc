@@ -63,16 +63,34 @@ bool JournalJustCreated(const std::string& journal) {
 RunData LoadRun(const std::string& path) {
   const std::string journal = JournalPathFor(path);
   const bool has_journal = fs::exists(journal);
-  if (has_journal && !fs::exists(path) && JournalJustCreated(journal)) {
+  const bool has_file = fs::exists(path);
+  if (has_journal && !has_file && JournalJustCreated(journal)) {
     RunData starting;
     starting.source = "journal";
     return starting;
   }
   if (has_journal && !JournalSaysFinished(journal)) {
-    return ReadRunJournal(journal, path);
+    try {
+      return ReadRunJournal(journal, path);
+    } catch (const std::exception&) {
+      // A journal this sortie cannot read (another format version): RUN.h5
+      // is the next best thing.
+      if (!has_file) throw;
+    }
   }
-  if (fs::exists(path)) return ReadRunData(path);
+  if (has_file) return ReadRunData(path);
   return ReadRunJournal(journal, path);
+}
+
+// The run's RUN.h5 for a path that may name its journal instead.
+std::string RunPathFor(const std::string& path) {
+  constexpr std::string_view kSuffix = ".journal";
+  if (path.size() > kSuffix.size() &&
+      path.compare(path.size() - kSuffix.size(), kSuffix.size(), kSuffix) ==
+          0) {
+    return path.substr(0, path.size() - kSuffix.size());
+  }
+  return path;
 }
 
 std::string Number(double value, const char* format = "%.3f") {
@@ -212,7 +230,8 @@ void PrintText(const std::string& path, const StatusSummary& s,
 
 }  // namespace
 
-int StatusCommand(const std::string& path, bool json) {
+int StatusCommand(const std::string& given, bool json) {
+  const std::string path = RunPathFor(given);
   const std::string journal = JournalPathFor(path);
   if (!fs::exists(path) && !fs::exists(journal)) {
     std::cerr << "sortie: " << path << ": no such file (and no journal "

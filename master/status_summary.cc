@@ -22,7 +22,7 @@ FailedTask MakeFailure(const TaskRow& task, size_t row) {
   failure.exit_code = task.exit_code;
   failure.signal = task.signal;
   failure.end_time = task.end_time;
-  failure.reason = task.reason;
+  failure.reason = SafeText(task.reason);
   failure.stderr_last_line =
       Shorten(LastLine(SafeText(task.stderr_tail)), kLineBytes);
   return failure;

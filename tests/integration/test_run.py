@@ -584,6 +584,13 @@ class StatusWhileRunning(Base):
         self.assertEqual(text.returncode, 0, text.stderr)
         self.assertIn("RUNNING", text.stdout)
         self.assertIn("from its journal", text.stdout)
+        by_journal = sortie_tool("status", "R.h5.journal", "--json")
+        self.assertEqual(json.loads(by_journal.stdout)["total"], len(tasks))
+        # Before the first snapshot the report reads the journal too.
+        report = sortie_tool("report", "R.h5")
+        self.assertEqual(report.returncode, 0, report.stderr)
+        self.assertIn("run snapshot", report.stdout)
+        self.assertIn(f"tasks: {len(tasks)}", report.stdout)
         out, err = run.communicate(timeout=60)
         self.assertEqual(run.returncode, 1, err)
 
