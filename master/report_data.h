@@ -44,6 +44,7 @@ struct Overhead {
   double startup = 0;   ///< started_at to the first start
   double gaps = 0;      ///< nothing running, but tasks still to start
   double teardown = 0;  ///< the last end to finished_at
+  /// Seconds in all with no task running anywhere.
   double Total() const { return startup + gaps + teardown; }
   size_t refills = 0;              ///< ends followed by a start on their rank
   double refill_median = kNoTime;  ///< seconds
@@ -136,11 +137,13 @@ inline constexpr size_t kMaxGanttBars = 20000;
 /// Most points of the usage line before it is averaged over bins.
 inline constexpr size_t kMaxUsagePoints = 4000;
 
+/// Most distinct values a tag may have to get a table without --by.
+inline constexpr size_t kDefaultTagValues = 50;
+
 /// Aggregates `run`. `tag_keys`: the tags to group by; empty means every
 /// tag key with at most `kDefaultTagValues` distinct values.
 ReportData Aggregate(const RunData& run,
                      const std::vector<std::string>& tag_keys);
-inline constexpr size_t kDefaultTagValues = 50;
 
 /// Every attempt of every task: paired STARTED and end events, or the
 /// latest attempt from /tasks when the file has no /events. Attempts still
