@@ -553,8 +553,10 @@ class StatusWhileRunning(Base):
         tasks.append({"id": "broken", "command": "echo 'disk full' >&2; exit 5"})
         write_manifest(self.path("m.jsonl"), tasks)
         # No mid-run snapshot: only the journal can know what is running.
-        cmd = [ARGS.mpiexec, "-n", str(ARGS.np), ARGS.sortie, "run", "m.jsonl",
-               "--out", "R.h5", "--snapshot-interval", "0"]
+        cmd = [ARGS.sortie, "run", "m.jsonl", "--out", "R.h5",
+               "--snapshot-interval", "0"]
+        if ARGS.np > 0:
+            cmd = [ARGS.mpiexec, "-n", str(ARGS.np), *cmd]
         run = subprocess.Popen(cmd, cwd=self.dir, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
         seen = None
