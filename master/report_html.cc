@@ -138,7 +138,8 @@ std::string Charts(const RunData& run, const ReportData& r) {
                                      "merged (too many tasks to draw singly)."
                                    : ""));
   html += Figure("usage", UsageSvg(r.usage, r.cores, r.wall),
-                 "Busy cores (cores the running tasks asked for) over time.");
+                 "Busy cores (cores the running tasks asked for) over time; "
+                 "the right axis is the share of all cores (utilization).");
   if (const TagTable* tag = ChartTag(r)) {
     const std::string metric = ChartMetric(r);
     html += Figure(

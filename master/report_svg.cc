@@ -9,7 +9,7 @@ namespace {
 
 constexpr double kWidth = 1000;
 constexpr double kLeft = 130;  // room for host names
-constexpr double kRight = 20;
+constexpr double kRight = 40;  // room for the usage chart's % labels
 constexpr double kTop = 20;
 constexpr double kBottom = 45;
 constexpr double kLegend = 20;
@@ -229,7 +229,8 @@ std::string UsageSvg(const std::vector<UsagePoint>& usage, int64_t cores,
   for (const UsagePoint& p : usage) peak = std::max(peak, p.busy_cores);
   const Scale x{0, std::max(span, 1e-3), kLeft, kLeft + kPlotWidth};
   const Scale y{0, std::max(peak, 1.0), kTop + kPlot, kTop};
-  std::string svg = Open(kTop + kPlot + kBottom, "busy cores over time");
+  std::string svg =
+      Open(kTop + kPlot + kBottom, "busy cores (utilization) over time");
   svg += TimeAxis(x, kTop, kTop + kPlot, "seconds since the run started");
   svg += YAxis(y, kLeft, x.b, "busy cores");
   svg += Line(kLeft, y(static_cast<double>(cores)), x.b,
@@ -237,6 +238,12 @@ std::string UsageSvg(const std::vector<UsagePoint>& usage, int64_t cores,
               "stroke=\"#d62728\" stroke-dasharray=\"6 4\"");
   svg += Text(x.b - 4, y(static_cast<double>(cores)) - 4,
               "all " + std::to_string(cores) + " cores", "end");
+  // Utilization on the right: busy cores as a share of all of them.
+  for (int percent = 0; cores > 0 && percent <= 100; percent += 25) {
+    const double level = static_cast<double>(cores) * percent / 100.0;
+    svg += Text(x.b + 4, y(level) + 4, std::to_string(percent) + "%", "start",
+                "fill=\"#d62728\"");
+  }
   std::string path = "M" + Num(x(0)) + " " + Num(y(0));
   for (const UsagePoint& p : usage) {
     path += " H" + Num(x(p.time)) + " V" + Num(y(p.busy_cores));
@@ -284,7 +291,8 @@ std::string TagChartSvg(const TagTable& table, const std::string& metric) {
   const Scale y{ylo, yhi * 1.05, kTop + kPlot, kTop};
   std::string svg =
       Open(kTop + kPlot + kBottom, metric + " by tag " + table.key);
-  svg += YAxis(y, kLeft, x.b, metric + " (mean, min-max)");
+  const std::string unit = metric == "runtime" ? " s" : "";
+  svg += YAxis(y, kLeft, x.b, metric + unit + " (mean, min-max)");
   svg += Line(kLeft, y.a, x.b, y.a, "stroke=\"#333\"");
   if (table.numeric) {
     for (double t : NiceTicks(lo, hi, 8)) {
