@@ -1,11 +1,13 @@
-// sortie: one binary, subcommands `run` and `validate`.
+// sortie: one binary, subcommands `run`, `validate`, `status` and `report`.
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
 #include <map>
 
 #include "common/version.h"
+#include "master/report_command.h"
 #include "master/run_command.h"
+#include "master/status_command.h"
 #include "master/validate_command.h"
 
 namespace {
@@ -98,6 +100,23 @@ int main(int argc, char** argv) {
       ->transform(CLI::CheckedTransformer(kFormats, CLI::ignore_case))
       ->default_str("auto");
 
+  std::string status_path;
+  bool status_json = false;
+  CLI::App* status_cmd = app.add_subcommand(
+      "status", "Where RUN.h5's run stands (from its journal while it runs)");
+  status_cmd->add_option("run", status_path, "The run's RUN.h5")->required();
+  status_cmd->add_flag("--json", status_json, "One JSON object, for scripts");
+
+  sortie::ReportOptions report;
+  CLI::App* report_cmd = app.add_subcommand(
+      "report", "Summarise RUN.h5: accounting, failures, per-tag tables");
+  report_cmd->add_option("run", report.path, "The run's RUN.h5")->required();
+  report_cmd->add_option("--html", report.html,
+                         "Also write a self-contained HTML page with charts");
+  report_cmd->add_option("--by", report.by,
+                         "Tag keys to group by (default: every tag with at "
+                         "most 50 values)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -107,6 +126,8 @@ int main(int argc, char** argv) {
   try {
     if (*validate_cmd)
       return sortie::ValidateCommand(validate_path, validate_format);
+    if (*status_cmd) return sortie::StatusCommand(status_path, status_json);
+    if (*report_cmd) return sortie::ReportCommand(report);
     return sortie::RunCommand(run, &argc, &argv);
   } catch (const std::exception& error) {
     std::cerr << "sortie: error: " << error.what() << "\n";

@@ -6,7 +6,8 @@ SORTIE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MPICH_CC=/usr/bin/mpicc.mpich
 MPICH_EXEC=/usr/bin/mpiexec.mpich
 
-# Build and test dependencies, all from Debian. Never libboost-mpi-dev or
+# Build and test dependencies, all from Debian (chromium renders the
+# `sortie report --html` page in it.report_chromium). Never libboost-mpi-dev or
 # python3-mpi4py: they pull in Open MPI and switch the default mpicc/mpiexec.
 SORTIE_PACKAGES=(
   build-essential cmake pkg-config
@@ -14,8 +15,9 @@ SORTIE_PACKAGES=(
   libhdf5-dev hdf5-tools
   libboost-serialization-dev libcli11-dev libsimdjson-dev
   libgtest-dev libgmock-dev
-  python3 python3-h5py python3-numpy python3-pandas
+  python3 python3-h5py python3-numpy python3-pandas python3-matplotlib
   procps
+  chromium
   clang-14 libclang-rt-14-dev
 )
 

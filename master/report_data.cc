@@ -1,0 +1,102 @@
+// Accounting for `sortie report`: states, node- and core-hours, failures;
+// it calls the timeline (report_timeline.cc) and tag (report_tags.cc) parts.
+#include "master/report_data.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "common/utf8.h"
+
+namespace sortie {
+namespace {
+
+constexpr double kSecondsPerHour = 3600.0;
+
+// The last moment the data describes: finished_at, else the latest time
+// any task or event mentions (a snapshot of a run still going).
+double EndOfData(const RunData& run) {
+  if (RunFinished(run)) return run.info.finished_at;
+  double until = run.info.started_at;
+  for (const TaskRow& task : run.tasks) {
+    if (std::isfinite(task.start_time))
+      until = std::max(until, task.start_time);
+    if (std::isfinite(task.end_time)) until = std::max(until, task.end_time);
+  }
+  for (const TaskEvent& event : run.events) {
+    if (std::isfinite(event.time)) until = std::max(until, event.time);
+  }
+  return until;
+}
+
+void Account(const RunData& run, ReportData* report) {
+  double node_seconds = 0;
+  double core_seconds = 0;
+  for (const Attempt& a : report->attempts) {
+    const TaskRow& task = run.tasks[a.row];
+    const double seconds = std::max(0.0, a.end - a.start);
+    node_seconds += task.nodes * seconds;
+    core_seconds += static_cast<double>(task.Cores()) * seconds;
+  }
+  report->node_hours_used = node_seconds / kSecondsPerHour;
+  report->node_hours_busy =
+      NodeBusySeconds(run, report->attempts) / kSecondsPerHour;
+  report->core_hours_used = core_seconds / kSecondsPerHour;
+  report->nodes = run.nodes.size();
+  for (const NodeRecord& node : run.nodes) report->cores += node.cores;
+  const double hours = report->wall / kSecondsPerHour;
+  report->node_hours_allocated = static_cast<double>(report->nodes) * hours;
+  report->core_hours_allocated = static_cast<double>(report->cores) * hours;
+}
+
+std::vector<FailureDetail> Failures(const RunData& run) {
+  std::vector<FailureDetail> failures;
+  for (size_t row = 0; row < run.tasks.size(); ++row) {
+    const TaskRow& task = run.tasks[row];
+    if (task.state != TaskState::kFailed && task.state != TaskState::kTimeout) {
+      continue;
+    }
+    failures.push_back(FailureDetail{row, task.id, task.state, task.exit_code,
+                                     task.signal, task.reason,
+                                     SafeText(task.stderr_tail)});
+  }
+  return failures;
+}
+
+std::vector<std::string> NumericResultKeys(const RunData& run) {
+  std::set<std::string> keys;
+  for (const ResultRow& result : run.results) {
+    if (!std::isnan(result.value)) keys.insert(result.key);
+  }
+  return {keys.begin(), keys.end()};
+}
+
+}  // namespace
+
+ReportData Aggregate(const RunData& run,
+                     const std::vector<std::string>& tag_keys) {
+  ReportData report;
+  report.total = run.tasks.size();
+  for (const TaskRow& task : run.tasks) {
+    ++report.counts[static_cast<size_t>(task.state)];
+  }
+  report.finished = RunFinished(run);
+  report.started_at = run.info.started_at;
+  report.until = EndOfData(run);
+  report.wall = std::max(0.0, report.until - report.started_at);
+  report.attempts = CollectAttempts(run, report.until);
+  Account(run, &report);
+  report.overhead = ComputeOverhead(report.attempts, report.started_at,
+                                    report.until, report.finished);
+  report.failures = Failures(run);
+  report.result_keys = NumericResultKeys(run);
+  const std::vector<std::string> keys =
+      tag_keys.empty() ? GroupableTagKeys(run, kDefaultTagValues) : tag_keys;
+  for (const std::string& key : keys) {
+    report.tags.push_back(GroupByTag(run, key));
+  }
+  report.usage = UsageSeries(run, report.attempts, report.started_at);
+  return report;
+}
+
+}  // namespace sortie

@@ -1,0 +1,182 @@
+// The numbers behind `sortie report`: accounting (node- and core-hours,
+// utilization, the pilot's own overhead), failures, per-tag aggregates and
+// the series the charts draw. Pure computation on a RunData; no I/O.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "master/run_data.h"
+
+namespace sortie {
+
+/// Count, mean, min and max of some values (NaN ones are skipped).
+struct Stats {
+  size_t count = 0;
+  double sum = 0;
+  double min = kNoTime;
+  double max = kNoTime;
+  /// Adds `value` unless it is NaN.
+  void Add(double value);
+  /// The mean; NaN when empty.
+  double Mean() const;
+};
+
+/// One attempt of one task, from /events (or /tasks when there are none).
+struct Attempt {
+  size_t row = 0;
+  double start = kNoTime;
+  double end = kNoTime;  ///< the report's end time when still running
+  TaskState state = TaskState::kRunning;
+  int32_t rank = -1;
+  bool latest = false;  ///< the task's latest attempt (node_ids apply)
+};
+
+/// The pilot's own cost, from the attempts' start and end times (see
+/// docs/status-report.md): the part of the wall time during which no task
+/// was running on any node, split into before the first start, gaps between
+/// starts and after the last end; and how long a rank sat empty after a
+/// task ended before its next task started there.
+struct Overhead {
+  double startup = 0;   ///< started_at to the first start
+  double gaps = 0;      ///< nothing running, but tasks still to start
+  double teardown = 0;  ///< the last end to finished_at
+  /// Seconds in all with no task running anywhere.
+  double Total() const { return startup + gaps + teardown; }
+  size_t refills = 0;              ///< ends followed by a start on their rank
+  double refill_median = kNoTime;  ///< seconds
+  double refill_max = kNoTime;     ///< seconds
+};
+
+/// Tasks sharing one value of one tag.
+struct TagGroup {
+  std::string value;        ///< the tag's value: a string's text, else its JSON
+  double number = kNoTime;  ///< the value when it is a JSON number
+  size_t tasks = 0;
+  size_t done = 0;
+  Stats runtime;                         ///< latest attempts that ended
+  std::map<std::string, Stats> results;  ///< numeric /results by key
+};
+
+/// Tasks grouped by the values of one tag key.
+struct TagTable {
+  std::string key;
+  bool numeric = false;  ///< every value is a number (groups sorted by it)
+  size_t untagged = 0;   ///< tasks without this key
+  std::vector<TagGroup> groups;
+};
+
+/// A task's failure, with all of its stderr tail as safe text.
+struct FailureDetail {
+  size_t row = 0;
+  std::string id;
+  TaskState state = TaskState::kFailed;
+  int32_t exit_code = -1;
+  int32_t signal = 0;
+  std::string reason;
+  std::string stderr_tail;  ///< valid UTF-8
+};
+
+/// One bar of the Gantt chart: a task (or several merged) on one node.
+struct GanttBar {
+  int32_t node = 0;
+  int32_t lane = 0;
+  double start = 0;  ///< seconds since started_at
+  double end = 0;
+  TaskState state = TaskState::kDone;
+  size_t row = 0;     ///< the (first) task
+  size_t merged = 1;  ///< tasks in this bar
+};
+
+/// The Gantt chart's bars and each node's lanes (tasks side by side).
+struct GanttData {
+  std::vector<GanttBar> bars;
+  std::vector<int32_t> lanes;  ///< per node, at least 1
+  bool merged = false;         ///< too many bars: neighbours were merged
+};
+
+/// Busy cores from time `time` (seconds since started_at) until the next
+/// point.
+struct UsagePoint {
+  double time = 0;
+  double busy_cores = 0;
+};
+
+/// What `sortie report` shows.
+struct ReportData {
+  size_t total = 0;
+  std::array<size_t, kTaskStateCount> counts{};
+  bool finished = false;
+  double started_at = kNoTime;
+  double until = kNoTime;  ///< finished_at, or the last time seen
+  double wall = 0;         ///< seconds, started_at to until
+  size_t nodes = 0;
+  int64_t cores = 0;  ///< all nodes' cores
+  /// Sum over attempts of nodes x runtime: more than allocated when tasks
+  /// share nodes.
+  double node_hours_used = 0;
+  /// Sum over nodes of the time at least one task ran there.
+  double node_hours_busy = 0;
+  /// Sum over attempts of the cores asked for x runtime.
+  double core_hours_used = 0;
+  double node_hours_allocated = 0;
+  double core_hours_allocated = 0;
+  Overhead overhead;
+  std::vector<FailureDetail> failures;  ///< FAILED and TIMEOUT, in row order
+  std::vector<TagTable> tags;
+  std::vector<std::string> result_keys;  ///< numeric /results keys, sorted
+  std::vector<Attempt> attempts;
+  std::vector<UsagePoint> usage;
+};
+
+/// Most bars the Gantt chart draws one per task before merging.
+inline constexpr size_t kMaxGanttBars = 20000;
+/// Most points of the usage line before it is averaged over bins.
+inline constexpr size_t kMaxUsagePoints = 4000;
+
+/// Most distinct values a tag may have to get a table without --by.
+inline constexpr size_t kDefaultTagValues = 50;
+
+/// Aggregates `run`. `tag_keys`: the tags to group by; empty means every
+/// tag key with at most `kDefaultTagValues` distinct values.
+ReportData Aggregate(const RunData& run,
+                     const std::vector<std::string>& tag_keys);
+
+/// Every attempt of every task: paired STARTED and end events, or the
+/// latest attempt from /tasks when the file has no /events. Attempts still
+/// running end at `until`.
+std::vector<Attempt> CollectAttempts(const RunData& run, double until);
+
+/// The pilot's overhead from `attempts` over [started_at, until].
+Overhead ComputeOverhead(const std::vector<Attempt>& attempts,
+                         double started_at, double until, bool finished);
+
+/// Busy cores over time as a step function, time relative to started_at;
+/// averaged over kMaxUsagePoints bins when it has more points than that.
+std::vector<UsagePoint> UsageSeries(const RunData& run,
+                                    const std::vector<Attempt>& attempts,
+                                    double started_at);
+
+/// Seconds, summed over nodes, during which at least one of `attempts` ran
+/// on the node (placed as in LayOutGantt).
+double NodeBusySeconds(const RunData& run,
+                       const std::vector<Attempt>& attempts);
+
+/// Groups `run`'s tasks by the value of tag `key`.
+TagTable GroupByTag(const RunData& run, const std::string& key);
+
+/// Every tag key of `run` with at most `max_values` distinct values, sorted.
+std::vector<std::string> GroupableTagKeys(const RunData& run,
+                                          size_t max_values);
+
+/// The Gantt chart's bars: one per attempt and node it ran on (the latest
+/// attempt's node_ids; earlier ones go to the node of their rank), in lanes
+/// so overlapping tasks on a node sit side by side; merged per lane when
+/// there are more than `max_bars`.
+GanttData LayOutGantt(const RunData& run, const std::vector<Attempt>& attempts,
+                      double started_at, size_t max_bars);
+
+}  // namespace sortie

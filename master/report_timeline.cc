@@ -1,0 +1,317 @@
+// The time-based parts of the report: attempts as intervals, the pilot's
+// overhead, busy cores over time and the Gantt chart's layout.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <tuple>
+#include <utility>
+
+#include "master/report_data.h"
+
+namespace sortie {
+namespace {
+
+bool Finite(double value) { return std::isfinite(value); }
+
+std::vector<Attempt> AttemptsFromTasks(const RunData& run, double until) {
+  std::vector<Attempt> attempts;
+  for (size_t row = 0; row < run.tasks.size(); ++row) {
+    const TaskRow& task = run.tasks[row];
+    if (!Finite(task.start_time)) continue;
+    const bool running = task.state == TaskState::kRunning;
+    attempts.push_back(Attempt{row, task.start_time,
+                               running ? until : task.end_time, task.state,
+                               task.rank, true});
+  }
+  return attempts;
+}
+
+// Marks each task's highest attempt as its latest.
+void MarkLatest(std::vector<Attempt>* attempts,
+                const std::map<std::pair<size_t, int32_t>, size_t>& index) {
+  std::map<size_t, std::pair<int32_t, size_t>> latest;
+  for (const auto& [key, at] : index) {
+    auto& best = latest[key.first];
+    if (best.second == 0 || key.second >= best.first)
+      best = {key.second, at + 1};
+  }
+  for (const auto& entry : latest) {
+    (*attempts)[entry.second.second - 1].latest = true;
+  }
+}
+
+}  // namespace
+
+std::vector<Attempt> CollectAttempts(const RunData& run, double until) {
+  if (run.events.empty()) return AttemptsFromTasks(run, until);
+  std::vector<Attempt> attempts;
+  std::map<std::pair<size_t, int32_t>, size_t> index;  // (row, attempt)
+  for (const TaskEvent& event : run.events) {
+    if (event.row >= run.tasks.size()) continue;
+    const std::pair<size_t, int32_t> key{event.row, event.attempt};
+    if (event.state == TaskState::kRunning) {
+      index[key] = attempts.size();
+      attempts.push_back(Attempt{event.row, event.time, until,
+                                 TaskState::kRunning, event.rank, false});
+      continue;
+    }
+    auto found = index.find(key);
+    if (found == index.end()) continue;  // SKIPPED: never started
+    attempts[found->second].end = event.time;
+    attempts[found->second].state = event.state;
+  }
+  MarkLatest(&attempts, index);
+  return attempts;
+}
+
+namespace {
+
+// Sums the time in [from, to] covered by no interval.
+double UncoveredTime(std::vector<std::pair<double, double>> spans, double from,
+                     double to) {
+  std::sort(spans.begin(), spans.end());
+  double idle = 0;
+  double covered_to = from;
+  for (const auto& [start, end] : spans) {
+    if (start > covered_to) idle += std::min(start, to) - covered_to;
+    covered_to = std::max(covered_to, end);
+    if (covered_to >= to) break;
+  }
+  return idle;
+}
+
+// For each end, the wait until the next start on the same rank.
+std::vector<double> RefillWaits(const std::vector<Attempt>& attempts) {
+  std::map<int32_t, std::vector<double>> starts;
+  for (const Attempt& a : attempts) starts[a.rank].push_back(a.start);
+  for (auto& entry : starts)
+    std::sort(entry.second.begin(), entry.second.end());
+  std::vector<double> waits;
+  for (const Attempt& a : attempts) {
+    if (a.state == TaskState::kRunning) continue;
+    const std::vector<double>& next = starts[a.rank];
+    auto it = std::lower_bound(next.begin(), next.end(), a.end);
+    if (it != next.end()) waits.push_back(*it - a.end);
+  }
+  return waits;
+}
+
+}  // namespace
+
+Overhead ComputeOverhead(const std::vector<Attempt>& attempts,
+                         double started_at, double until, bool finished) {
+  Overhead overhead;
+  if (attempts.empty()) {
+    overhead.startup = std::max(0.0, until - started_at);
+    return overhead;
+  }
+  std::vector<std::pair<double, double>> spans;
+  double first_start = until;
+  double last_start = started_at;
+  double last_end = started_at;
+  for (const Attempt& a : attempts) {
+    spans.emplace_back(a.start, a.end);
+    first_start = std::min(first_start, a.start);
+    last_start = std::max(last_start, a.start);
+    last_end = std::max(last_end, a.end);
+  }
+  overhead.startup = std::max(0.0, first_start - started_at);
+  overhead.gaps = UncoveredTime(spans, first_start, last_start);
+  if (finished) overhead.teardown = std::max(0.0, until - last_end);
+  std::vector<double> waits = RefillWaits(attempts);
+  overhead.refills = waits.size();
+  if (!waits.empty()) {
+    std::sort(waits.begin(), waits.end());
+    overhead.refill_median = waits[waits.size() / 2];
+    overhead.refill_max = waits.back();
+  }
+  return overhead;
+}
+
+namespace {
+
+std::vector<UsagePoint> Rebin(const std::vector<UsagePoint>& steps,
+                              size_t bins) {
+  const double from = steps.front().time;
+  const double width = (steps.back().time - from) / static_cast<double>(bins);
+  auto bin_of = [&](double t) {
+    return std::min(bins - 1, static_cast<size_t>((t - from) / width));
+  };
+  std::vector<double> area(bins, 0.0);
+  for (size_t i = 0; i + 1 < steps.size(); ++i) {
+    const double a = steps[i].time;
+    const double b = steps[i + 1].time;
+    for (size_t bin = bin_of(a); bin <= bin_of(b); ++bin) {
+      const double lo = std::max(a, from + static_cast<double>(bin) * width);
+      const double hi =
+          std::min(b, from + static_cast<double>(bin + 1) * width);
+      if (hi > lo) area[bin] += steps[i].busy_cores * (hi - lo);
+    }
+  }
+  std::vector<UsagePoint> points;
+  for (size_t bin = 0; bin < bins; ++bin) {
+    points.push_back(
+        UsagePoint{from + static_cast<double>(bin) * width, area[bin] / width});
+  }
+  points.push_back(UsagePoint{steps.back().time, 0});
+  return points;
+}
+
+}  // namespace
+
+std::vector<UsagePoint> UsageSeries(const RunData& run,
+                                    const std::vector<Attempt>& attempts,
+                                    double started_at) {
+  // Ends sort before starts at the same time: cores freed and taken again in
+  // one instant are not counted twice.
+  std::vector<std::pair<double, double>> changes;
+  for (const Attempt& a : attempts) {
+    const auto cores = static_cast<double>(run.tasks[a.row].Cores());
+    changes.emplace_back(a.start - started_at, cores);
+    changes.emplace_back(a.end - started_at, -cores);
+  }
+  std::sort(changes.begin(), changes.end());
+  std::vector<UsagePoint> steps;
+  double busy = 0;
+  for (const auto& [time, delta] : changes) {
+    busy += delta;
+    if (!steps.empty() && steps.back().time == time) {
+      steps.back().busy_cores = busy;
+    } else {
+      steps.push_back(UsagePoint{time, busy});
+    }
+  }
+  if (steps.size() > kMaxUsagePoints &&
+      steps.back().time > steps.front().time) {
+    return Rebin(steps, kMaxUsagePoints / 2);
+  }
+  return steps;
+}
+
+namespace {
+
+constexpr int32_t kMaxLanes = 8;
+
+// The nodes an attempt ran on: the latest attempt's node_ids, else the node
+// its rank serves.
+std::vector<int32_t> AttemptNodes(const RunData& run, const Attempt& a,
+                                  const std::map<int32_t, int32_t>& by_rank) {
+  const TaskRow& task = run.tasks[a.row];
+  if (a.latest && !task.node_ids.empty()) return task.node_ids;
+  auto found = by_rank.find(a.rank);
+  if (found == by_rank.end()) return {};
+  return {found->second};
+}
+
+// Puts each bar (sorted by start) in the first lane of its node that is
+// free, opening lanes up to kMaxLanes, then sharing the earliest-free one.
+void AssignLanes(GanttData* gantt) {
+  std::vector<std::vector<double>> free_at(gantt->lanes.size());
+  for (GanttBar& bar : gantt->bars) {
+    std::vector<double>& lanes = free_at[static_cast<size_t>(bar.node)];
+    auto lane = std::find_if(lanes.begin(), lanes.end(),
+                             [&](double t) { return t <= bar.start; });
+    if (lane == lanes.end() && lanes.size() < kMaxLanes) {
+      lanes.push_back(bar.end);
+      lane = lanes.end() - 1;
+    } else if (lane == lanes.end()) {
+      lane = std::min_element(lanes.begin(), lanes.end());
+    }
+    *lane = std::max(*lane, bar.end);
+    bar.lane = static_cast<int32_t>(lane - lanes.begin());
+  }
+  for (size_t node = 0; node < free_at.size(); ++node) {
+    gantt->lanes[node] =
+        std::max<int32_t>(1, static_cast<int32_t>(free_at[node].size()));
+  }
+}
+
+// Joins neighbouring bars of one lane and state that are closer than
+// `slack` seconds: at chart width they would touch anyway.
+std::vector<GanttBar> MergeBars(std::vector<GanttBar> bars, double slack) {
+  std::stable_sort(bars.begin(), bars.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.node, a.lane, a.start) <
+           std::tie(b.node, b.lane, b.start);
+  });
+  std::vector<GanttBar> merged;
+  for (const GanttBar& bar : bars) {
+    GanttBar* last = merged.empty() ? nullptr : &merged.back();
+    if (last && last->node == bar.node && last->lane == bar.lane &&
+        last->state == bar.state && bar.start - last->end <= slack) {
+      last->end = std::max(last->end, bar.end);
+      last->merged += bar.merged;
+      continue;
+    }
+    merged.push_back(bar);
+  }
+  return merged;
+}
+
+}  // namespace
+
+namespace {
+
+// The first /nodes row each rank serves.
+std::map<int32_t, int32_t> NodeOfRank(const RunData& run) {
+  std::map<int32_t, int32_t> by_rank;
+  for (size_t i = run.nodes.size(); i-- > 0;) {
+    by_rank[run.nodes[i].rank] = static_cast<int32_t>(i);
+  }
+  return by_rank;
+}
+
+}  // namespace
+
+double NodeBusySeconds(const RunData& run,
+                       const std::vector<Attempt>& attempts) {
+  const std::map<int32_t, int32_t> by_rank = NodeOfRank(run);
+  std::vector<std::vector<std::pair<double, double>>> spans(run.nodes.size());
+  for (const Attempt& a : attempts) {
+    for (int32_t node : AttemptNodes(run, a, by_rank)) {
+      if (node < 0 || static_cast<size_t>(node) >= spans.size()) continue;
+      spans[static_cast<size_t>(node)].emplace_back(a.start, a.end);
+    }
+  }
+  double busy = 0;
+  for (auto& node : spans) {
+    if (node.empty()) continue;
+    double from = node.front().first, to = node.front().second;
+    for (const auto& span : node) {
+      from = std::min(from, span.first);
+      to = std::max(to, span.second);
+    }
+    busy += (to - from) - UncoveredTime(node, from, to);
+  }
+  return busy;
+}
+
+GanttData LayOutGantt(const RunData& run, const std::vector<Attempt>& attempts,
+                      double started_at, size_t max_bars) {
+  GanttData gantt;
+  gantt.lanes.assign(run.nodes.size(), 1);
+  const std::map<int32_t, int32_t> by_rank = NodeOfRank(run);
+  double span = 0;
+  for (const Attempt& a : attempts) {
+    for (int32_t node : AttemptNodes(run, a, by_rank)) {
+      if (node < 0 || static_cast<size_t>(node) >= run.nodes.size()) continue;
+      gantt.bars.push_back(GanttBar{node, 0, a.start - started_at,
+                                    a.end - started_at, a.state, a.row, 1});
+      span = std::max(span, a.end - started_at);
+    }
+  }
+  std::stable_sort(
+      gantt.bars.begin(), gantt.bars.end(),
+      [](const auto& a, const auto& b) { return a.start < b.start; });
+  AssignLanes(&gantt);
+  // Each round merges over 4x the slack: 1/2000 of the span (a fraction of
+  // a pixel) first, up to several spans (one bar per lane and state).
+  double slack = span / 2000;
+  for (int round = 0; round < 8 && gantt.bars.size() > max_bars; ++round) {
+    gantt.bars = MergeBars(std::move(gantt.bars), slack);
+    gantt.merged = true;
+    slack *= 4;
+  }
+  return gantt;
+}
+
+}  // namespace sortie

@@ -1,0 +1,168 @@
+// Reading runs back: RUN.h5 written by the real writer, and a journal being
+// appended to, replayed without being touched.
+#include "master/run_data.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "master/journal.h"
+#include "master/manifest.h"
+#include "master/run_state.h"
+
+namespace sortie {
+namespace {
+
+namespace fs = std::filesystem;
+
+class RunDataTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* env = std::getenv("SORTIE_TEST_TMP");
+    dir_ = fs::path(env != nullptr ? env : ::testing::TempDir()) /
+           ("run_data_test." + std::to_string(::getpid()) + "." +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+  std::string PathFor(const std::string& name) const {
+    return (dir_ / name).string();
+  }
+  // A two-task manifest; returns its path and fills `manifest`.
+  std::string WriteManifest(Manifest* manifest) {
+    const std::string path = PathFor("m.jsonl");
+    std::ofstream(path) << R"({"id":"first","command":"true","tags":{"n":2}})"
+                        << "\n"
+                        << R"({"id":"second","command":"true","nodes":2})"
+                        << "\n";
+    std::vector<ManifestError> errors;
+    EXPECT_TRUE(LoadManifest(path, ManifestFormat::kAuto, manifest, &errors));
+    return path;
+  }
+  // Journal of a run of `manifest` in which "first" ended FAILED with a
+  // stderr tail and "second" is still running.
+  std::string WriteJournal(const Manifest& manifest, const std::string& path) {
+    const std::string journal = PathFor("R.h5.journal");
+    JournalWriter writer(journal);
+    JournalRecord start;
+    start.type = JournalRecordType::kRunStarted;
+    start.text = path;
+    start.sha256 = manifest.sha256;
+    start.count = manifest.tasks.size();
+    start.rank = 2;
+    start.time = 100;
+    writer.Append(start);
+    RunState state(manifest.tasks, RunInfo{});
+    writer.Append(state.StartedRecord(0, 1, 0, "hostA", 101));
+    writer.Append(state.StartedRecord(1, 1, 1, "hostB", 102));
+    TaskResult result;
+    result.row = 0;
+    result.attempt = 1;
+    result.exit_code = 3;
+    result.end_time = 103;
+    result.stderr_tail = "line one\nbroken\n";
+    writer.Append(RunState::EndedRecord(result, 0));
+    writer.Flush();
+    return journal;
+  }
+  fs::path dir_;
+};
+
+TEST_F(RunDataTest, ReadsWhatTheWriterWrote) {
+  Manifest manifest;
+  WriteManifest(&manifest);
+  RunState state(manifest.tasks, RunInfo{});
+  state.info().started_at = 50;
+  state.info().finished_at = 60;
+  state.SetNodes({NodeRecord{0, "hostA", 4, 0}, NodeRecord{1, "hostB", 4, 1}});
+  state.Apply(state.StartedRecord(1, 1, 1, "hostB", 51));
+  state.SetTaskNodes(1, "1,0");
+  TaskResult result;
+  result.row = 1;
+  result.attempt = 1;
+  result.exit_code = 0;
+  result.end_time = 55;
+  result.stderr_tail = std::string("a\0b", 3);
+  state.Apply(RunState::EndedRecord(result, 1));
+  const std::string path = PathFor("R.h5");
+  WriteRunFile(path, state.View());
+
+  const RunData run = ReadRunData(path);
+  EXPECT_EQ(run.source, "run.h5");
+  EXPECT_TRUE(RunFinished(run));
+  EXPECT_DOUBLE_EQ(run.info.started_at, 50);
+  ASSERT_EQ(run.tasks.size(), 2u);
+  EXPECT_EQ(run.tasks[0].id, "first");
+  EXPECT_EQ(run.tasks[0].state, TaskState::kPending);
+  EXPECT_EQ(run.tasks[0].tags_json, R"({"n":2})");
+  EXPECT_EQ(run.tasks[1].state, TaskState::kDone);
+  EXPECT_EQ(run.tasks[1].host, "hostB");
+  EXPECT_EQ(run.tasks[1].nodes, 2);
+  EXPECT_EQ(run.tasks[1].node_ids, (std::vector<int32_t>{1, 0}));
+  EXPECT_EQ(run.tasks[1].stderr_tail, std::string("a\0b", 3));
+  ASSERT_EQ(run.nodes.size(), 2u);
+  EXPECT_EQ(run.nodes[1].gpus, 1);
+  ASSERT_EQ(run.events.size(), 2u);
+  EXPECT_EQ(run.events[1].state, TaskState::kDone);
+  EXPECT_FALSE(run.has_results);
+}
+
+TEST_F(RunDataTest, AFileThatIsNotARunIsRefused) {
+  const std::string path = PathFor("not.h5");
+  std::ofstream(path) << "hello";
+  EXPECT_THROW(ReadRunData(path), std::runtime_error);
+}
+
+TEST_F(RunDataTest, LiveJournalIsReplayedWithoutBeingTouched) {
+  Manifest manifest;
+  const std::string journal = WriteJournal(manifest, WriteManifest(&manifest));
+  // The master is half-way through its next record: a torn frame.
+  { std::ofstream(journal, std::ios::app) << std::string("\x30\0\0\0\x01", 5); }
+  const auto size = fs::file_size(journal);
+  const auto mtime = fs::last_write_time(journal);
+
+  const RunData run = ReadRunJournal(journal, PathFor("R.h5"));
+  EXPECT_EQ(run.source, "journal");
+  EXPECT_FALSE(RunFinished(run));
+  EXPECT_DOUBLE_EQ(run.info.started_at, 100);
+  ASSERT_EQ(run.tasks.size(), 2u);
+  EXPECT_EQ(run.tasks[0].id, "first");  // named from the manifest
+  EXPECT_EQ(run.tasks[0].state, TaskState::kFailed);
+  EXPECT_EQ(run.tasks[0].exit_code, 3);
+  EXPECT_EQ(run.tasks[0].stderr_tail, "line one\nbroken\n");
+  EXPECT_EQ(run.tasks[1].state, TaskState::kRunning);
+  EXPECT_EQ(run.tasks[1].host, "hostB");
+  EXPECT_EQ(run.tasks[1].rank, 1);
+  EXPECT_EQ(run.tasks[1].nodes, 2);
+  EXPECT_EQ(run.events.size(), 3u);
+  EXPECT_EQ(fs::file_size(journal), size);  // the torn tail is still there
+  EXPECT_EQ(fs::last_write_time(journal), mtime);
+}
+
+TEST_F(RunDataTest, WithoutTheManifestTasksAreNumbered) {
+  Manifest manifest;
+  const std::string path = WriteManifest(&manifest);
+  const std::string journal = WriteJournal(manifest, path);
+  fs::remove(path);
+  const RunData run = ReadRunJournal(journal, PathFor("R.h5"));
+  ASSERT_EQ(run.tasks.size(), 2u);
+  EXPECT_EQ(run.tasks[0].id, "#0");
+  EXPECT_EQ(run.tasks[1].state, TaskState::kRunning);
+}
+
+TEST_F(RunDataTest, AJournalWithoutARunIsRefused) {
+  const std::string journal = PathFor("R.h5.journal");
+  { JournalWriter writer(journal); }
+  EXPECT_THROW(ReadRunJournal(journal, PathFor("R.h5")), std::runtime_error);
+  std::ofstream(PathFor("junk.journal")) << "not a journal at all";
+  EXPECT_THROW(ReadRunJournal(PathFor("junk.journal"), PathFor("R.h5")),
+               std::runtime_error);
+}
+
+}  // namespace
+}  // namespace sortie
