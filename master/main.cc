@@ -1,4 +1,4 @@
-// sortie: one binary, subcommands `run` and `validate`.
+// sortie: one binary, subcommands `run`, `validate` and `simulate`.
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
@@ -6,6 +6,7 @@
 
 #include "common/version.h"
 #include "master/run_command.h"
+#include "master/simulate_command.h"
 #include "master/validate_command.h"
 
 namespace {
@@ -98,6 +99,34 @@ int main(int argc, char** argv) {
       ->transform(CLI::CheckedTransformer(kFormats, CLI::ignore_case))
       ->default_str("auto");
 
+  sortie::SimulateCommandOptions simulate;
+  CLI::App* simulate_cmd = app.add_subcommand(
+      "simulate",
+      "Run MANIFEST through the scheduler on a virtual clock: makespan, "
+      "utilization and a lower bound on NODES nodes (no MPI)");
+  simulate_cmd->add_option("manifest", simulate.manifest, "Task manifest")
+      ->required();
+  simulate_cmd->add_option("--nodes", simulate.nodes, "Nodes to simulate")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  simulate_cmd
+      ->add_option("--cores-per-node", simulate.cores_per_node,
+                   "Cores per node (default: the most any task needs)")
+      ->check(CLI::PositiveNumber);
+  simulate_cmd
+      ->add_option("--gpus-per-node", simulate.gpus_per_node,
+                   "GPUs per node (default: the most any task needs)")
+      ->check(CLI::NonNegativeNumber);
+  simulate_cmd
+      ->add_option("--default-runtime", simulate.default_runtime,
+                   "Seconds a task without est_runtime runs")
+      ->check(CLI::PositiveNumber);
+  simulate_cmd->add_option("--format", simulate.format, "Manifest format")
+      ->transform(CLI::CheckedTransformer(kFormats, CLI::ignore_case))
+      ->default_str("auto");
+  simulate_cmd->add_flag("--json", simulate.json,
+                         "Print one JSON object instead of a summary");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -107,6 +136,7 @@ int main(int argc, char** argv) {
   try {
     if (*validate_cmd)
       return sortie::ValidateCommand(validate_path, validate_format);
+    if (*simulate_cmd) return sortie::SimulateCommand(simulate);
     return sortie::RunCommand(run, &argc, &argv);
   } catch (const std::exception& error) {
     std::cerr << "sortie: error: " << error.what() << "\n";
