@@ -57,11 +57,15 @@ double PerDecision(const SimulateResult& r) {
                         : 0;
 }
 
+std::string Count(int64_t n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
 void PrintText(const std::string& path, const SimMachine& m,
                const SimulateResult& r, const Timings& t) {
-  std::cout << path << " on " << m.nodes << " node" << (m.nodes == 1 ? "" : "s")
-            << " of " << m.cores_per_node << " cores and " << m.gpus_per_node
-            << " GPUs\n"
+  std::cout << path << " on " << Count(m.nodes, "node") << " of "
+            << Count(m.cores_per_node, "core") << " and "
+            << Count(m.gpus_per_node, "GPU") << "\n"
             << "  tasks            " << r.tasks << ": " << r.done << " DONE, "
             << r.timed_out << " TIMEOUT, " << r.skipped << " SKIPPED ("
             << r.attempts << " attempts)\n"
