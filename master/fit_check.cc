@@ -26,6 +26,11 @@ std::vector<ManifestError> CheckFits(const Manifest& manifest,
                                       static_cast<int32_t>(node.gpu_ids.size()),
                                       node.runs_functions});
   }
+  return CheckFits(manifest, capacities);
+}
+
+std::vector<ManifestError> CheckFits(
+    const Manifest& manifest, const std::vector<NodeCapacity>& capacities) {
   // Manifests repeat a few shapes many times: judge each shape once.
   std::map<ShapeKey, std::string> verdicts;
   std::vector<ManifestError> errors;

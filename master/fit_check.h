@@ -6,6 +6,7 @@
 
 #include "master/manifest.h"
 #include "master/roster.h"
+#include "master/scheduler.h"
 
 namespace sortie {
 
@@ -14,5 +15,10 @@ namespace sortie {
 /// rank to run it). Empty when every task can run.
 std::vector<ManifestError> CheckFits(const Manifest& manifest,
                                      const std::vector<ClusterNode>& nodes);
+
+/// The same check against nodes described by their capacities only (for
+/// `sortie simulate`, whose nodes have no CPU ids).
+std::vector<ManifestError> CheckFits(const Manifest& manifest,
+                                     const std::vector<NodeCapacity>& nodes);
 
 }  // namespace sortie

@@ -1,4 +1,5 @@
-// sortie: one binary, subcommands `run`, `validate`, `status` and `report`.
+// sortie: one binary, subcommands `run`, `validate`, `simulate`, `status` and
+// `report`.
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
@@ -8,6 +9,7 @@
 #include "master/report_command.h"
 #include "master/run_command.h"
 #include "master/status_command.h"
+#include "master/simulate_command.h"
 #include "master/validate_command.h"
 
 namespace {
@@ -116,6 +118,33 @@ int main(int argc, char** argv) {
   report_cmd->add_option("--by", report.by,
                          "Tag keys to group by (default: every tag with at "
                          "most 50 values)");
+  sortie::SimulateCommandOptions simulate;
+  CLI::App* simulate_cmd = app.add_subcommand(
+      "simulate",
+      "Run MANIFEST through the scheduler on a virtual clock: makespan, "
+      "utilization and a lower bound on NODES nodes (no MPI)");
+  simulate_cmd->add_option("manifest", simulate.manifest, "Task manifest")
+      ->required();
+  simulate_cmd->add_option("--nodes", simulate.nodes, "Nodes to simulate")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  simulate_cmd
+      ->add_option("--cores-per-node", simulate.cores_per_node,
+                   "Cores per node (default: the most any task needs)")
+      ->check(CLI::PositiveNumber);
+  simulate_cmd
+      ->add_option("--gpus-per-node", simulate.gpus_per_node,
+                   "GPUs per node (default: the most any task needs)")
+      ->check(CLI::NonNegativeNumber);
+  simulate_cmd
+      ->add_option("--default-runtime", simulate.default_runtime,
+                   "Seconds a task without est_runtime runs")
+      ->check(CLI::PositiveNumber);
+  simulate_cmd->add_option("--format", simulate.format, "Manifest format")
+      ->transform(CLI::CheckedTransformer(kFormats, CLI::ignore_case))
+      ->default_str("auto");
+  simulate_cmd->add_flag("--json", simulate.json,
+                         "Print one JSON object instead of a summary");
 
   try {
     app.parse(argc, argv);
@@ -128,6 +157,7 @@ int main(int argc, char** argv) {
       return sortie::ValidateCommand(validate_path, validate_format);
     if (*status_cmd) return sortie::StatusCommand(status_path, status_json);
     if (*report_cmd) return sortie::ReportCommand(report);
+    if (*simulate_cmd) return sortie::SimulateCommand(simulate);
     return sortie::RunCommand(run, &argc, &argv);
   } catch (const std::exception& error) {
     std::cerr << "sortie: error: " << error.what() << "\n";

@@ -5,6 +5,10 @@
 SORTIE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MPICH_CC=/usr/bin/mpicc.mpich
 MPICH_EXEC=/usr/bin/mpiexec.mpich
+# The second MPI CI builds against (scripts/test.sh --mpi openmpi).
+OPENMPI_CC=/usr/bin/mpicc.openmpi
+OPENMPI_EXEC=/usr/bin/mpiexec.openmpi
+OPENMPI_PACKAGES=(libopenmpi-dev openmpi-bin)
 
 # Build and test dependencies, all from Debian (chromium renders the
 # `sortie report --html` page in it.report_chromium). Never libboost-mpi-dev or
@@ -41,11 +45,17 @@ ensure_packages() {
 # configure_and_build BUILD_DIR [extra cmake args...]: an MPICH build of
 # sortie; re-running it only rebuilds what changed.
 configure_and_build() {
-  local build_dir=$1
-  shift
+  configure_and_build_with "$MPICH_CC" "$MPICH_EXEC" "$@"
+}
+
+# configure_and_build_with MPICC MPIEXEC BUILD_DIR [extra cmake args...]: the
+# same against the MPI whose compiler wrapper and launcher are given.
+configure_and_build_with() {
+  local mpicc=$1 mpiexec=$2 build_dir=$3
+  shift 3
   # Unset so a module-selected MPI (MPI_HOME) cannot pull the build away from
-  # MPICH; a plain `cmake -S . -B build` still honours it.
+  # the MPI asked for; a plain `cmake -S . -B build` still honours it.
   env -u MPI_HOME cmake -S "$SORTIE_ROOT" -B "$build_dir" \
-    -DMPI_C_COMPILER="$MPICH_CC" -DMPIEXEC_EXECUTABLE="$MPICH_EXEC" "$@" >/dev/null
+    -DMPI_C_COMPILER="$mpicc" -DMPIEXEC_EXECUTABLE="$mpiexec" "$@" >/dev/null
   cmake --build "$build_dir" -j "$(nproc)"
 }

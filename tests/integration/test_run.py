@@ -7,6 +7,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -113,6 +114,8 @@ class MixedTasks(Base):
                     self.assertIn("SORTIE_ATTEMPT=1\n", out)
                     self.assertNotIn("PMI_", out)
                     self.assertNotIn("HYDRA_", out)
+                    self.assertNotIn("OMPI_", out)
+                    self.assertNotIn("PMIX_", out)
                     self.assertNotIn("MPI_LOCALRANKID", out)
                 if kind == 5:
                     self.assertEqual(out, self.path("sub dir") + "\n")
@@ -125,8 +128,9 @@ class MixedTasks(Base):
                     self.assertIn("/no/such/program", err)
         self.assertEqual(attrs["schema_version"], 1)
         self.assertEqual(attrs["world_size"], max(ARGS.np, 1))
-        if "mpich" in ARGS.mpiexec:
-            self.assertIn("MPICH", attrs["mpi_library"])
+        want_library = {"mpich": "MPICH", "openmpi": "Open MPI"}.get(ARGS.mpi_flavour)
+        if want_library:
+            self.assertIn(want_library, attrs["mpi_library"])
         self.assertTrue(os.path.exists(self.path("R.h5.journal")))
 
 
@@ -194,8 +198,19 @@ class PlainList(Base):
 
 
 def launcher_flags():
-    """Nested MPI programs start with the same MPICH mpiexec as the pilot."""
-    return ["--launcher", f"hydra:{ARGS.mpiexec}"]
+    """Nested MPI programs start with the same mpiexec as the pilot, through
+    the preset of its MPI."""
+    preset = "openmpi" if ARGS.mpi_flavour == "openmpi" else "hydra"
+    return ["--launcher", f"{preset}:{ARGS.mpiexec}"]
+
+
+def mpi_task(task):
+    """`task` with what its nested launcher needs here: Open MPI's mpirun
+    refuses to run as root unless told, and a task's environment is
+    scrubbed of OMPI_* variables, so it is told on the command line."""
+    if ARGS.mpi_flavour == "openmpi" and os.geteuid() == 0:
+        task = dict(task, launcher_args=["--allow-run-as-root"])
+    return task
 
 
 def busy_cores_never_exceed_capacity(test, cols, nodes):
@@ -232,11 +247,12 @@ class MultiNode(Base):
         hello = ARGS.mpi_hello
         tasks = []
         for i in range(2):
-            tasks.append({"id": f"mpi2x2-{i}", "command": [hello], "nodes": 2,
-                          "ranks_per_node": 2, "tags": {"want": 4}})
+            tasks.append(mpi_task({"id": f"mpi2x2-{i}", "command": [hello],
+                                   "nodes": 2, "ranks_per_node": 2,
+                                   "tags": {"want": 4}}))
         for i in range(2):
-            tasks.append({"id": f"mpi1x4-{i}", "command": [hello],
-                          "ranks_per_node": 4, "tags": {"want": 4}})
+            tasks.append(mpi_task({"id": f"mpi1x4-{i}", "command": [hello],
+                                   "ranks_per_node": 4, "tags": {"want": 4}}))
         for i in range(24):
             tasks.append({"id": f"one-{i}", "command": "sleep 0.3"})
         for i in range(4):
@@ -277,7 +293,8 @@ class WideTaskNotStarved(Base):
     def test_wide_task_starts_early(self):
         tasks = [{"id": f"whole-{i}", "command": "sleep 1", "cores_per_rank": 2}
                  for i in range(4)]
-        tasks.append({"id": "wide", "command": [ARGS.mpi_hello], "nodes": 4})
+        tasks.append(mpi_task({"id": "wide", "command": [ARGS.mpi_hello],
+                               "nodes": 4}))
         tasks += [{"id": f"small-{i}", "command": "sleep 0.1"} for i in range(50)]
         write_manifest(self.path("m.jsonl"), tasks)
         proc = run_sortie("run", "m.jsonl", "--out", "R.h5", "--virtual-nodes",
@@ -410,7 +427,12 @@ class DrainAndResume(Base):
         proc = subprocess.Popen(cmd, cwd=self.dir, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         time.sleep(1.0)
-        proc.send_signal(15)
+        # Hydra forwards SIGTERM to the ranks and exits with their status.
+        # Open MPI's mpirun treats its own SIGTERM as an abort (it signals
+        # the ranks, which drain, but exits 1 even when they return 4); it
+        # forwards SIGUSR1, which drains sortie the same way.
+        proc.send_signal(signal.SIGUSR1 if ARGS.mpi_flavour == "openmpi"
+                         else signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
         self.assertEqual(proc.returncode, 4, err)
         cols, _ = load_tasks(self.path("R.h5"))
@@ -432,6 +454,41 @@ class DrainAndResume(Base):
             self.assertEqual(cols["attempts"][i], 2)
         events = load_events(self.path("R.h5"))
         self.assertIn("INTERRUPTED", [e[2] for e in events])
+
+
+def children_of(pid):
+    """Pids of the processes whose parent is `pid` (from /proc)."""
+    kids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{entry}/stat").read()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            kids.append(int(entry))
+    return kids
+
+
+def kill_whole_run(launcher_pid):
+    """SIGKILL to the launcher's process group and, under Open MPI, to each
+    rank's: Hydra keeps its ranks in the launcher's group, Open MPI's mpirun
+    puts every rank in a group of its own, and a rank that outlived the kill
+    would keep running the old master beside the resumed one. Tasks keep
+    their own groups and may finish, as after a real crash."""
+    groups = set()
+    for rank in children_of(launcher_pid) if ARGS.mpi_flavour == "openmpi" else []:
+        try:
+            groups.add(os.getpgid(rank))
+        except ProcessLookupError:
+            pass
+    os.killpg(launcher_pid, 9)
+    for group in groups - {launcher_pid}:
+        try:
+            os.killpg(group, 9)
+        except ProcessLookupError:
+            pass
 
 
 class KillAndResume(Base):
@@ -473,7 +530,7 @@ class KillAndResume(Base):
             time.sleep(rng.uniform(0.1, 0.6))
             if proc.poll() is not None:
                 self.fail(f"the run ended (status {proc.returncode}) before kill {kills + 1}")
-            os.killpg(proc.pid, 9)
+            kill_whole_run(proc.pid)
             proc.wait()
             kills += 1
             time.sleep(0.1)  # let orphaned tasks (own process groups) finish
@@ -801,6 +858,9 @@ def main(module=None):
                         help="the binary is built with sanitizers: skip timing checks")
     parser.add_argument("--mpi-hello", help="path of the test MPI program")
     parser.add_argument("--function-lib", help="path of the test function library")
+    parser.add_argument("--mpi-flavour", choices=["mpich", "openmpi", "other"],
+                        default="mpich",
+                        help="the MPI --mpiexec belongs to (checks that differ)")
     parser.add_argument("case")
     ARGS, _ = parser.parse_known_args()
     ARGS.workdir = os.path.abspath(ARGS.workdir)
