@@ -66,15 +66,6 @@ int SetAttributes(posix_spawnattr_t* attr) {
   return rc;
 }
 
-std::string EnsureParentDirectory(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  if (ec)
-    return "cannot create directory " + parent.string() + ": " + ec.message();
-  return {};
-}
-
 std::string SetFileActions(const LaunchRequest& request,
                            posix_spawn_file_actions_t* actions) {
   constexpr int kOutFlags = O_WRONLY | O_CREAT | O_TRUNC;
@@ -97,10 +88,9 @@ std::string SetFileActions(const LaunchRequest& request,
                  : std::string("posix_spawn setup: ") + std::strerror(rc);
 }
 
-// Checked in the parent so that a missing cwd or unwritable output file is
-// reported as such, not as posix_spawn's ambiguous ENOENT. Creates the output
-// files' directories.
-std::string CheckPaths(const LaunchRequest& request) {
+// Asked only after posix_spawn failed, whose ENOENT could mean the program,
+// the working directory or an output file's directory: names the culprit.
+std::string DiagnosePaths(const LaunchRequest& request) {
   struct stat info {};
   if (!request.cwd.empty() &&
       (stat(request.cwd.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))) {
@@ -108,8 +98,6 @@ std::string CheckPaths(const LaunchRequest& request) {
   }
   for (const std::string* path : {&request.stdout_path, &request.stderr_path}) {
     if (path->empty()) continue;
-    std::string error = EnsureParentDirectory(*path);
-    if (!error.empty()) return error;
     int fd = open(path->c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return "cannot open " + *path + ": " + std::strerror(errno);
     close(fd);
@@ -117,12 +105,21 @@ std::string CheckPaths(const LaunchRequest& request) {
   return {};
 }
 
+/// The calling thread's CPU mask when the pilot started: what a spawn
+/// restores after binding a child. Read once; nothing else changes it.
+const cpu_set_t* PilotMask() {
+  static const cpu_set_t* mask = [] {
+    static cpu_set_t saved;
+    return sched_getaffinity(0, sizeof(saved), &saved) == 0 ? &saved : nullptr;
+  }();
+  return mask;
+}
+
 /// Binds the calling thread to `cpus` for its lifetime (no-op when empty).
 class ScopedAffinity {
  public:
   explicit ScopedAffinity(const std::vector<int32_t>& cpus) {
-    if (cpus.empty() || sched_getaffinity(0, sizeof(saved_), &saved_) != 0)
-      return;
+    if (cpus.empty() || PilotMask() == nullptr) return;
     cpu_set_t wanted;
     CPU_ZERO(&wanted);
     for (int32_t cpu : cpus) {
@@ -132,13 +129,12 @@ class ScopedAffinity {
     active_ = sched_setaffinity(0, sizeof(wanted), &wanted) == 0;
   }
   ~ScopedAffinity() {
-    if (active_) sched_setaffinity(0, sizeof(saved_), &saved_);
+    if (active_) sched_setaffinity(0, sizeof(cpu_set_t), PilotMask());
   }
   ScopedAffinity(const ScopedAffinity&) = delete;
   ScopedAffinity& operator=(const ScopedAffinity&) = delete;
 
  private:
-  cpu_set_t saved_;
   bool active_ = false;
 };
 
@@ -168,18 +164,19 @@ PosixLauncher::~PosixLauncher() {
   }
 }
 
+// The common case costs one posix_spawn: paths are checked only when it
+// fails, and output directories only the first time they are seen.
 LaunchOutcome PosixLauncher::Launch(const LaunchRequest& request) {
   LaunchOutcome outcome;
   SpawnSetup setup;
-  outcome.error = CheckPaths(request);
+  if (request.argv.empty()) outcome.error = "empty command";
+  if (outcome.error.empty()) outcome.error = PrepareDirectories(request);
   if (outcome.error.empty()) {
     outcome.error = SetFileActions(request, setup.actions());
   }
   if (outcome.error.empty() && SetAttributes(setup.attr()) != 0) {
     outcome.error = "posix_spawnattr setup failed";
   }
-  if (outcome.error.empty() && request.argv.empty())
-    outcome.error = "empty command";
   if (!outcome.error.empty()) return outcome;
 
   std::vector<char*> c_argv = CStrings(request.argv);
@@ -193,10 +190,27 @@ LaunchOutcome PosixLauncher::Launch(const LaunchRequest& request) {
     rc = posix_spawnp(&pid, c_argv[0], setup.actions(), setup.attr(),
                       c_argv.data(), c_envp.data());
   }
-  if (rc != 0) return SpawnFailure(rc, request.argv[0]);
+  if (rc != 0) {
+    outcome.error = DiagnosePaths(request);
+    if (!outcome.error.empty()) return outcome;
+    return SpawnFailure(rc, request.argv[0]);
+  }
   children_[pid] = PidfdOpen(pid);
   outcome.pid = pid;
   return outcome;
+}
+
+std::string PosixLauncher::PrepareDirectories(const LaunchRequest& request) {
+  for (const std::string* path : {&request.stdout_path, &request.stderr_path}) {
+    if (path->empty()) continue;
+    std::string dir = std::filesystem::path(*path).parent_path().string();
+    if (dir.empty() || made_dirs_.count(dir) > 0) continue;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return "cannot create directory " + dir + ": " + ec.message();
+    made_dirs_.insert(std::move(dir));
+  }
+  return {};
 }
 
 std::vector<ProcessExit> PosixLauncher::Reap() {

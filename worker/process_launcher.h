@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace sortie {
@@ -74,8 +75,12 @@ class PosixLauncher : public ProcessLauncher {
   void SignalGroup(pid_t pid, int signal) override;
 
  private:
+  std::string PrepareDirectories(const LaunchRequest& request);
+
   /// pid -> pidfd (-1 when the kernel has no pidfd_open).
   std::map<pid_t, int> children_;
+  /// Output directories known to exist: created once, not stat'ed per task.
+  std::unordered_set<std::string> made_dirs_;
 };
 
 }  // namespace sortie
