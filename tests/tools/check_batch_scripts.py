@@ -82,7 +82,9 @@ def run_script(name, sortie, workdir, problems):
     env.update(PATH=os.path.join(work, "bin") + ":" + env["PATH"],
                SORTIE_BIN=sortie, PBS_O_WORKDIR=work,
                PBS_NODEFILE=os.path.join(work, "nodefile"),
-               SLURM_CPUS_ON_NODE="1")
+               SLURM_CPUS_ON_NODE="1",
+               # A singleton under Open MPI as root (CI) needs these too.
+               OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     proc = subprocess.run(["bash", os.path.join(BATCH, name)], cwd=work,
                           env=env, capture_output=True, text=True, timeout=60)
     if proc.returncode != 0 or "2 tasks in" not in proc.stdout:
