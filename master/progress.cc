@@ -100,15 +100,19 @@ void Progress::Report(double now, const StateCounts& counts, bool final) {
     if (!final) return;
   }
   std::string line = Format(now - start_, counts, ended_at_start_, final);
+  // One write per report (std::cerr is unbuffered): another rank's output
+  // forwarded through the same launcher cannot land inside the line.
   if (options_.live) {
     // Blanks over the tail of a longer earlier line.
     const size_t width = line.size();
     if (width < live_width_) line.append(live_width_ - width, ' ');
     live_width_ = final ? 0 : width;
-    out_ << '\r' << line << (final ? "\n" : "");
+    line.insert(0, 1, '\r');
+    if (final) line += '\n';
   } else {
-    out_ << line << '\n';
+    line += '\n';
   }
+  out_ << line;
   out_.flush();
   // Steady pace even when an iteration ran late.
   while (due_ <= now) due_ += options_.interval;

@@ -72,6 +72,10 @@ class Progress {
   size_t live_width_ = 0;      ///< length of the live line on screen
 };
 
+/// Whether stderr ends at a terminal, directly or through the launchers
+/// that forward a rank's output (mpiexec, Hydra's proxy, srun, ...).
+bool StderrReachesTerminal();
+
 /// Interval for `--progress SECONDS` on a stream that is (`tty`) or is not
 /// a terminal: a terminal is refreshed at least once a second.
 ProgressOptions ProgressFor(double seconds, bool tty);

@@ -216,7 +216,7 @@ int RunMaster(const RunOptions& options, Transport& transport, Clock& clock,
   master_options.walltime_margin = options.walltime_margin;
   // stderr, as progress meters do: stdout keeps only the run's own lines.
   master_options.progress =
-      ProgressFor(options.progress_interval, isatty(STDERR_FILENO) == 1);
+      ProgressFor(options.progress_interval, StderrReachesTerminal());
   Master master(
       state, transport, clock, *journal,
       [&out](const RunView& view) { WriteRunFile(out, view); }, local.get(),
