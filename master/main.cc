@@ -8,8 +8,8 @@
 #include "common/version.h"
 #include "master/report_command.h"
 #include "master/run_command.h"
-#include "master/status_command.h"
 #include "master/simulate_command.h"
+#include "master/status_command.h"
 #include "master/validate_command.h"
 
 namespace {
@@ -45,6 +45,12 @@ int main(int argc, char** argv) {
   run_cmd
       ->add_option("--snapshot-interval", run.snapshot_interval,
                    "Seconds between run.h5 snapshots (0: only at the end)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  run_cmd
+      ->add_option("--progress", run.progress_interval,
+                   "Seconds between progress lines on stderr (0: none; a "
+                   "terminal gets one live line, redrawn every second)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--logs", run.logs_dir,

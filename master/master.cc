@@ -54,7 +54,8 @@ Master::Master(RunState& state, Transport& transport, Clock& clock,
       nodes_(std::move(nodes)),
       options_(std::move(options)),
       scheduler_(Shapes(state.specs())),
-      runtimes_(scheduler_.ShapeClasses()) {
+      runtimes_(scheduler_.ShapeClasses()),
+      progress_(options_.progress) {
   std::vector<NodeRecord> records;
   for (const ClusterNode& node : nodes_) {
     rank_host_[node.rank] = node.host;
@@ -149,6 +150,7 @@ int Master::Run() {
     active = PollLocal() || active;
     active = Dispatch() || active;
     MaybeFlushAndSnapshot(false);
+    progress_.Tick(clock_.Monotonic(), state_);
     if (active) {
       backoff.Reset();
     } else {
@@ -429,6 +431,7 @@ void Master::Finish(int exit_code) {
   finished.exit_code = exit_code;
   journal_.Append(finished);
   MaybeFlushAndSnapshot(true);
+  progress_.Final(clock_.Monotonic(), state_);
   DismissWorkers(transport_, clock_, exit_code, "");
 }
 

@@ -15,6 +15,7 @@
 #include "common/transport.h"
 #include "master/journal.h"
 #include "master/lanes.h"
+#include "master/progress.h"
 #include "master/roster.h"
 #include "master/run_state.h"
 #include "master/scheduler.h"
@@ -48,6 +49,8 @@ struct MasterOptions {
   /// est_runtime would take it past that point.
   double walltime_end = std::numeric_limits<double>::infinity();
   double walltime_margin = 60.0;
+  /// The progress line (off unless an interval is given).
+  ProgressOptions progress;
 };
 
 /// The scheduler's view of a task's request.
@@ -121,6 +124,7 @@ class Master {
   bool draining_ = false;
   double last_flush_ = 0;
   double last_snapshot_ = 0;
+  Progress progress_;
 };
 
 }  // namespace sortie

@@ -214,6 +214,9 @@ int RunMaster(const RunOptions& options, Transport& transport, Clock& clock,
   master_options.drain_requested = [] { return g_stop_requested != 0; };
   master_options.walltime_end = WalltimeEnd(options, clock.Now());
   master_options.walltime_margin = options.walltime_margin;
+  // stderr, as progress meters do: stdout keeps only the run's own lines.
+  master_options.progress =
+      ProgressFor(options.progress_interval, StderrReachesTerminal());
   Master master(
       state, transport, clock, *journal,
       [&out](const RunView& view) { WriteRunFile(out, view); }, local.get(),

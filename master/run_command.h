@@ -19,6 +19,8 @@ struct RunOptions {
   ManifestFormat format = ManifestFormat::kAuto;
   /// Seconds between run.h5 snapshots (<= 0: only at the end).
   double snapshot_interval = 30.0;
+  /// Seconds between progress lines on stderr (0: none).
+  double progress_interval = 10.0;
   /// Directory for default per-task stdout/stderr files; empty: beside out.
   std::string logs_dir;
   /// What each rank offers (detected unless overridden).
