@@ -3,12 +3,10 @@
 #include <boost/archive/archive_exception.hpp>
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
-#include <boost/iostreams/device/array.hpp>
-#include <boost/iostreams/device/back_inserter.hpp>
-#include <boost/iostreams/stream.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/utility.hpp>
 #include <boost/serialization/vector.hpp>
+#include <streambuf>
 
 namespace sortie {
 namespace {
@@ -17,6 +15,35 @@ namespace {
 // only add bytes and a dependency on the Boost version at both ends.
 constexpr unsigned kArchiveFlags =
     boost::archive::no_header | boost::archive::no_codecvt;
+
+// Appends straight to a string: the archive writes field by field, and a
+// stream stack per field costs more than the field.
+class StringSink : public std::streambuf {
+ public:
+  explicit StringSink(std::string* out) : out_(out) {}
+
+ protected:
+  std::streamsize xsputn(const char* data, std::streamsize size) override {
+    out_->append(data, static_cast<size_t>(size));
+    return size;
+  }
+  int_type overflow(int_type c) override {
+    if (c != traits_type::eof()) out_->push_back(traits_type::to_char_type(c));
+    return c;
+  }
+
+ private:
+  std::string* out_;
+};
+
+// Reads a message's bytes in place.
+class ViewSource : public std::streambuf {
+ public:
+  explicit ViewSource(std::string_view bytes) {
+    char* begin = const_cast<char*>(bytes.data());  // only ever read
+    setg(begin, begin, begin + bytes.size());
+  }
+};
 
 }  // namespace
 
@@ -41,12 +68,9 @@ std::string TagName(int tag) {
 template <class Msg>
 std::string Encode(const Msg& msg) {
   std::string bytes;
-  {
-    boost::iostreams::stream<boost::iostreams::back_insert_device<std::string>>
-        out(bytes);
-    boost::archive::binary_oarchive archive(out, kArchiveFlags);
-    archive << msg;
-  }
+  StringSink sink(&bytes);
+  boost::archive::binary_oarchive archive(sink, kArchiveFlags);
+  archive << msg;
   return bytes;
 }
 
@@ -54,9 +78,8 @@ template <class Msg>
 Msg Decode(std::string_view bytes) {
   Msg msg;
   try {
-    boost::iostreams::stream<boost::iostreams::array_source> in(bytes.data(),
-                                                                bytes.size());
-    boost::archive::binary_iarchive archive(in, kArchiveFlags);
+    ViewSource source(bytes);
+    boost::archive::binary_iarchive archive(source, kArchiveFlags);
     archive >> msg;
   } catch (const std::exception& e) {
     throw ProtocolError(std::string("undecodable message: ") + e.what());

@@ -294,7 +294,7 @@ void Master::FillLane(size_t id) {
     Track(row, lane.rank, 1);
     state_.SetTaskNodes(row, lane.node_ids);
     lanes_.Append(id, row);
-    Deliver(lane.rank, assignment);
+    Deliver(lane.rank, std::move(assignment));
   }
 }
 
@@ -306,11 +306,11 @@ void Master::Track(uint32_t row, int32_t leader_rank, int members) {
   task.result = TaskResult{};
 }
 
-void Master::Deliver(int rank, const Assignment& assignment) {
+void Master::Deliver(int rank, Assignment assignment) {
   if (rank == 0 && local_) {
     local_->Start(assignment);
   } else {
-    outbox_[rank].tasks.push_back(assignment);
+    outbox_[rank].tasks.push_back(std::move(assignment));
   }
 }
 

@@ -94,7 +94,7 @@ class Master {
   bool Dispatch();
   void Send(const Placement& placement);
   void Track(uint32_t row, int32_t leader_rank, int members);
-  void Deliver(int rank, const Assignment& assignment);
+  void Deliver(int rank, Assignment assignment);
   void FlushOutbox();
   void FillLane(size_t lane);
   void FreeCores(const TaskResult& result);
