@@ -8,6 +8,8 @@
 #include <boost/serialization/vector.hpp>
 #include <streambuf>
 
+#include "common/flat_archive.h"
+
 namespace sortie {
 namespace {
 
@@ -70,7 +72,8 @@ std::string Encode(const Msg& msg) {
   std::string bytes;
   StringSink sink(&bytes);
   boost::archive::binary_oarchive archive(sink, kArchiveFlags);
-  archive << msg;
+  FlatArchive<boost::archive::binary_oarchive> flat(archive, 0);
+  flat& const_cast<Msg&>(msg);  // saving only reads
   return bytes;
 }
 
@@ -80,7 +83,8 @@ Msg Decode(std::string_view bytes) {
   try {
     ViewSource source(bytes);
     boost::archive::binary_iarchive archive(source, kArchiveFlags);
-    archive >> msg;
+    FlatArchive<boost::archive::binary_iarchive> flat(archive, bytes.size());
+    flat& msg;
   } catch (const std::exception& e) {
     throw ProtocolError(std::string("undecodable message: ") + e.what());
   }

@@ -2,8 +2,10 @@
 //
 // Transport: MPI point-to-point on the pilot's duplicate of MPI_COMM_WORLD.
 // The MPI tag is the MessageTag; the payload is the message struct in a
-// Boost.Serialization binary archive (no archive header). Rank 0 is the
-// master; every other rank is a worker.
+// Boost.Serialization binary archive (no archive header), walked by
+// FlatArchive (common/flat_archive.h): fields in serialize() order, numbers
+// and strings as the archive writes them, containers as a uint64 count and
+// their elements. Rank 0 is the master; every other rank is a worker.
 //
 // Conversation:
 //   worker -> master  kHello     once, first; carries kProtocolVersion and
