@@ -48,7 +48,7 @@
 //   4: Assignment.follows: a task queued on the worker behind another one,
 //      started on the same cores the moment that one ends. TaskSpec carries
 //      result_path and result_patterns; TaskResult carries the attempt's
-//      results. Every message struct is serialized without Boost's
+//      results. Messages are written through FlatArchive, without Boost's
 //      per-object class information.
 #pragma once
 
