@@ -48,6 +48,8 @@ for k in $ranks; do
     [ "$k" -ge 2 ] || { echo "functions.sh: --ranks $k: function tasks need >= 2 ranks" >&2; exit 2; }
 done
 [ -x "$sortie" ] || { echo "functions.sh: no sortie binary at $sortie (build first)" >&2; exit 2; }
+# Absolute: sortie runs in a temp dir.
+sortie=$(cd "$(dirname "$sortie")" && pwd)/$(basename "$sortie")
 [ -x "$mpiexec" ] || { echo "functions.sh: no MPI launcher at $mpiexec" >&2; exit 2; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sortie-fnbench.XXXXXX")

@@ -48,6 +48,8 @@ for v in "$seconds" "$runs" $ranks; do
 done
 [ "$seconds" -ge 3 ] || { echo "idle.sh: --seconds must be >= 3" >&2; exit 2; }
 [ -x "$sortie" ] || { echo "idle.sh: no sortie binary at $sortie (build first)" >&2; exit 2; }
+# Absolute: sortie runs in a temp dir.
+sortie=$(cd "$(dirname "$sortie")" && pwd)/$(basename "$sortie")
 [ -x "$mpiexec" ] || { echo "idle.sh: no MPI launcher at $mpiexec" >&2; exit 2; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sortie-idlebench.XXXXXX")

@@ -48,6 +48,8 @@ for v in "$tasks" "$runs" "$ranks"; do
 done
 [ "$ranks" -ge 2 ] || { echo "memory.sh: --ranks must be >= 2 (function tasks)" >&2; exit 2; }
 [ -x "$sortie" ] || { echo "memory.sh: no sortie binary at $sortie (build first)" >&2; exit 2; }
+# Absolute: sortie runs in a temp dir.
+sortie=$(cd "$(dirname "$sortie")" && pwd)/$(basename "$sortie")
 [ -x "$mpiexec" ] || { echo "memory.sh: no MPI launcher at $mpiexec" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "memory.sh: needs GNU time at /usr/bin/time" >&2; exit 2; }
 

@@ -48,6 +48,8 @@ for v in "$tasks" "$runs" "$procs" $ranks; do
     esac
 done
 [ -x "$sortie" ] || { echo "run.sh: no sortie binary at $sortie (build first)" >&2; exit 2; }
+# Absolute: sortie runs in a temp dir.
+sortie=$(cd "$(dirname "$sortie")" && pwd)/$(basename "$sortie")
 [ -x "$mpiexec" ] || { echo "run.sh: no MPI launcher at $mpiexec" >&2; exit 2; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sortie-bench.XXXXXX")

@@ -48,6 +48,8 @@ for v in "$ranks" "$tasks" "$runs"; do
     esac
 done
 [ -x "$sortie" ] || { echo "startup.sh: no sortie binary at $sortie (build first)" >&2; exit 2; }
+# Absolute: sortie runs in a temp dir.
+sortie=$(cd "$(dirname "$sortie")" && pwd)/$(basename "$sortie")
 [ -x "$mpiexec" ] || { echo "startup.sh: no MPI launcher at $mpiexec" >&2; exit 2; }
 command -v h5dump >/dev/null || { echo "startup.sh: needs h5dump (hdf5-tools)" >&2; exit 2; }
 
