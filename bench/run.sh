@@ -14,6 +14,7 @@
 #
 # Needs: bash, cc, /usr/bin/python3, xargs, mpiexec.mpich.
 # Optional: GNU parallel (skipped with a note when not installed).
+# With BENCH_SUMMARY=FILE, appends the headline ratio for bench/all.sh.
 # Exit status: 0 when every tool ran all tasks successfully, 1 otherwise.
 set -euo pipefail
 
@@ -27,7 +28,7 @@ sortie="$root/build/sortie"
 procs=$(nproc)
 mpiexec=${MPIEXEC:-/usr/bin/mpiexec.mpich}
 
-usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -47,6 +48,8 @@ for v in "$tasks" "$runs" "$procs" $ranks; do
     esac
 done
 [ -x "$sortie" ] || { echo "run.sh: no sortie binary at $sortie (build first)" >&2; exit 2; }
+# Absolute: sortie runs in a temp dir.
+sortie=$(cd "$(dirname "$sortie")" && pwd)/$(basename "$sortie")
 [ -x "$mpiexec" ] || { echo "run.sh: no MPI launcher at $mpiexec" >&2; exit 2; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sortie-bench.XXXXXX")
@@ -73,10 +76,11 @@ fi
 
 export BENCH_TASKS=$tasks BENCH_RUNS=$runs BENCH_RANKS=$ranks BENCH_PROCS=$procs \
        BENCH_TMP=$tmp BENCH_SORTIE=$sortie BENCH_MPIEXEC=$mpiexec \
-       BENCH_PARALLEL=$have_parallel
+       BENCH_PARALLEL=$have_parallel PYTHONPATH=$here
 
 /usr/bin/python3 - <<'EOF'
 import os, statistics, subprocess, sys, time
+from benchlib import summary
 
 n = int(os.environ["BENCH_TASKS"])
 runs = int(os.environ["BENCH_RUNS"])
@@ -167,6 +171,11 @@ if best:
             print(f"| {b} | {med(b) / med(best):.2f}x |")
         else:
             print(f"| {b} | n/a (baseline failed) |")
+
+raw = baselines[0]
+summary("(2) process tasks", f"best sortie layout ÷ raw posix_spawn, {n:,} x /bin/true"
+        + (f" ({best})" if best else ""),
+        med(raw) / med(best) if best and times[raw] else None, "x", ">=", 0.8)
 
 for note in notes:
     print(f"\nNote: {note}")

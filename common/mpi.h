@@ -108,8 +108,9 @@ std::string Mrecv(ProbedMessage* probed);
 Request Isend(const Comm& comm, int dest, int tag, std::string_view bytes);
 
 /// This process's rank among the ranks sharing its node, and how many they
-/// are (MPI_Comm_split_type with MPI_COMM_TYPE_SHARED). Collective over
-/// `comm`: call it once, at start-up.
+/// are: ranks share a node when host name and boot id match (one
+/// MPI_Allgather; cheaper to start than MPI_Comm_split_type with
+/// MPI_COMM_TYPE_SHARED). Collective over `comm`: call it once, at start-up.
 std::pair<int, int> LocalRankAndSize(const Comm& comm);
 
 /// MPI_Get_library_version, trimmed to its first line.
