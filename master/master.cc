@@ -285,7 +285,7 @@ void Master::FillLane(size_t id) {
     scheduler_.Follow(row);
     Assignment assignment{row,
                           state_.status()[row].attempts + 1,
-                          state_.specs()[row],
+                          state_.FullSpec(row),
                           lane.group,
                           0,
                           static_cast<int64_t>(lane.rows.back())};
@@ -363,7 +363,7 @@ TaskGroup Master::GroupOf(const Placement& placement) const {
 // A command goes to the group's leader only (it starts every rank of an MPI
 // program through the launcher); a function runs on every member.
 void Master::Send(const Placement& placement) {
-  const TaskSpec& spec = state_.specs()[placement.row];
+  const TaskSpec spec = state_.FullSpec(placement.row);
   Assignment assignment{placement.row,
                         state_.status()[placement.row].attempts + 1, spec,
                         GroupOf(placement), 0};
