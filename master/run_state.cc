@@ -23,6 +23,10 @@ RunState::RunState(std::vector<TaskSpec> specs, RunInfo info,
       info_(std::move(info)),
       logs_dir_(std::move(logs_dir)) {
   counts_[static_cast<size_t>(TaskState::kPending)] = specs_.size();
+  // A start and an end per task: reserved up front, the vector never holds
+  // doubling slack or two copies while it grows (pages stay untouched, so
+  // not resident, until used).
+  events_.reserve(2 * specs_.size());
 }
 
 int RunState::InternHost(const std::string& host) {
