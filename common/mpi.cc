@@ -152,7 +152,8 @@ std::pair<int, int> LocalRankAndSize(const Comm& comm) {
   // which cost about 0.3 s of start-up at 8 ranks on 2 cores (against 0.05 s
   // for this); sortie only needs the two counts.
   std::vector<char> mine = NodeKey();
-  std::vector<char> all(static_cast<size_t>(kNodeKeyBytes) * comm.size());
+  std::vector<char> all(static_cast<size_t>(kNodeKeyBytes) *
+                        static_cast<size_t>(comm.size()));
   Check(MPI_Allgather(mine.data(), kNodeKeyBytes, MPI_CHAR, all.data(),
                       kNodeKeyBytes, MPI_CHAR, comm.get()),
         "MPI_Allgather (node keys)");

@@ -35,4 +35,36 @@ std::string CommandText(const TaskSpec& spec) {
   return text;
 }
 
+std::string LogFileStem(const std::string& id, uint32_t row) {
+  constexpr size_t kMaxStem = 200;
+  std::string stem = id.substr(0, kMaxStem);
+  for (char& c : stem) {
+    unsigned char byte = static_cast<unsigned char>(c);
+    if (c == '/' || byte < 0x20 || byte == 0x7f) c = '_';
+  }
+  if (stem.empty() || stem[0] == '.') stem.insert(0, "_");
+  if (stem != id) stem += "." + std::to_string(row);
+  return stem;
+}
+
+std::string DefaultOutputPath(const std::string& logs_dir, const TaskSpec& spec,
+                              uint32_t row, std::string_view suffix) {
+  if (!spec.function.empty()) return std::string();
+  std::string path = logs_dir + "/" + LogFileStem(spec.id, row);
+  path += suffix;
+  return path;
+}
+
+void FillDefaultOutputs(const std::string& logs_dir, uint32_t row,
+                        TaskSpec* spec) {
+  // Functions print to the pilot's own streams: no files to name.
+  if (!spec->function.empty()) return;
+  // In the logs even when stdout goes elsewhere (/dev/null, say).
+  spec->result_path = DefaultOutputPath(logs_dir, *spec, row, ".result");
+  if (spec->stdout_path.empty())
+    spec->stdout_path = DefaultOutputPath(logs_dir, *spec, row, ".out");
+  if (spec->stderr_path.empty())
+    spec->stderr_path = DefaultOutputPath(logs_dir, *spec, row, ".err");
+}
+
 }  // namespace sortie

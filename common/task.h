@@ -114,6 +114,23 @@ struct TaskSpec {
 /// JSON array.
 std::string CommandText(const TaskSpec& spec);
 
+/// File name stem for a task's default output files: the id with characters
+/// unsafe in file names replaced, made unique with the row when changed.
+std::string LogFileStem(const std::string& id, uint32_t row);
+
+/// The default output file of kind `suffix` (".out", ".err", ".result") of
+/// command task `spec` in row `row`: "LOGS/STEM" + suffix. Derived when
+/// needed rather than stored, so a million tasks do not hold three million
+/// path strings; "" for a function task (it prints to the pilot's streams).
+std::string DefaultOutputPath(const std::string& logs_dir, const TaskSpec& spec,
+                              uint32_t row, std::string_view suffix);
+
+/// Fills what the master gives command task `spec` in row `row`: its result
+/// file in `logs_dir`, and stdout and stderr files there unless the
+/// manifest names them. Function tasks are left alone.
+void FillDefaultOutputs(const std::string& logs_dir, uint32_t row,
+                        TaskSpec* spec);
+
 /// One result of one attempt (a row of /results): a key, its value as a
 /// number (NaN when the text is not one) and the text as the task wrote it.
 struct ResultValue {

@@ -33,12 +33,12 @@ TaskGroup Master::GroupOf(const Placement& placement) const {
 // A command goes to the group's leader only (it starts every rank of an MPI
 // program through the launcher); a function runs on every member.
 void Master::Send(const Placement& placement) {
-  const TaskSpec& spec = state_.specs()[placement.row];
   Assignment assignment{placement.row,
-                        state_.status()[placement.row].attempts + 1, spec,
-                        GroupOf(placement), 0};
-  int members =
-      spec.function.empty() ? 1 : static_cast<int>(placement.slices.size());
+                        state_.status()[placement.row].attempts + 1,
+                        state_.FullSpec(placement.row), GroupOf(placement), 0};
+  int members = assignment.spec.function.empty()
+                    ? 1
+                    : static_cast<int>(placement.slices.size());
   const int32_t leader = assignment.group.ranks.at(0);
   Track(placement.row, leader, members);
   std::string node_ids;
@@ -93,7 +93,7 @@ void Master::FillLane(size_t id) {
     scheduler_.Follow(row);
     Assignment assignment{row,
                           state_.status()[row].attempts + 1,
-                          state_.specs()[row],
+                          state_.FullSpec(row),
                           lane.group,
                           0,
                           static_cast<int64_t>(lane.rows.back())};

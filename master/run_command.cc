@@ -53,21 +53,6 @@ std::string Hostname() {
   return name;
 }
 
-void FillDefaultOutputs(const std::string& logs_dir,
-                        std::vector<TaskSpec>* tasks) {
-  for (size_t row = 0; row < tasks->size(); ++row) {
-    TaskSpec& spec = (*tasks)[row];
-    // Functions print to the pilot's own streams: no files to name.
-    if (!spec.function.empty()) continue;
-    std::string stem =
-        logs_dir + "/" + LogFileStem(spec.id, static_cast<uint32_t>(row));
-    // In the logs even when stdout goes elsewhere (/dev/null, say).
-    spec.result_path = stem + ".result";
-    if (spec.stdout_path.empty()) spec.stdout_path = stem + ".out";
-    if (spec.stderr_path.empty()) spec.stderr_path = stem + ".err";
-  }
-}
-
 void PrintSummary(const RunState& state, double seconds,
                   const std::string& out) {
   std::cout << "sortie: " << state.specs().size() << " tasks in " << std::fixed
@@ -194,9 +179,10 @@ int RunMaster(const RunOptions& options, Transport& transport, Clock& clock,
   std::string logs = options.logs_dir.empty()
                          ? DefaultLogsDir(out)
                          : fs::absolute(options.logs_dir).string();
-  FillDefaultOutputs(logs, &manifest.tasks);
+  // Default output paths are derived from `logs` when needed, not stored.
   RunState state(std::move(manifest.tasks),
-                 MakeRunInfo(options, manifest, transport.size(), started_at));
+                 MakeRunInfo(options, manifest, transport.size(), started_at),
+                 logs);
   MasterOptions master_options;
   std::unique_ptr<JournalWriter> journal =
       OpenJournal(options, out, &state, &master_options.resumed);
@@ -238,18 +224,6 @@ std::string DefaultLogsDir(const std::string& out) {
   fs::path path(out);
   fs::path stem = path.extension() == ".h5" ? path.stem() : path.filename();
   return (path.parent_path() / (stem.string() + ".logs")).string();
-}
-
-std::string LogFileStem(const std::string& id, uint32_t row) {
-  constexpr size_t kMaxStem = 200;
-  std::string stem = id.substr(0, kMaxStem);
-  for (char& c : stem) {
-    unsigned char byte = static_cast<unsigned char>(c);
-    if (c == '/' || byte < 0x20 || byte == 0x7f) c = '_';
-  }
-  if (stem.empty() || stem[0] == '.') stem.insert(0, "_");
-  if (stem != id) stem += "." + std::to_string(row);
-  return stem;
 }
 
 int RunCommand(const RunOptions& options, int* argc, char*** argv) {

@@ -54,8 +54,4 @@ int RunCommand(const RunOptions& options, int* argc, char*** argv);
 /// for "DIR/STEM.h5".
 std::string DefaultLogsDir(const std::string& out);
 
-/// File name stem for a task's default output files: the id with characters
-/// unsafe in file names replaced, made unique with the row when changed.
-std::string LogFileStem(const std::string& id, uint32_t row);
-
 }  // namespace sortie

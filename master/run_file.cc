@@ -142,6 +142,15 @@ void WriteNodeColumns(const Table& table,
   WriteInt32Column(table, "gpus", [&](size_t i) { return nodes[i].gpus; });
 }
 
+// The manifest's own path, else the default the task was given.
+std::string OutputPath(const RunView& view, size_t row,
+                       const std::string& manifest_path,
+                       std::string_view suffix) {
+  if (!manifest_path.empty() || view.logs_dir.empty()) return manifest_path;
+  return DefaultOutputPath(std::string(view.logs_dir), view.specs[row],
+                           static_cast<uint32_t>(row), suffix);
+}
+
 void WriteTaskColumns(const Table& table, const RunView& view) {
   const auto& specs = view.specs;
   const auto& status = view.status;
@@ -164,11 +173,11 @@ void WriteTaskColumns(const Table& table, const RunView& view) {
     return host < 0 ? std::string_view()
                     : view.hosts[static_cast<size_t>(host)];
   });
-  WriteTextColumn(table, "stdout", [&](size_t i) -> const std::string& {
-    return specs[i].stdout_path;
+  WriteTextColumn(table, "stdout", [&](size_t i) {
+    return OutputPath(view, i, specs[i].stdout_path, ".out");
   });
-  WriteTextColumn(table, "stderr", [&](size_t i) -> const std::string& {
-    return specs[i].stderr_path;
+  WriteTextColumn(table, "stderr", [&](size_t i) {
+    return OutputPath(view, i, specs[i].stderr_path, ".err");
   });
   // CommandText builds a string per row (twice: width, then data); still
   // cheaper than holding every command text in memory at once. A function

@@ -68,6 +68,9 @@ struct RunView {
   const std::vector<TaskNotes>& notes;
   /// Every transition of the run (all attempts, across resumes), in order.
   const std::vector<TaskEvent>& events;
+  /// When set, specs hold only the manifest's own output paths and the
+  /// defaults are derived from this directory (DefaultOutputPath).
+  std::string_view logs_dir = {};
 };
 
 /// Writes `view` to `path` atomically (via `path` + ".tmp" and rename).

@@ -14,13 +14,19 @@ bool IsFailure(TaskState state) {
 
 }  // namespace
 
-RunState::RunState(std::vector<TaskSpec> specs, RunInfo info)
+RunState::RunState(std::vector<TaskSpec> specs, RunInfo info,
+                   std::string logs_dir)
     : specs_(std::move(specs)),
       status_(specs_.size()),
       task_nodes_(specs_.size()),
       notes_(specs_.size()),
-      info_(std::move(info)) {
+      info_(std::move(info)),
+      logs_dir_(std::move(logs_dir)) {
   counts_[static_cast<size_t>(TaskState::kPending)] = specs_.size();
+  // A start and an end per task: reserved up front, the vector never holds
+  // doubling slack or two copies while it grows (pages stay untouched, so
+  // not resident, until used).
+  events_.reserve(2 * specs_.size());
 }
 
 int RunState::InternHost(const std::string& host) {
@@ -36,8 +42,16 @@ void RunState::SetState(TaskStatus* status, TaskState state) {
   status->state = state;
 }
 
+TaskSpec RunState::FullSpec(uint32_t row) const {
+  TaskSpec spec = specs_.at(row);
+  if (!logs_dir_.empty()) FillDefaultOutputs(logs_dir_, row, &spec);
+  return spec;
+}
+
 uint64_t RunState::SpecHash(uint32_t row) const {
-  return SpecDigest(specs_.at(row));
+  // Over the full spec, as when the paths were stored: journals written
+  // before then still resume.
+  return SpecDigest(FullSpec(row));
 }
 
 JournalRecord RunState::StartedRecord(uint32_t row, int32_t attempt, int rank,

@@ -18,19 +18,24 @@ namespace sortie {
 /// Tasks and their states, owned by the master.
 class RunState {
  public:
-  /// Takes the manifest's tasks (all PENDING) and the run's facts.
-  RunState(std::vector<TaskSpec> specs, RunInfo info);
+  /// Takes the manifest's tasks (all PENDING) and the run's facts; with
+  /// `logs_dir`, command tasks get their default output files there.
+  RunState(std::vector<TaskSpec> specs, RunInfo info,
+           std::string logs_dir = {});
 
-  /// Tasks in manifest order.
+  /// Tasks in manifest order, as the manifest gives them: without the
+  /// default output paths (FullSpec has those).
   const std::vector<TaskSpec>& specs() const { return specs_; }
+  /// `row`'s spec as a task gets it: default output paths filled in.
+  TaskSpec FullSpec(uint32_t row) const;
   /// Status of each task, parallel to specs().
   const std::vector<TaskStatus>& status() const { return status_; }
   /// Run-wide facts (root attributes of run.h5).
   RunInfo& info() { return info_; }
   /// Everything run.h5 is written from.
   RunView View() const {
-    return RunView{info_,  specs_,      status_, hosts_,
-                   nodes_, task_nodes_, notes_,  events_};
+    return RunView{info_,       specs_, status_, hosts_,   nodes_,
+                   task_nodes_, notes_, events_, logs_dir_};
   }
   /// The allocation's nodes (rows of /nodes).
   void SetNodes(std::vector<NodeRecord> nodes) { nodes_ = std::move(nodes); }
@@ -103,6 +108,7 @@ class RunState {
   std::unordered_map<std::string, int> host_index_;
   std::array<size_t, kTaskStateCount> counts_{};
   RunInfo info_;
+  std::string logs_dir_;
 };
 
 /// Exit status of a run that ended early (a drain or the walltime) or left

@@ -128,7 +128,8 @@ void Scheduler::Release(uint32_t row, double /*now*/) {
                            " is not running");
   }
   Task& task = tasks_[row];
-  for (const NodeSlice& slice : task.slices) {
+  auto slices = slices_.find(row);
+  for (const NodeSlice& slice : slices->second) {
     Node& n = nodes_[static_cast<size_t>(slice.node)];
     Unindex(slice.node);
     Detach(slice.node, row);
@@ -142,7 +143,7 @@ void Scheduler::Release(uint32_t row, double /*now*/) {
     }
     Index(slice.node);
   }
-  task.slices.clear();
+  slices_.erase(slices);
   task.state = State::kIdle;
   --running_;
 }

@@ -14,8 +14,9 @@ int64_t Scheduler::FollowerFor(uint32_t row) const {
   if (row >= tasks_.size() || tasks_[row].state != State::kRunning) return -1;
   if (heads_.empty()) return -1;
   const Task& task = tasks_[row];
-  if (task.slices.size() != 1) return -1;
-  const Node& node = nodes_[static_cast<size_t>(task.slices[0].node)];
+  const std::vector<NodeSlice>& slices = slices_.at(row);
+  if (slices.size() != 1) return -1;
+  const Node& node = nodes_[static_cast<size_t>(slices[0].node)];
   if (node.exclusive || !node.alive) return -1;
   // Only the overall first ready task may follow: priorities hold.
   const QueueKey head = *heads_.begin();
@@ -53,13 +54,15 @@ void Scheduler::Handover(uint32_t from, uint32_t to, double now) {
                            " is not a running task and its follower");
   }
   Task& next = tasks_[to];
-  next.slices = std::move(tasks_[from].slices);
-  tasks_[from].slices.clear();
+  auto it = slices_.find(from);
+  std::vector<NodeSlice> slices = std::move(it->second);
+  slices_.erase(it);
+  const int32_t node = slices.at(0).node;
+  slices_[to] = std::move(slices);
   tasks_[from].state = State::kIdle;
   next.state = State::kRunning;
   next.end = ExpectedEnd(to, now);
   const ShapeClass& c = classes_[next.shape_class];
-  const int32_t node = next.slices[0].node;
   Unindex(node);
   Detach(node, from);
   Attach(node, to, c.cores, c.gpus);

@@ -141,7 +141,7 @@ void Scheduler::Start(uint32_t row, std::vector<NodeSlice> slices,
                       std::vector<Placement>* out) {
   Task& task = tasks_[row];
   task.state = State::kRunning;
-  task.slices = slices;
+  slices_[row] = slices;
   ++running_;
   out->push_back({row, std::move(slices)});
   if (reservation_.active && reservation_.row == row) ClearReservation();

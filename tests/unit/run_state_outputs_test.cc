@@ -1,0 +1,68 @@
+// Default output paths are derived, not stored: the master's specs stay as
+// the manifest gave them, while what a task is sent, what resume hashes and
+// what run.h5 lists are the paths it always had.
+#include <gtest/gtest.h>
+
+#include "common/spec_digest.h"
+#include "master/run_state.h"
+
+namespace sortie {
+namespace {
+
+TaskSpec Command(const std::string& id) {
+  TaskSpec spec;
+  spec.id = id;
+  spec.command = {"/bin/true"};
+  return spec;
+}
+
+TaskSpec Function() {
+  TaskSpec spec;
+  spec.id = "f";
+  spec.function = "sortie:noop";
+  return spec;
+}
+
+TEST(RunStateOutputsTest, SpecsHoldNoDefaultPathsButFullSpecDoes) {
+  TaskSpec named = Command("n");
+  named.stdout_path = "/data/n.txt";
+  RunState state({Command("a/b"), named, Function()}, RunInfo{}, "/run.logs");
+  EXPECT_EQ(state.specs()[0].stdout_path, "");
+  EXPECT_EQ(state.specs()[0].result_path, "");
+
+  TaskSpec full = state.FullSpec(0);
+  EXPECT_EQ(full.stdout_path, "/run.logs/a_b.0.out");
+  EXPECT_EQ(full.stderr_path, "/run.logs/a_b.0.err");
+  EXPECT_EQ(full.result_path, "/run.logs/a_b.0.result");
+  // The manifest's own path wins; the result file is in the logs anyway.
+  TaskSpec own = state.FullSpec(1);
+  EXPECT_EQ(own.stdout_path, "/data/n.txt");
+  EXPECT_EQ(own.stderr_path, "/run.logs/n.err");
+  EXPECT_EQ(own.result_path, "/run.logs/n.result");
+  // Functions print to the pilot's streams.
+  TaskSpec function = state.FullSpec(2);
+  EXPECT_EQ(function.stdout_path, "");
+  EXPECT_EQ(function.result_path, "");
+}
+
+TEST(RunStateOutputsTest, SpecHashIsTheDigestOfTheFullSpec) {
+  // Journals written when the paths were stored must still resume.
+  RunState state({Command("t")}, RunInfo{}, "/run.logs");
+  TaskSpec stored = Command("t");
+  stored.stdout_path = "/run.logs/t.out";
+  stored.stderr_path = "/run.logs/t.err";
+  stored.result_path = "/run.logs/t.result";
+  EXPECT_EQ(state.SpecHash(0), SpecDigest(stored));
+  EXPECT_NE(state.SpecHash(0), SpecDigest(Command("t")));
+}
+
+TEST(RunStateOutputsTest, WithoutALogsDirSpecsAreTakenAsTheyAre) {
+  TaskSpec stored = Command("t");
+  stored.stdout_path = "/x/t.out";
+  RunState state({stored}, RunInfo{});
+  EXPECT_EQ(state.FullSpec(0).stdout_path, "/x/t.out");
+  EXPECT_EQ(state.FullSpec(0).result_path, "");
+}
+
+}  // namespace
+}  // namespace sortie
