@@ -129,10 +129,11 @@ void Executor::Start(const Assignment& assignment) {
   StartUnblocked();
 }
 
-// A loop, not recursion: a chain of a thousand function tasks ends inside
-// this call.
+// A loop, not recursion. Bounded, so that a long chain of function tasks
+// is reported in slices: the master refills the queue while the rest runs.
 void Executor::StartUnblocked() {
-  while (!unblocked_.empty()) {
+  constexpr int kStartsPerCall = 128;
+  for (int i = 0; i < kStartsPerCall && !unblocked_.empty(); ++i) {
     Assignment next = std::move(unblocked_.front());
     unblocked_.pop_front();
     StartNow(next);
@@ -298,6 +299,7 @@ bool Executor::Poll() {
     EnforceDeadlines();
     Reap();
   }
+  StartUnblocked();
   return !started_.empty() || !finished_.empty();
 }
 

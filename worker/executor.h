@@ -48,7 +48,8 @@ class Executor {
   /// running or queued here (then it starts when that one ends). A task
   /// that cannot start becomes a finished result at once (its reason
   /// written to its stderr file), never an error. A function task runs to
-  /// completion before Start returns, and so do its queued followers.
+  /// completion before Start returns, and so do up to 128 of its queued
+  /// followers; Poll starts the rest, 128 at a time.
   void Start(const Assignment& assignment);
   /// Reaps ended processes; returns true when any start or end is waiting
   /// to be taken.
