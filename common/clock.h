@@ -28,22 +28,37 @@ class SystemClock : public Clock {
 /// idle rank costs almost no CPU (MPICH's blocking calls spin a core).
 class Backoff {
  public:
-  /// Waits go from `min_seconds` up to `max_seconds`.
-  Backoff(double min_seconds, double max_seconds)
-      : min_(min_seconds), max_(max_seconds), next_(min_seconds) {}
-  /// The wait to use now; the following one is twice as long, up to the cap.
+  /// Waits go from `min_seconds` up to `max_seconds`, after `linger` waits
+  /// of `min_seconds` following each Reset (a reply to what was just sent
+  /// is likely soon: catch it before sleeping longer).
+  Backoff(double min_seconds, double max_seconds, int linger = 0)
+      : min_(min_seconds),
+        max_(max_seconds),
+        next_(min_seconds),
+        linger_(linger) {}
+  /// The wait to use now; once the lingering is over, the following one is
+  /// twice as long, up to the cap.
   double Next() {
+    if (lingered_ < linger_) {
+      ++lingered_;
+      return min_;
+    }
     double wait = next_;
     next_ = next_ * 2 > max_ ? max_ : next_ * 2;
     return wait;
   }
   /// Something happened: the next wait is short again.
-  void Reset() { next_ = min_; }
+  void Reset() {
+    next_ = min_;
+    lingered_ = 0;
+  }
 
  private:
   double min_;
   double max_;
   double next_;
+  int linger_;
+  int lingered_ = 0;
 };
 
 }  // namespace sortie

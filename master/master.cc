@@ -135,7 +135,8 @@ int Master::Run() {
   last_flush_ = last_snapshot_ = clock_.Monotonic();
   QueueInitialTasks();
 
-  Backoff backoff(options_.min_idle_wait, options_.max_idle_wait);
+  Backoff backoff(options_.min_idle_wait, options_.max_idle_wait,
+                  options_.idle_linger);
   while (!outstanding_.empty() || (!draining_ && scheduler_.Ready() > 0)) {
     bool active = CheckDrain();
     active = ReceiveMessages() || active;

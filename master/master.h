@@ -39,6 +39,9 @@ struct MasterOptions {
   /// Most followers behind one running task.
   int max_followers = 1024;
   double min_idle_wait = 20e-6;
+  /// Shortest waits kept up after any activity before backing off: a
+  /// worker's reports on short tasks come within a few milliseconds.
+  int idle_linger = 32;
   double max_idle_wait = 4e-3;
   /// The run continues an earlier one (journal replayed into the state).
   bool resumed = false;

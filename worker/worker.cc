@@ -62,7 +62,8 @@ int RunWorker(Transport& transport, Executor& executor, Clock& clock,
   hello.gpu_ids = node.gpu_ids;
   transport.SendMsg(0, MessageTag::kHello, hello);
 
-  Backoff backoff(timing.min_idle_wait, timing.max_idle_wait);
+  Backoff backoff(timing.min_idle_wait, timing.max_idle_wait,
+                  timing.idle_linger);
   std::optional<ShutdownMsg> shutdown;
   bool draining = false;
   while (!shutdown) {

@@ -17,6 +17,9 @@ namespace sortie {
 /// back-off between polls.
 struct WorkerTiming {
   double min_idle_wait = 20e-6;
+  /// Shortest waits kept up after any activity before backing off: more
+  /// work for short tasks follows within a few milliseconds.
+  int idle_linger = 32;
   double max_idle_wait = 4e-3;
   /// Longest wait on a running child before checking messages again.
   double child_wait = 0.02;

@@ -38,6 +38,19 @@ TEST(TaskTest, ResultStateIsDoneOnlyForCleanExitZero) {
   EXPECT_EQ(r.FinalState(), TaskState::kFailed);
 }
 
+TEST(BackoffTest, LingersAtTheShortestWaitAfterEachReset) {
+  Backoff backoff(1e-5, 4e-5, 2);
+  EXPECT_DOUBLE_EQ(backoff.Next(), 1e-5);
+  EXPECT_DOUBLE_EQ(backoff.Next(), 1e-5);
+  EXPECT_DOUBLE_EQ(backoff.Next(), 1e-5);  // then the doubling starts
+  EXPECT_DOUBLE_EQ(backoff.Next(), 2e-5);
+  backoff.Reset();
+  EXPECT_DOUBLE_EQ(backoff.Next(), 1e-5);
+  EXPECT_DOUBLE_EQ(backoff.Next(), 1e-5);
+  EXPECT_DOUBLE_EQ(backoff.Next(), 1e-5);
+  EXPECT_DOUBLE_EQ(backoff.Next(), 2e-5);
+}
+
 TEST(BackoffTest, DoublesUpToTheCapAndResets) {
   Backoff backoff(1e-5, 4e-5);
   EXPECT_DOUBLE_EQ(backoff.Next(), 1e-5);
