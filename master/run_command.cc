@@ -230,13 +230,17 @@ int RunCommand(const RunOptions& options, int* argc, char*** argv) {
   mpi::Environment environment(argc, argv);
   try {
     mpi::Comm comm = mpi::Comm::DupWorld();
+    // Function tasks build their communicators on a world of their own: Open
+    // MPI's MPI_Comm_create_group sends point-to-point messages on the parent
+    // communicator, which the transport's probe for any tag would take.
+    mpi::Comm function_world = mpi::Comm::DupWorld();
     MpiTransport transport(comm);
     SystemClock clock;
     auto [local_rank, local_size] = mpi::LocalRankAndSize(comm);
     NodeResources node =
         ShareOfHost(Hostname(), AllowedCpus(), DetectGpus(),
                     HostPlacement{local_rank, local_size}, options.node);
-    MpiFunctionRunner functions(comm);
+    MpiFunctionRunner functions(function_world);
     ExecutorContext context;
     context.rank = comm.rank();
     context.base_env = ScrubbedEnvironment(environ);

@@ -10,7 +10,9 @@
 # runs it; only rank 0 reports.
 nodes=${1:?usage: app.sh NODES [INPUT]}
 input=$2
-rank=${PMI_RANK:-0}
+# Rank and size as MPICH/PALS (PMI_*), Open MPI or Slurm give them.
+rank=${PMI_RANK:-${OMPI_COMM_WORLD_RANK:-${SLURM_PROCID:-0}}}
+size=${PMI_SIZE:-${OMPI_COMM_WORLD_SIZE:-${SLURM_NTASKS:-1}}}
 if [ -n "$input" ] && [ ! -e "$input" ]; then
   echo "app.sh: cannot open input $input: No such file or directory" >&2
   exit 2
@@ -25,6 +27,6 @@ echo "elapsed: $elapsed s"
   echo "# written by app.sh"
   echo "time=$elapsed"
   echo "nodes=$nodes"
-  echo "ranks=${PMI_SIZE:-1}"
+  echo "ranks=$size"
   echo "hosts=$SORTIE_NODES"
 } > "$SORTIE_RESULT"

@@ -202,8 +202,10 @@ class ScalingExample(Base):
         out = self.path("scaling.h5")
         proc = subprocess.run(
             [tr.ARGS.mpiexec, "-n", "5", tr.ARGS.sortie, "run",
-             "inputs/scaling/manifest.jsonl", "--out", out, "--virtual-nodes",
-             "--cores-per-node", "1", "--launcher", f"hydra:{tr.ARGS.mpiexec}"],
+             tr.manifest_for_this_mpi(os.path.join(ROOT, "inputs/scaling/manifest.jsonl"),
+                                      self.path("manifest.jsonl")),
+             "--out", out, "--virtual-nodes",
+             "--cores-per-node", "1", *tr.launcher_flags()],
             cwd=ROOT, capture_output=True, text=True, timeout=100)
         self.assertEqual(proc.returncode, 1, proc.stderr)  # broken-input fails
         rows = read_results(out)

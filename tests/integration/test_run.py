@@ -213,6 +213,21 @@ def mpi_task(task):
     return task
 
 
+def manifest_for_this_mpi(src, dst):
+    """`src`, or a copy at `dst` whose multi-rank tasks get mpi_task()'s
+    launcher arguments when this MPI needs them (other keys unchanged)."""
+    if mpi_task({}) == {}:
+        return src
+    with open(src) as f, open(dst, "w") as out:
+        for line in f:
+            text = line.strip()
+            task = json.loads(text) if text and not text.startswith("#") else None
+            if task and task.get("nodes", 1) * task.get("ranks_per_node", 1) > 1:
+                task = mpi_task(task)
+            out.write(json.dumps(task) + "\n" if task else line)
+    return dst
+
+
 def busy_cores_never_exceed_capacity(test, cols, nodes):
     """Replays /tasks over time: no node ever holds more cores than it has.
     Returns the largest number of tasks seen running at once on one node."""

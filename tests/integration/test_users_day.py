@@ -24,9 +24,12 @@ class UsersDay(Base):
         self.out = self.path("scaling.h5")
         proc = subprocess.run(
             [tr.ARGS.mpiexec, "-n", "5", tr.ARGS.sortie, "run",
-             "inputs/scaling/manifest.jsonl", "--out", self.out,
+             tr.manifest_for_this_mpi(
+                 os.path.join(ROOT, "inputs/scaling/manifest.jsonl"),
+                 self.path("manifest.jsonl")),
+             "--out", self.out,
              "--virtual-nodes", "--cores-per-node", "1",
-             "--launcher", f"hydra:{tr.ARGS.mpiexec}", "--progress", "1"],
+             *tr.launcher_flags(), "--progress", "1"],
             cwd=ROOT, capture_output=True, text=True, timeout=100)
         self.assertEqual(proc.returncode, 1, proc.stderr)  # broken-input fails
         self.check_output(proc)
