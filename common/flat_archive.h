@@ -23,6 +23,9 @@ namespace sortie {
 template <class Archive>
 class FlatArchive {
  public:
+  /// Whether this archive reads (for IsLoadingArchive in common/task.h).
+  using is_loading = typename Archive::is_loading;
+
   FlatArchive(Archive& archive, uint64_t limit)
       : archive_(archive), limit_(limit) {}
 

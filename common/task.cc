@@ -60,11 +60,12 @@ void FillDefaultOutputs(const std::string& logs_dir, uint32_t row,
   // Functions print to the pilot's own streams: no files to name.
   if (!spec->function.empty()) return;
   // In the logs even when stdout goes elsewhere (/dev/null, say).
-  spec->result_path = DefaultOutputPath(logs_dir, *spec, row, ".result");
-  if (spec->stdout_path.empty())
-    spec->stdout_path = DefaultOutputPath(logs_dir, *spec, row, ".out");
-  if (spec->stderr_path.empty())
-    spec->stderr_path = DefaultOutputPath(logs_dir, *spec, row, ".err");
+  TaskExtras& extras = spec->mutable_extras();
+  extras.result_path = DefaultOutputPath(logs_dir, *spec, row, ".result");
+  if (extras.stdout_path.empty())
+    extras.stdout_path = DefaultOutputPath(logs_dir, *spec, row, ".out");
+  if (extras.stderr_path.empty())
+    extras.stderr_path = DefaultOutputPath(logs_dir, *spec, row, ".err");
 }
 
 }  // namespace sortie

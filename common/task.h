@@ -7,6 +7,7 @@
 #include <boost/serialization/tracking.hpp>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -43,12 +44,53 @@ inline constexpr double kNoTime = std::numeric_limits<double>::quiet_NaN();
 template <class Archive>
 inline constexpr bool kArchiveSkipsLine = false;
 
-/// One task as the manifest describes it. Immutable once loaded.
-struct TaskSpec {
-  std::string id;
-  /// shell: one element, run as `/bin/sh -c command[0]`; else argv, exec'd.
-  std::vector<std::string> command;
-  bool shell = false;
+/// Owns a T on the heap, or nothing; copies are deep. For parts of a value
+/// that most instances leave empty.
+template <class T>
+class HeapBox {
+ public:
+  HeapBox() = default;
+  HeapBox(const HeapBox& other) : value_(Clone(other)) {}
+  HeapBox(HeapBox&&) noexcept = default;
+  HeapBox& operator=(const HeapBox& other) {
+    if (this != &other) value_ = Clone(other);
+    return *this;
+  }
+  HeapBox& operator=(HeapBox&&) noexcept = default;
+  ~HeapBox() = default;
+
+  /// The value, or null when there is none.
+  const T* get() const { return value_.get(); }
+  T* get() { return value_.get(); }
+  /// The value, made (default) on first use.
+  T& GetOrMake() {
+    if (!value_) value_ = std::make_unique<T>();
+    return *value_;
+  }
+  /// Drops the value.
+  void reset() { value_.reset(); }
+
+ private:
+  static std::unique_ptr<T> Clone(const HeapBox& other) {
+    return other.value_ ? std::make_unique<T>(*other.value_) : nullptr;
+  }
+  std::unique_ptr<T> value_;
+};
+
+/// True for archives that read into the object (Boost's is_loading).
+template <class Archive>
+constexpr bool IsLoadingArchive() {
+  if constexpr (requires { Archive::is_loading::value; }) {
+    return Archive::is_loading::value;
+  } else {
+    return false;
+  }
+}
+
+/// The parts of a task that few tasks set, kept out of line (see
+/// TaskSpec::extras) so a million-task manifest does not carry seven empty
+/// strings and vectors per task.
+struct TaskExtras {
   /// Working directory (absolute after loading); empty: the pilot's own.
   std::string cwd;
   /// Added to the task's environment, in manifest order.
@@ -56,6 +98,29 @@ struct TaskSpec {
   /// Absolute paths of the task's output files (defaults filled by the master).
   std::string stdout_path;
   std::string stderr_path;
+  /// Extra arguments for the MPI launcher of this task (after the preset's).
+  std::vector<std::string> launcher_args;
+  /// Where the task may write `key=value` result lines (SORTIE_RESULT);
+  /// filled by the master for command tasks, empty: no result file.
+  std::string result_path;
+  /// The manifest's `results`: key and ECMAScript regex with exactly one
+  /// capture group, matched against the task's stdout, in manifest order.
+  std::vector<std::pair<std::string, std::string>> result_patterns;
+
+  /// True when every field is empty (nothing worth a heap block).
+  bool empty() const {
+    return cwd.empty() && env.empty() && stdout_path.empty() &&
+           stderr_path.empty() && launcher_args.empty() &&
+           result_path.empty() && result_patterns.empty();
+  }
+};
+
+/// One task as the manifest describes it. Immutable once loaded.
+struct TaskSpec {
+  std::string id;
+  /// shell: one element, run as `/bin/sh -c command[0]`; else argv, exec'd.
+  std::vector<std::string> command;
+  bool shell = false;
   /// The manifest's `tags` object as compact JSON; "{}" when absent.
   std::string tags_json = "{}";
   /// 1-based line of the manifest the task came from.
@@ -70,29 +135,37 @@ struct TaskSpec {
   int32_t gpus_per_rank = 0;
   /// Higher runs first; ties go in manifest order.
   int32_t priority = 0;
+  /// Further attempts after a FAILED or TIMEOUT one.
+  int32_t retries = 0;
   /// Expected seconds of run time (NaN: unknown); lets small tasks backfill
   /// ahead of a reservation when they will end before it.
   double est_runtime = kNoTime;
-  /// Extra arguments for the MPI launcher of this task (after the preset's).
-  std::vector<std::string> launcher_args;
+  /// Seconds before the task is killed (SIGTERM to its process group, then
+  /// SIGKILL after a grace); <= 0: no limit.
+  double timeout = 0;
   /// In-process function "path/libx.so:symbol" or "sortie:NAME"; when set,
   /// `command` is empty and the function runs on every node of the task.
   std::string function;
   /// The function's `args` as compact JSON ("null" when absent).
   std::string args_json = "null";
-  /// Seconds before the task is killed (SIGTERM to its process group, then
-  /// SIGKILL after a grace); <= 0: no limit.
-  double timeout = 0;
-  /// Further attempts after a FAILED or TIMEOUT one.
-  int32_t retries = 0;
   /// Rows of the tasks that must end DONE before this one starts.
   std::vector<uint32_t> after;
-  /// Where the task may write `key=value` result lines (SORTIE_RESULT);
-  /// filled by the master for command tasks, empty: no result file.
-  std::string result_path;
-  /// The manifest's `results`: key and ECMAScript regex with exactly one
-  /// capture group, matched against the task's stdout, in manifest order.
-  std::vector<std::pair<std::string, std::string>> result_patterns;
+  /// Storage of extras(); use the accessors.
+  HeapBox<TaskExtras> extras_box;
+
+  /// cwd, env, output paths, launcher arguments and result patterns: empty
+  /// unless the task sets any.
+  const TaskExtras& extras() const {
+    static const TaskExtras kNone;
+    const TaskExtras* extras = extras_box.get();
+    return extras ? *extras : kNone;
+  }
+  /// The extras, for setting them.
+  TaskExtras& mutable_extras() { return extras_box.GetOrMake(); }
+  /// Frees the extras' heap block when they are all empty.
+  void CompactExtras() {
+    if (extras_box.get() && extras_box.get()->empty()) extras_box.reset();
+  }
 
   /// Ranks in all.
   int32_t TotalRanks() const { return nodes * ranks_per_node; }
@@ -100,13 +173,25 @@ struct TaskSpec {
   /// a communicator, even of one rank.)
   bool IsMpi() const { return TotalRanks() > 1; }
 
+  /// The field order is the wire layout (common/protocol.h) and what the
+  /// resume digest covers (common/spec_digest.h).
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar& id& command& shell& cwd& env& stdout_path& stderr_path& tags_json;
+    // Read into a local first: most tasks have no extras, and then no heap
+    // block is made for them.
+    TaskExtras none;
+    TaskExtras* x = extras_box.get() ? extras_box.get() : &none;
+    ar& id& command& shell & x->cwd & x->env & x->stdout_path &
+        x->stderr_path& tags_json;
     if constexpr (!kArchiveSkipsLine<Archive>) ar& line;
     ar& nodes& ranks_per_node& cores_per_rank& gpus_per_rank& priority&
-        est_runtime& launcher_args& function& args_json& timeout& retries&
-            after& result_path& result_patterns;
+            est_runtime &
+        x->launcher_args& function& args_json& timeout& retries& after &
+        x->result_path & x->result_patterns;
+    if constexpr (IsLoadingArchive<Archive>()) {
+      if (x == &none && !none.empty()) mutable_extras() = std::move(none);
+      CompactExtras();
+    }
   }
 };
 

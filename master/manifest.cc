@@ -139,9 +139,13 @@ void ManifestReader::ReadJsonLine(std::string_view line, uint64_t number,
     return;
   }
   CheckUniqueId(tasks);
-  MakeAbsolute(&task.cwd);
-  MakeAbsolute(&task.stdout_path);
-  MakeAbsolute(&task.stderr_path);
+  if (task.extras_box.get() != nullptr) {
+    TaskExtras& extras = task.mutable_extras();
+    MakeAbsolute(&extras.cwd);
+    MakeAbsolute(&extras.stdout_path);
+    MakeAbsolute(&extras.stderr_path);
+    task.CompactExtras();  // e.g. "env": {} set nothing
+  }
   MakeLibraryPathAbsolute(&task.function);
 }
 

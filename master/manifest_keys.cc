@@ -82,16 +82,16 @@ void TaskReader::ReadField(Key key, element value, TaskSpec* task) {
       ReadCommand(value, task);
       break;
     case Key::kCwd:
-      ReadPath("cwd", value, &task->cwd);
+      ReadPath("cwd", value, &task->mutable_extras().cwd);
       break;
     case Key::kEnv:
       ReadEnv(value, task);
       break;
     case Key::kStdout:
-      ReadPath("stdout", value, &task->stdout_path);
+      ReadPath("stdout", value, &task->mutable_extras().stdout_path);
       break;
     case Key::kStderr:
-      ReadPath("stderr", value, &task->stderr_path);
+      ReadPath("stderr", value, &task->mutable_extras().stderr_path);
       break;
     case Key::kTags:
       ReadTags(value, task);
@@ -216,7 +216,7 @@ void TaskReader::ReadEnv(element value, TaskSpec* task) {
                    std::string(TypeName(value)));
   }
   CheckDuplicateKeys("env", value);
-  task->env.reserve(vars.size());
+  task->mutable_extras().env.reserve(vars.size());
   for (simdjson::dom::key_value_pair var : vars) {
     std::string_view text;
     if (var.key.empty()) {
@@ -231,7 +231,7 @@ void TaskReader::ReadEnv(element value, TaskSpec* task) {
       Problem("\"env\" value of " + Quote(var.key) +
               " contains a NUL character");
     } else {
-      task->env.emplace_back(var.key, text);
+      task->mutable_extras().env.emplace_back(var.key, text);
     }
   }
 }
@@ -303,7 +303,7 @@ void TaskReader::ReadLauncherArgs(element value, TaskSpec* task) {
     return Problem("\"launcher_args\" must be an array of strings; got " +
                    std::string(TypeName(value)));
   }
-  task->launcher_args.reserve(items.size());
+  task->mutable_extras().launcher_args.reserve(items.size());
   size_t index = 0;
   for (element item : items) {
     auto where = [&] { return "launcher_args[" + std::to_string(index) + "]"; };
@@ -316,7 +316,7 @@ void TaskReader::ReadLauncherArgs(element value, TaskSpec* task) {
     } else if (HasNul(arg)) {
       Problem(where() + " contains a NUL character");
     } else {
-      task->launcher_args.emplace_back(arg);
+      task->mutable_extras().launcher_args.emplace_back(arg);
     }
     ++index;
   }

@@ -52,7 +52,7 @@ void TaskReader::ReadResults(simdjson::dom::element value, TaskSpec* task) {
                !problem.empty()) {
       Problem(where + ": pattern " + Quote(pattern) + " " + problem);
     } else {
-      task->result_patterns.emplace_back(entry.key, pattern);
+      task->mutable_extras().result_patterns.emplace_back(entry.key, pattern);
     }
   }
 }

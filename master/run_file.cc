@@ -174,10 +174,10 @@ void WriteTaskColumns(const Table& table, const RunView& view) {
                     : view.hosts[static_cast<size_t>(host)];
   });
   WriteTextColumn(table, "stdout", [&](size_t i) {
-    return OutputPath(view, i, specs[i].stdout_path, ".out");
+    return OutputPath(view, i, specs[i].extras().stdout_path, ".out");
   });
   WriteTextColumn(table, "stderr", [&](size_t i) {
-    return OutputPath(view, i, specs[i].stderr_path, ".err");
+    return OutputPath(view, i, specs[i].extras().stderr_path, ".err");
   });
   // CommandText builds a string per row (twice: width, then data); still
   // cheaper than holding every command text in memory at once. A function

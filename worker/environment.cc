@@ -47,8 +47,8 @@ std::vector<std::string> TaskEnvironment(const std::vector<std::string>& base,
                                          const TaskSpec& spec,
                                          const TaskEnvContext& context) {
   std::vector<std::pair<std::string_view, std::string>> overrides;
-  overrides.reserve(spec.env.size() + 3 + context.extra.size());
-  for (const auto& [name, value] : spec.env)
+  overrides.reserve(spec.extras().env.size() + 3 + context.extra.size());
+  for (const auto& [name, value] : spec.extras().env)
     overrides.emplace_back(name, value);
   overrides.emplace_back("SORTIE_TASK_ID", spec.id);
   overrides.emplace_back("SORTIE_ATTEMPT", std::to_string(context.attempt));

@@ -160,7 +160,7 @@ void Executor::StartNow(const Assignment& assignment) {
     return;
   }
   std::string nodefile = WriteNodefile(assignment);
-  PrepareResultFile(assignment.spec.result_path);
+  PrepareResultFile(assignment.spec.extras().result_path);
   LaunchOutcome outcome;
   try {
     outcome = launcher_.Launch(BuildRequest(assignment, nodefile));
@@ -169,7 +169,7 @@ void Executor::StartNow(const Assignment& assignment) {
     outcome.error = error.what();
   }
   if (outcome.pid <= 0) {
-    AppendToFile(assignment.spec.stderr_path,
+    AppendToFile(assignment.spec.extras().stderr_path,
                  "sortie: " + outcome.error + "\n");
     std::error_code ec;
     if (assignment.group.hosts.size() > 1)
@@ -184,11 +184,13 @@ void Executor::StartNow(const Assignment& assignment) {
   running.result.attempt = assignment.attempt;
   running.result.start_time = now;
   if (assignment.group.hosts.size() > 1) running.nodefile = nodefile;
-  running.stdout_path = assignment.spec.stdout_path;
-  running.stderr_path = assignment.spec.stderr_path;
-  running.results_source.stdout_path = assignment.spec.stdout_path;
-  running.results_source.result_path = assignment.spec.result_path;
-  running.results_source.result_patterns = assignment.spec.result_patterns;
+  running.stdout_path = assignment.spec.extras().stdout_path;
+  running.stderr_path = assignment.spec.extras().stderr_path;
+  const TaskExtras& extras = assignment.spec.extras();
+  TaskExtras& source = running.results_source.mutable_extras();
+  source.stdout_path = extras.stdout_path;
+  source.result_path = extras.result_path;
+  source.result_patterns = extras.result_patterns;
   double timeout = assignment.spec.timeout;
   running.deadline = timeout > 0 ? clock_.Monotonic() + timeout : kNever;
   running.kill_at = kNever;
@@ -204,24 +206,24 @@ LaunchRequest Executor::BuildRequest(const Assignment& assignment,
   env.extra.emplace_back("SORTIE_NODES", Join(group.hosts));
   env.extra.emplace_back("SORTIE_NODEFILE", nodefile);
   env.extra.emplace_back("SORTIE_NRANKS", std::to_string(spec.TotalRanks()));
-  if (!spec.result_path.empty()) {
-    env.extra.emplace_back("SORTIE_RESULT", spec.result_path);
+  if (!spec.extras().result_path.empty()) {
+    env.extra.emplace_back("SORTIE_RESULT", spec.extras().result_path);
   }
   size_t member = static_cast<size_t>(assignment.member);
   if (member < group.gpus.size()) AddGpuMasks(group.gpus[member], &env.extra);
 
   LaunchRequest request;
   request.envp = TaskEnvironment(context_.base_env, spec, env);
-  request.cwd = spec.cwd;
-  request.stdout_path = spec.stdout_path;
-  request.stderr_path = spec.stderr_path;
+  request.cwd = spec.extras().cwd;
+  request.stdout_path = spec.extras().stdout_path;
+  request.stderr_path = spec.extras().stderr_path;
   if (spec.IsMpi()) {
     MpiLaunch launch;
     launch.hosts = group.hosts;
     launch.ranks_per_node = spec.ranks_per_node;
     launch.cores_per_rank = spec.cores_per_rank;
     launch.cpus = group.cpus;
-    launch.launcher_args = spec.launcher_args;
+    launch.launcher_args = spec.extras().launcher_args;
     launch.program = Program(spec);
     launch.nodefile = nodefile;
     request.argv = context_.mpi_launcher.Argv(launch);
@@ -289,7 +291,8 @@ void Executor::Finish(const Assignment& assignment, double start, int exit_code,
   result.start_time = start;
   result.end_time = clock_.Now();
   result.cause = cause;
-  result.stderr_tail = ReadTail(assignment.spec.stderr_path, kOutputTailBytes);
+  result.stderr_tail =
+      ReadTail(assignment.spec.extras().stderr_path, kOutputTailBytes);
   finished_.push_back(std::move(result));
   Ended(assignment.row);
 }

@@ -37,7 +37,8 @@ TEST(EnvironmentTest, ScrubDropsOnlyLauncherVariables) {
 TEST(EnvironmentTest, TaskEnvAddsAndOverridesAndSortieWins) {
   TaskSpec spec;
   spec.id = "job-7";
-  spec.env = {{"HOME", "/scratch"}, {"NEW", "x=y"}, {"SORTIE_RANK", "99"}};
+  spec.mutable_extras().env = {
+      {"HOME", "/scratch"}, {"NEW", "x=y"}, {"SORTIE_RANK", "99"}};
   std::vector<std::string> env = TaskEnvironment(
       {"PATH=/bin", "HOME=/root"}, spec, TaskEnvContext{2, 5, {}});
   EXPECT_THAT(env, Contains("PATH=/bin"));

@@ -40,8 +40,8 @@ class ExecutorTest : public ::testing::Test {
     spec.id = "task" + std::to_string(next_++);
     spec.command = std::move(command);
     spec.shell = shell;
-    spec.stdout_path = (dir_ / (spec.id + ".out")).string();
-    spec.stderr_path = (dir_ / (spec.id + ".err")).string();
+    spec.mutable_extras().stdout_path = (dir_ / (spec.id + ".out")).string();
+    spec.mutable_extras().stderr_path = (dir_ / (spec.id + ".err")).string();
     return spec;
   }
 
@@ -93,7 +93,7 @@ TEST_F(ExecutorTest, ExitCodesAndSignalsAreRecorded) {
 TEST_F(ExecutorTest, ArrayCommandsAreNotInterpretedByAShell) {
   TaskSpec spec = Spec({"/bin/echo", "$HOME", "a  b", "*"});
   EXPECT_EQ(RunOne(spec).exit_code, 0);
-  EXPECT_EQ(ReadFile(spec.stdout_path), "$HOME a  b *\n");
+  EXPECT_EQ(ReadFile(spec.extras().stdout_path), "$HOME a  b *\n");
 }
 
 TEST_F(ExecutorTest, StdoutStderrCwdAndEnvironmentReachTheTask) {
@@ -101,32 +101,32 @@ TEST_F(ExecutorTest, StdoutStderrCwdAndEnvironmentReachTheTask) {
   TaskSpec spec = Spec({"pwd; echo \"$GREETING $SORTIE_TASK_ID $SORTIE_ATTEMPT "
                         "$SORTIE_RANK\"; echo oops >&2; read x || echo eof"},
                        true);
-  spec.cwd = (dir_ / "work").string();
-  spec.env = {{"GREETING", "hello"}};
+  spec.mutable_extras().cwd = (dir_ / "work").string();
+  spec.mutable_extras().env = {{"GREETING", "hello"}};
   EXPECT_EQ(RunOne(spec, 2).exit_code, 0);
-  EXPECT_EQ(ReadFile(spec.stdout_path),
+  EXPECT_EQ(ReadFile(spec.extras().stdout_path),
             (dir_ / "work").string() + "\nhello " + spec.id + " 2 3\neof\n");
-  EXPECT_EQ(ReadFile(spec.stderr_path), "oops\n");
+  EXPECT_EQ(ReadFile(spec.extras().stderr_path), "oops\n");
 }
 
 TEST_F(ExecutorTest, SameFileForStdoutAndStderrKeepsBoth) {
   TaskSpec spec = Spec({"echo out; echo err >&2"}, true);
-  spec.stderr_path = spec.stdout_path;
+  spec.mutable_extras().stderr_path = spec.mutable_extras().stdout_path;
   RunOne(spec);
-  EXPECT_EQ(ReadFile(spec.stdout_path), "out\nerr\n");
+  EXPECT_EQ(ReadFile(spec.extras().stdout_path), "out\nerr\n");
 }
 
 TEST_F(ExecutorTest, OutputDirectoriesAreCreated) {
   TaskSpec spec = Spec({"echo deep"}, true);
-  spec.stdout_path = (dir_ / "a" / "b" / "out.txt").string();
+  spec.mutable_extras().stdout_path = (dir_ / "a" / "b" / "out.txt").string();
   EXPECT_EQ(RunOne(spec).exit_code, 0);
-  EXPECT_EQ(ReadFile(spec.stdout_path), "deep\n");
+  EXPECT_EQ(ReadFile(spec.extras().stdout_path), "deep\n");
 }
 
 TEST_F(ExecutorTest, EachTaskLeadsItsOwnProcessGroup) {
   TaskSpec spec = Spec({"ps -o pgid= -p $$ | tr -d ' '; echo $$"}, true);
   RunOne(spec);
-  std::istringstream lines(ReadFile(spec.stdout_path));
+  std::istringstream lines(ReadFile(spec.extras().stdout_path));
   std::string pgid, pid;
   lines >> pgid >> pid;
   EXPECT_EQ(pgid, pid);
@@ -138,18 +138,18 @@ TEST_F(ExecutorTest, MissingProgramIs127WithReasonInStderr) {
   TaskResult result = RunOne(spec);
   EXPECT_EQ(result.exit_code, 127);
   EXPECT_EQ(result.FinalState(), TaskState::kFailed);
-  EXPECT_THAT(ReadFile(spec.stderr_path),
+  EXPECT_THAT(ReadFile(spec.extras().stderr_path),
               ::testing::HasSubstr("cannot run /no/such/program"));
   EXPECT_EQ(executor_.TakeStarted().size(), 1u);  // attempted, here and now
 }
 
 TEST_F(ExecutorTest, MissingWorkingDirectoryFailsClearly) {
   TaskSpec spec = Spec({"/bin/true"});
-  spec.cwd = (dir_ / "nowhere").string();
+  spec.mutable_extras().cwd = (dir_ / "nowhere").string();
   TaskResult result = RunOne(spec);
   EXPECT_EQ(result.exit_code, -1);
   EXPECT_EQ(result.FinalState(), TaskState::kFailed);
-  EXPECT_THAT(ReadFile(spec.stderr_path),
+  EXPECT_THAT(ReadFile(spec.extras().stderr_path),
               ::testing::HasSubstr("working directory"));
 }
 
@@ -183,7 +183,7 @@ TEST_F(ExecutorTest, TaskIsBoundToItsCpusAndSeesItsGpusAndNodes) {
     executor_.Wait(0.01);
     executor_.Poll();
   }
-  std::istringstream out(ReadFile(spec.stdout_path));
+  std::istringstream out(ReadFile(spec.extras().stdout_path));
   std::string line;
   std::getline(out, line);
   EXPECT_THAT(line, ::testing::MatchesRegex("Cpus_allowed_list:\\s+0"));
@@ -205,7 +205,7 @@ TEST_F(ExecutorTest, MultiRankCommandStartsThroughTheMpiLauncher) {
   TaskSpec spec = Spec({"/bin/app", "x"});
   spec.nodes = 2;
   spec.ranks_per_node = 2;
-  spec.launcher_args = {"--extra"};
+  spec.mutable_extras().launcher_args = {"--extra"};
   executor.Start(Assignment{
       1, 1, spec, TaskGroup{{1, 2}, {"h1", "h2"}, {{0, 1}, {0, 1}}, {{}, {}}},
       0});
@@ -213,7 +213,8 @@ TEST_F(ExecutorTest, MultiRankCommandStartsThroughTheMpiLauncher) {
     executor.Wait(0.01);
     executor.Poll();
   }
-  EXPECT_EQ(ReadFile(spec.stdout_path), "4 2 h1,h2 --extra /bin/app x\n");
+  EXPECT_EQ(ReadFile(spec.extras().stdout_path),
+            "4 2 h1,h2 --extra /bin/app x\n");
 }
 
 TEST_F(ExecutorTest, FunctionTaskWithoutARunnerFailsWithoutCrashing) {
@@ -364,25 +365,27 @@ TEST_F(ExecutorTest, ResultFileAndStdoutPatternsBecomeResults) {
       Spec({"echo 'elapsed: 0.25 s'; printf 'n=4\\nlabel=big run\\noops\\n' > "
             "\"$SORTIE_RESULT\""},
            true);
-  spec.result_path = (dir_ / "results" / (spec.id + ".result")).string();
-  spec.result_patterns = {{"time", R"(elapsed: (\S+) s)"}};
+  spec.mutable_extras().result_path =
+      (dir_ / "results" / (spec.id + ".result")).string();
+  spec.mutable_extras().result_patterns = {{"time", R"(elapsed: (\S+) s)"}};
   // A file left by an earlier attempt must not count for this one.
   fs::create_directories(dir_ / "results");
-  std::ofstream(spec.result_path) << "stale=1\n";
+  std::ofstream(spec.extras().result_path) << "stale=1\n";
   TaskResult result = RunOne(spec);
   EXPECT_EQ(result.FinalState(), TaskState::kDone);
   EXPECT_THAT(result.results,
               ::testing::ElementsAre(ResultValue{"label", kNoTime, "big run"},
                                      ResultValue{"n", 4, "4"},
                                      ResultValue{"time", 0.25, "0.25"}));
-  EXPECT_EQ(ReadFile(spec.stderr_path), "sortie: results: " + spec.result_path +
-                                            ": line 3: no '=' (ignored)\n");
-  EXPECT_EQ(result.stderr_tail, ReadFile(spec.stderr_path));
+  EXPECT_EQ(ReadFile(spec.extras().stderr_path),
+            "sortie: results: " + spec.extras().result_path +
+                ": line 3: no '=' (ignored)\n");
+  EXPECT_EQ(result.stderr_tail, ReadFile(spec.extras().stderr_path));
 }
 
 TEST_F(ExecutorTest, AFailedTaskStillReportsItsResults) {
   TaskSpec spec = Spec({"echo partial=1 > \"$SORTIE_RESULT\"; exit 3"}, true);
-  spec.result_path = (dir_ / (spec.id + ".result")).string();
+  spec.mutable_extras().result_path = (dir_ / (spec.id + ".result")).string();
   TaskResult result = RunOne(spec);
   EXPECT_EQ(result.FinalState(), TaskState::kFailed);
   EXPECT_THAT(result.results,

@@ -60,9 +60,9 @@ TEST(ManifestTest, StringCommandRunsThroughTheShell) {
   EXPECT_THAT(task.command, ElementsAre("echo hi | wc -c"));
   EXPECT_EQ(task.line, 1u);
   EXPECT_EQ(task.tags_json, "{}");
-  EXPECT_EQ(task.cwd, "");
-  EXPECT_EQ(task.stdout_path, "");  // the master fills defaults
-  EXPECT_EQ(task.stderr_path, "");
+  EXPECT_EQ(task.extras().cwd, "");
+  EXPECT_EQ(task.extras().stdout_path, "");  // the master fills defaults
+  EXPECT_EQ(task.extras().stderr_path, "");
 }
 
 TEST(ManifestTest, ArrayCommandIsExecutedDirectly) {
@@ -78,7 +78,7 @@ TEST(ManifestTest, EnvKeepsManifestOrder) {
       Parse(R"({"command":"env","env":{"ZED":"1","ALPHA":"","MID":"x=y"}})");
   ASSERT_TRUE(parsed.ok);
   EXPECT_THAT(
-      parsed.manifest.tasks[0].env,
+      parsed.manifest.tasks[0].extras().env,
       ElementsAre(Pair("ZED", "1"), Pair("ALPHA", ""), Pair("MID", "x=y")));
 }
 
@@ -97,9 +97,9 @@ TEST(ManifestTest, RelativePathsBecomeAbsoluteAgainstTheCurrentDirectory) {
       R"({"command":"x","cwd":"work/a","stdout":"./out.txt","stderr":"/abs/err"})");
   ASSERT_TRUE(parsed.ok);
   const TaskSpec& task = parsed.manifest.tasks[0];
-  EXPECT_EQ(task.cwd, Cwd() + "/work/a");
-  EXPECT_EQ(task.stdout_path, Cwd() + "/out.txt");
-  EXPECT_EQ(task.stderr_path, "/abs/err");
+  EXPECT_EQ(task.extras().cwd, Cwd() + "/work/a");
+  EXPECT_EQ(task.extras().stdout_path, Cwd() + "/out.txt");
+  EXPECT_EQ(task.extras().stderr_path, "/abs/err");
 }
 
 TEST(ManifestTest, DefaultIdIsTheLineNumber) {
@@ -193,7 +193,7 @@ TEST(ManifestTest, LoadManifestReadsTheFileAndHashesItsBytes) {
   ASSERT_TRUE(LoadManifest(path, ManifestFormat::kAuto, &manifest, &errors));
   EXPECT_EQ(manifest.path, path);
   EXPECT_EQ(manifest.sha256, Sha256Hex(text));
-  EXPECT_EQ(manifest.tasks[0].cwd, Cwd() + "/rel");
+  EXPECT_EQ(manifest.tasks[0].extras().cwd, Cwd() + "/rel");
   EXPECT_EQ(Parse(text).manifest.sha256, Sha256Hex(text));
 }
 
@@ -426,7 +426,7 @@ void ExpectDefaultResources(const TaskSpec& task) {
   EXPECT_EQ(task.gpus_per_rank, 0);
   EXPECT_EQ(task.priority, 0);
   EXPECT_TRUE(std::isnan(task.est_runtime));
-  EXPECT_THAT(task.launcher_args, IsEmpty());
+  EXPECT_THAT(task.extras().launcher_args, IsEmpty());
   EXPECT_EQ(task.function, "");
   EXPECT_EQ(task.args_json, "null");
   EXPECT_EQ(task.TotalRanks(), 1);
@@ -454,7 +454,7 @@ TEST(ManifestTest, ResourceKeysAreRead) {
   EXPECT_EQ(task.gpus_per_rank, 1);
   EXPECT_EQ(task.priority, -5);
   EXPECT_EQ(task.est_runtime, 12.5);
-  EXPECT_THAT(task.launcher_args, ElementsAre("--bind-to", "core"));
+  EXPECT_THAT(task.extras().launcher_args, ElementsAre("--bind-to", "core"));
   EXPECT_EQ(task.TotalRanks(), 32);
   EXPECT_TRUE(task.IsMpi());
   EXPECT_EQ(task.function, "");
@@ -593,10 +593,12 @@ TEST(ManifestTest, EstRuntimeIsPositiveSeconds) {
 }
 
 TEST(ManifestTest, LauncherArgsAreStrings) {
-  EXPECT_THAT(OnlyTask(R"({"command":"x","launcher_args":[]})").launcher_args,
-              IsEmpty());
+  EXPECT_THAT(
+      OnlyTask(R"({"command":"x","launcher_args":[]})").extras().launcher_args,
+      IsEmpty());
   EXPECT_THAT(
       OnlyTask(R"({"command":"x","launcher_args":["-x","A=b c","\u00e9"]})")
+          .extras()
           .launcher_args,
       ElementsAre("-x", "A=b c", "\xc3\xa9"));
   EXPECT_EQ(OnlyError(R"({"command":"x","launcher_args":"--bind-to core"})"),
@@ -719,8 +721,8 @@ TEST(ManifestTest, FunctionsRunInThePilotProcess) {
   // Accepted and kept, though the pilot redirects nothing for a function.
   TaskSpec task = OnlyTask(
       R"({"function":"sortie:noop","stdout":"o.txt","stderr":"/e.txt"})");
-  EXPECT_EQ(task.stdout_path, Cwd() + "/o.txt");
-  EXPECT_EQ(task.stderr_path, "/e.txt");
+  EXPECT_EQ(task.extras().stdout_path, Cwd() + "/o.txt");
+  EXPECT_EQ(task.extras().stderr_path, "/e.txt");
 }
 
 TEST(ManifestTest, SleepNeedsSecondsAtLoadTime) {

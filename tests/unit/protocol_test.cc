@@ -11,10 +11,10 @@ TaskSpec SampleSpec() {
   TaskSpec spec;
   spec.id = "タスク-1 naïve";
   spec.command = {"/bin/echo", "a b", ""};
-  spec.cwd = "/tmp/x";
-  spec.env = {{"A", "1"}, {"B", "two words"}};
-  spec.stdout_path = "/o";
-  spec.stderr_path = "/e";
+  spec.mutable_extras().cwd = "/tmp/x";
+  spec.mutable_extras().env = {{"A", "1"}, {"B", "two words"}};
+  spec.mutable_extras().stdout_path = "/o";
+  spec.mutable_extras().stderr_path = "/e";
   spec.tags_json = R"({"n":4})";
   spec.line = 17;
   spec.nodes = 2;
@@ -23,12 +23,12 @@ TaskSpec SampleSpec() {
   spec.gpus_per_rank = 1;
   spec.priority = -5;
   spec.est_runtime = 12.5;
-  spec.launcher_args = {"--x"};
+  spec.mutable_extras().launcher_args = {"--x"};
   spec.timeout = 7.5;
   spec.retries = 2;
   spec.after = {1, 5};
-  spec.result_path = "/logs/a.result";
-  spec.result_patterns = {{"time", "elapsed: ([0-9.]+) s"}};
+  spec.mutable_extras().result_path = "/logs/a.result";
+  spec.mutable_extras().result_patterns = {{"time", "elapsed: ([0-9.]+) s"}};
   return spec;
 }
 
@@ -57,10 +57,10 @@ TEST(ProtocolTest, AssignCarriesWholeSpecs) {
   EXPECT_EQ(spec.id, SampleSpec().id);
   EXPECT_EQ(spec.command, SampleSpec().command);
   EXPECT_FALSE(spec.shell);
-  EXPECT_EQ(spec.cwd, "/tmp/x");
-  EXPECT_EQ(spec.env, SampleSpec().env);
-  EXPECT_EQ(spec.stdout_path, "/o");
-  EXPECT_EQ(spec.stderr_path, "/e");
+  EXPECT_EQ(spec.extras().cwd, "/tmp/x");
+  EXPECT_EQ(spec.extras().env, SampleSpec().extras().env);
+  EXPECT_EQ(spec.extras().stdout_path, "/o");
+  EXPECT_EQ(spec.extras().stderr_path, "/e");
   EXPECT_EQ(spec.tags_json, R"({"n":4})");
   EXPECT_EQ(spec.line, 17u);
   EXPECT_EQ(spec.TotalRanks(), 6);
@@ -68,14 +68,18 @@ TEST(ProtocolTest, AssignCarriesWholeSpecs) {
   EXPECT_EQ(spec.gpus_per_rank, 1);
   EXPECT_EQ(spec.priority, -5);
   EXPECT_DOUBLE_EQ(spec.est_runtime, 12.5);
-  EXPECT_EQ(spec.launcher_args, std::vector<std::string>{"--x"});
+  EXPECT_EQ(spec.extras().launcher_args, std::vector<std::string>{"--x"});
   EXPECT_DOUBLE_EQ(spec.timeout, 7.5);
   EXPECT_EQ(spec.retries, 2);
   EXPECT_EQ(spec.after, (std::vector<uint32_t>{1, 5}));
-  EXPECT_EQ(spec.result_path, "/logs/a.result");
-  EXPECT_EQ(spec.result_patterns, SampleSpec().result_patterns);
+  EXPECT_EQ(spec.extras().result_path, "/logs/a.result");
+  EXPECT_EQ(spec.extras().result_patterns,
+            SampleSpec().extras().result_patterns);
   EXPECT_TRUE(back.tasks[1].spec.shell);
   EXPECT_EQ(back.tasks[1].spec.command[0], "echo $HOME | wc -c");
+  // A spec without extras is decoded without a heap block for them.
+  EXPECT_EQ(back.tasks[1].spec.extras_box.get(), nullptr);
+  EXPECT_NE(back.tasks[0].spec.extras_box.get(), nullptr);
 }
 
 TEST(ProtocolTest, ResultsKeepSignalsAndTimes) {

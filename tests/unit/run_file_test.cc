@@ -82,8 +82,8 @@ struct RunData {
 
 TaskSpec Spec(std::string id, std::vector<std::string> command, bool shell) {
   TaskSpec spec;
-  spec.stdout_path = "/scratch/out/" + id + ".out";
-  spec.stderr_path = "/scratch/out/" + id + ".err";
+  spec.mutable_extras().stdout_path = "/scratch/out/" + id + ".out";
+  spec.mutable_extras().stderr_path = "/scratch/out/" + id + ".err";
   spec.id = std::move(id);
   spec.command = std::move(command);
   spec.shell = shell;
@@ -404,8 +404,8 @@ Expected ExpectedColumns(const RunData& run) {
     e.state.emplace_back(StateName(st.state));
     e.host.push_back(st.host < 0 ? ""
                                  : run.hosts.at(static_cast<size_t>(st.host)));
-    e.out.push_back(spec.stdout_path);
-    e.err.push_back(spec.stderr_path);
+    e.out.push_back(spec.extras().stdout_path);
+    e.err.push_back(spec.extras().stderr_path);
     e.command.push_back(spec.function.empty() ? CommandText(spec) : "");
     e.tags.push_back(spec.tags_json);
     e.node_ids.push_back(run.task_nodes[i]);
@@ -1734,8 +1734,10 @@ RunData RealisticTasks(size_t rows) {
     spec.id = "task-" + n;
     spec.command = {"./simulate --seed " + n + " --out /scratch/u/r42/" + n};
     spec.shell = true;
-    spec.stdout_path = "/scratch/u/r42/logs/task-" + n + ".out";
-    spec.stderr_path = "/scratch/u/r42/logs/task-" + n + ".err";
+    spec.mutable_extras().stdout_path =
+        "/scratch/u/r42/logs/task-" + n + ".out";
+    spec.mutable_extras().stderr_path =
+        "/scratch/u/r42/logs/task-" + n + ".err";
     spec.tags_json = R"({"group":")" + std::to_string(i % 10) + "\"}";
     TaskStatus& st = run.status[i];
     const uint32_t roll = next(100);

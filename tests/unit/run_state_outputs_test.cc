@@ -25,43 +25,43 @@ TaskSpec Function() {
 
 TEST(RunStateOutputsTest, SpecsHoldNoDefaultPathsButFullSpecDoes) {
   TaskSpec named = Command("n");
-  named.stdout_path = "/data/n.txt";
+  named.mutable_extras().stdout_path = "/data/n.txt";
   RunState state({Command("a/b"), named, Function()}, RunInfo{}, "/run.logs");
-  EXPECT_EQ(state.specs()[0].stdout_path, "");
-  EXPECT_EQ(state.specs()[0].result_path, "");
+  EXPECT_EQ(state.specs()[0].extras().stdout_path, "");
+  EXPECT_EQ(state.specs()[0].extras().result_path, "");
 
   TaskSpec full = state.FullSpec(0);
-  EXPECT_EQ(full.stdout_path, "/run.logs/a_b.0.out");
-  EXPECT_EQ(full.stderr_path, "/run.logs/a_b.0.err");
-  EXPECT_EQ(full.result_path, "/run.logs/a_b.0.result");
+  EXPECT_EQ(full.extras().stdout_path, "/run.logs/a_b.0.out");
+  EXPECT_EQ(full.extras().stderr_path, "/run.logs/a_b.0.err");
+  EXPECT_EQ(full.extras().result_path, "/run.logs/a_b.0.result");
   // The manifest's own path wins; the result file is in the logs anyway.
   TaskSpec own = state.FullSpec(1);
-  EXPECT_EQ(own.stdout_path, "/data/n.txt");
-  EXPECT_EQ(own.stderr_path, "/run.logs/n.err");
-  EXPECT_EQ(own.result_path, "/run.logs/n.result");
+  EXPECT_EQ(own.extras().stdout_path, "/data/n.txt");
+  EXPECT_EQ(own.extras().stderr_path, "/run.logs/n.err");
+  EXPECT_EQ(own.extras().result_path, "/run.logs/n.result");
   // Functions print to the pilot's streams.
   TaskSpec function = state.FullSpec(2);
-  EXPECT_EQ(function.stdout_path, "");
-  EXPECT_EQ(function.result_path, "");
+  EXPECT_EQ(function.extras().stdout_path, "");
+  EXPECT_EQ(function.extras().result_path, "");
 }
 
 TEST(RunStateOutputsTest, SpecHashIsTheDigestOfTheFullSpec) {
   // Journals written when the paths were stored must still resume.
   RunState state({Command("t")}, RunInfo{}, "/run.logs");
   TaskSpec stored = Command("t");
-  stored.stdout_path = "/run.logs/t.out";
-  stored.stderr_path = "/run.logs/t.err";
-  stored.result_path = "/run.logs/t.result";
+  stored.mutable_extras().stdout_path = "/run.logs/t.out";
+  stored.mutable_extras().stderr_path = "/run.logs/t.err";
+  stored.mutable_extras().result_path = "/run.logs/t.result";
   EXPECT_EQ(state.SpecHash(0), SpecDigest(stored));
   EXPECT_NE(state.SpecHash(0), SpecDigest(Command("t")));
 }
 
 TEST(RunStateOutputsTest, WithoutALogsDirSpecsAreTakenAsTheyAre) {
   TaskSpec stored = Command("t");
-  stored.stdout_path = "/x/t.out";
+  stored.mutable_extras().stdout_path = "/x/t.out";
   RunState state({stored}, RunInfo{});
-  EXPECT_EQ(state.FullSpec(0).stdout_path, "/x/t.out");
-  EXPECT_EQ(state.FullSpec(0).result_path, "");
+  EXPECT_EQ(state.FullSpec(0).extras().stdout_path, "/x/t.out");
+  EXPECT_EQ(state.FullSpec(0).extras().result_path, "");
 }
 
 }  // namespace

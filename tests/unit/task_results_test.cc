@@ -157,8 +157,8 @@ class CollectTest : public ::testing::Test {
     dir_ = fs::temp_directory_path() /
            ("sortie_task_results_" + std::to_string(getpid()));
     fs::create_directories(dir_);
-    spec_.stdout_path = (dir_ / "t.out").string();
-    spec_.result_path = (dir_ / "t.result").string();
+    spec_.mutable_extras().stdout_path = (dir_ / "t.out").string();
+    spec_.mutable_extras().result_path = (dir_ / "t.result").string();
   }
   void TearDown() override { fs::remove_all(dir_); }
   static void Write(const std::string& path, const std::string& text) {
@@ -171,10 +171,10 @@ class CollectTest : public ::testing::Test {
 };
 
 TEST_F(CollectTest, TheFileWinsOverAPatternForTheSameKey) {
-  Write(spec_.stdout_path, "elapsed: 9.0 s\nmode: fast\n");
-  Write(spec_.result_path, "time=0.5\nlabel=run a\n");
-  spec_.result_patterns = {{"time", R"(elapsed: (\S+))"},
-                           {"mode", R"(mode: (\w+))"}};
+  Write(spec_.extras().stdout_path, "elapsed: 9.0 s\nmode: fast\n");
+  Write(spec_.extras().result_path, "time=0.5\nlabel=run a\n");
+  spec_.mutable_extras().result_patterns = {{"time", R"(elapsed: (\S+))"},
+                                            {"mode", R"(mode: (\w+))"}};
   std::vector<std::string> warnings;
   EXPECT_THAT(
       collector_.Collect(spec_, &warnings),
@@ -184,32 +184,32 @@ TEST_F(CollectTest, TheFileWinsOverAPatternForTheSameKey) {
 }
 
 TEST_F(CollectTest, MissingFilesGiveNoResults) {
-  spec_.result_patterns = {{"time", R"(elapsed: (\S+))"}};
+  spec_.mutable_extras().result_patterns = {{"time", R"(elapsed: (\S+))"}};
   std::vector<std::string> warnings;
   EXPECT_THAT(collector_.Collect(spec_, &warnings), IsEmpty());
   EXPECT_THAT(warnings, IsEmpty());
 }
 
 TEST_F(CollectTest, AFifoInPlaceOfTheFileDoesNotHang) {
-  ASSERT_EQ(mkfifo(spec_.result_path.c_str(), 0600), 0);
+  ASSERT_EQ(mkfifo(spec_.extras().result_path.c_str(), 0600), 0);
   std::vector<std::string> warnings;
   EXPECT_THAT(collector_.Collect(spec_, &warnings), IsEmpty());
 }
 
 TEST_F(CollectTest, WarningsNameTheResultFile) {
-  Write(spec_.result_path, "oops\n");
+  Write(spec_.extras().result_path, "oops\n");
   std::vector<std::string> warnings;
   EXPECT_THAT(collector_.Collect(spec_, &warnings), IsEmpty());
-  EXPECT_THAT(warnings,
-              ElementsAre(spec_.result_path + ": line 1: no '=' (ignored)"));
+  EXPECT_THAT(warnings, ElementsAre(spec_.extras().result_path +
+                                    ": line 1: no '=' (ignored)"));
 }
 
 TEST_F(CollectTest, PatternsScanOnlyTheTailOfALongStdout) {
   std::string out = "elapsed: 1 s\n";
   out += std::string(kResultScanBytes, 'x') + "\nelapsed: 2 s\n";
-  Write(spec_.stdout_path, out);
-  spec_.result_patterns = {{"first", R"(^elapsed: (1))"},
-                           {"time", R"(elapsed: ([0-9]+))"}};
+  Write(spec_.extras().stdout_path, out);
+  spec_.mutable_extras().result_patterns = {{"first", R"(^elapsed: (1))"},
+                                            {"time", R"(elapsed: ([0-9]+))"}};
   std::vector<std::string> warnings;
   EXPECT_THAT(collector_.Collect(spec_, &warnings),
               ElementsAre(Value("time", 2, "2")));
@@ -221,7 +221,7 @@ TEST(ManifestResultsTest, PatternsAreKeptInManifestOrder) {
   testing::Parsed parsed = testing::Parse(
       R"j({"command":"app","results":{"time":"elapsed: (\\S+) s","n":"n=([0-9]+)"}})j");
   ASSERT_TRUE(parsed.ok) << ::testing::PrintToString(parsed.errors);
-  EXPECT_THAT(parsed.manifest.tasks.at(0).result_patterns,
+  EXPECT_THAT(parsed.manifest.tasks.at(0).extras().result_patterns,
               ElementsAre(Pair("time", R"j(elapsed: (\S+) s)j"),
                           Pair("n", "n=([0-9]+)")));
 }

@@ -27,6 +27,26 @@ TEST(TaskTest, CommandTextShowsShellStringOrJsonArray) {
   EXPECT_EQ(CommandText(argv), R"(["/bin/echo", "a \"b\"", "tab\there", "é"])");
 }
 
+TEST(TaskTest, ExtrasAreOutOfLineOnlyWhenSetAndCopiedDeep) {
+  TaskSpec plain;
+  EXPECT_EQ(plain.extras_box.get(), nullptr);
+  EXPECT_TRUE(plain.extras().cwd.empty());
+  EXPECT_EQ(plain.extras_box.get(), nullptr);  // reading makes nothing
+
+  TaskSpec with = plain;
+  with.mutable_extras().cwd = "/work";
+  TaskSpec copy = with;
+  copy.mutable_extras().cwd = "/elsewhere";
+  EXPECT_EQ(with.extras().cwd, "/work");
+  EXPECT_EQ(copy.extras().cwd, "/elsewhere");
+
+  copy.mutable_extras().cwd.clear();
+  copy.CompactExtras();
+  EXPECT_EQ(copy.extras_box.get(), nullptr);
+  with.CompactExtras();
+  EXPECT_NE(with.extras_box.get(), nullptr);
+}
+
 TEST(TaskTest, ResultStateIsDoneOnlyForCleanExitZero) {
   TaskResult r;
   r.exit_code = 0;
@@ -81,7 +101,7 @@ TaskSpec DigestSpec() {
   TaskSpec spec;
   spec.id = "a";
   spec.command = {"/bin/echo", "hi"};
-  spec.env = {{"X", "1"}};
+  spec.mutable_extras().env = {{"X", "1"}};
   spec.line = 7;
   return spec;
 }
