@@ -14,6 +14,24 @@
 #include "master/run_file_results.h"
 
 namespace sortie {
+
+TaskNotesTable::TaskNotesTable(const std::vector<TaskNotes>& notes)
+    : rows_(notes.size()) {
+  for (size_t row = 0; row < notes.size(); ++row) {
+    if (!notes[row].empty()) rows_[row].GetOrMake() = notes[row];
+  }
+}
+
+const TaskNotes& TaskNotesTable::operator[](size_t row) const {
+  static const TaskNotes kNone;
+  const TaskNotes* notes = rows_.at(row).get();
+  return notes ? *notes : kNone;
+}
+
+void TaskNotesTable::Compact(size_t row) {
+  const TaskNotes* notes = rows_.at(row).get();
+  if (notes && notes->empty()) rows_[row].reset();
+}
 namespace {
 
 using run_file_internal::Table;

@@ -13,7 +13,9 @@ const std::vector<std::string>& ResultColumnNames() {
 
 size_t ResultRowCount(const RunView& view) {
   size_t rows = 0;
-  for (const TaskNotes& notes : view.notes) rows += notes.results.size();
+  for (size_t task = 0; task < view.notes.size(); ++task) {
+    rows += view.notes[task].results.size();
+  }
   return rows;
 }
 

@@ -108,7 +108,10 @@ void RunState::Apply(const JournalRecord& record) {
   if (record.type == JournalRecordType::kTaskStarted) ApplyStarted(record);
   if (record.type == JournalRecordType::kTaskEnded) ApplyEnded(record);
   if (record.type == JournalRecordType::kTaskResults) {
-    notes_[record.row].results = record.results;
+    if (!record.results.empty() || !notes_[record.row].empty()) {
+      notes_.Edit(record.row).results = record.results;
+      notes_.Compact(record.row);
+    }
   }
 }
 
@@ -121,7 +124,10 @@ void RunState::ApplyStarted(const JournalRecord& record) {
   status.start_time = record.time;
   status.end_time = kNoTime;
   // Only the latest attempt's results count; this one has none yet.
-  notes_[record.row].results.clear();
+  if (!notes_[record.row].results.empty()) {
+    notes_.Edit(record.row).results.clear();
+    notes_.Compact(record.row);
+  }
   events_.push_back(TaskEvent{record.row, record.attempt, record.time,
                               TaskState::kRunning, record.rank});
 }
@@ -138,10 +144,15 @@ void RunState::ApplyEnded(const JournalRecord& record) {
   if (IsFailure(record.state)) ++status.failures;
   bool retry = IsFailure(record.state) && status.failures <= spec.retries;
   SetState(&status, retry ? TaskState::kPending : record.state);
-  TaskNotes& notes = notes_[record.row];
-  notes.stdout_tail = record.stdout_tail;
-  notes.stderr_tail = record.stderr_tail;
-  notes.reason = record.text;
+  // This attempt's tails and reason replace the last one's, empty or not.
+  if (!record.stdout_tail.empty() || !record.stderr_tail.empty() ||
+      !record.text.empty() || !notes_[record.row].empty()) {
+    TaskNotes& notes = notes_.Edit(record.row);
+    notes.stdout_tail = record.stdout_tail;
+    notes.stderr_tail = record.stderr_tail;
+    notes.reason = record.text;
+    notes_.Compact(record.row);
+  }
   events_.push_back(TaskEvent{record.row, record.attempt, record.time,
                               record.state, record.rank});
 }

@@ -45,7 +45,7 @@ class RunState {
   }
   /// Why `row` is where it is (e.g. not started before the walltime).
   void SetReason(uint32_t row, std::string reason) {
-    notes_.at(row).reason = std::move(reason);
+    notes_.Edit(row).reason = std::move(reason);
   }
 
   /// Index of `host` in the host table, adding it when new.
@@ -103,7 +103,7 @@ class RunState {
   std::vector<std::string> hosts_;
   std::vector<NodeRecord> nodes_;
   std::vector<std::string> task_nodes_;
-  std::vector<TaskNotes> notes_;
+  TaskNotesTable notes_;
   std::vector<TaskEvent> events_;
   std::unordered_map<std::string, int> host_index_;
   std::array<size_t, kTaskStateCount> counts_{};

@@ -91,12 +91,14 @@ void CheckTasks(const sortie::Manifest& manifest) {
     Check(function || !task.command[0].empty());
     Check(!task.shell || task.command.size() == 1);
     Check(function || task.args_json == "null");
-    Check(!function || (task.ranks_per_node == 1 && task.cwd.empty() &&
-                        task.env.empty() && task.launcher_args.empty()));
+    Check(!function ||
+          (task.ranks_per_node == 1 && task.extras().cwd.empty() &&
+           task.extras().env.empty() && task.extras().launcher_args.empty()));
     simdjson::dom::element args;
     Check(parser.parse(task.args_json).get(args) == simdjson::SUCCESS);
     for (const std::string* path :
-         {&task.cwd, &task.stdout_path, &task.stderr_path}) {
+         {&task.extras().cwd, &task.extras().stdout_path,
+          &task.extras().stderr_path}) {
       Check(path->empty() || (*path)[0] == '/');
     }
     simdjson::dom::element tags;

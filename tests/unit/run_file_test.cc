@@ -74,9 +74,11 @@ struct RunData {
   std::vector<std::string> task_nodes;
   std::vector<TaskNotes> notes;
   std::vector<TaskEvent> events;
+  mutable TaskNotesTable notes_table;  ///< what View() lends of `notes`
   RunView View() const {
-    return RunView{info,  specs,      status, hosts,
-                   nodes, task_nodes, notes,  events};
+    notes_table = TaskNotesTable(notes);
+    return RunView{info,  specs,      status,      hosts,
+                   nodes, task_nodes, notes_table, events};
   }
 };
 

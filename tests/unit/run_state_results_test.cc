@@ -46,6 +46,36 @@ RunState OneTask(int32_t retries) {
   return RunState({spec}, RunInfo{});
 }
 
+TEST(RunStateResultsTest, NotesAreStoredOnlyForTasksThatHaveAny) {
+  RunState state = OneTask(1);
+  TaskResult quiet = Ended(1, 1, {});
+  for (const JournalRecord& record : Attempt(state, quiet)) {
+    state.Apply(record);
+  }
+  EXPECT_TRUE(state.View().notes[0].empty());
+
+  TaskResult loud = Ended(2, 1, {});
+  loud.stderr_tail = "boom\n";
+  for (const JournalRecord& record : Attempt(state, loud)) {
+    state.Apply(record);
+  }
+  EXPECT_EQ(state.View().notes[0].stderr_tail, "boom\n");
+}
+
+TEST(TaskNotesTableTest, EmptyNotesAreNotKept) {
+  TaskNotesTable table(
+      std::vector<TaskNotes>{TaskNotes{}, TaskNotes{"out", "", ""}});
+  ASSERT_EQ(table.size(), 2u);
+  EXPECT_TRUE(table[0].empty());
+  EXPECT_EQ(table[1].stdout_tail, "out");
+  table.Edit(1).stdout_tail.clear();
+  table.Compact(1);
+  EXPECT_TRUE(table[1].empty());
+  table.Edit(0).reason = "why";
+  table.Compact(0);
+  EXPECT_EQ(table[0].reason, "why");
+}
+
 TEST(RunStateResultsTest, OnlyTheLatestAttemptsResultsAreKept) {
   RunState state = OneTask(1);
   for (const JournalRecord& record :
