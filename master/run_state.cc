@@ -50,7 +50,10 @@ TaskSpec RunState::FullSpec(uint32_t row) const {
 
 uint64_t RunState::SpecHash(uint32_t row) const {
   // Over the full spec, as when the paths were stored: journals written
-  // before then still resume.
+  // before then still resume. A function task gets no default paths, so
+  // its spec is digested as it is, without a copy.
+  const TaskSpec& spec = specs_.at(row);
+  if (!spec.function.empty() || logs_dir_.empty()) return SpecDigest(spec);
   return SpecDigest(FullSpec(row));
 }
 

@@ -56,6 +56,13 @@ TEST(RunStateOutputsTest, SpecHashIsTheDigestOfTheFullSpec) {
   EXPECT_NE(state.SpecHash(0), SpecDigest(Command("t")));
 }
 
+TEST(RunStateOutputsTest, SpecHashOfAFunctionIsThatOfItsFullSpec) {
+  RunState state({Function(), Command("c")}, RunInfo{}, "/run.logs");
+  EXPECT_EQ(state.SpecHash(0), SpecDigest(state.FullSpec(0)));
+  EXPECT_EQ(state.SpecHash(1), SpecDigest(state.FullSpec(1)));
+  EXPECT_NE(state.SpecHash(0), state.SpecHash(1));
+}
+
 TEST(RunStateOutputsTest, WithoutALogsDirSpecsAreTakenAsTheyAre) {
   TaskSpec stored = Command("t");
   stored.mutable_extras().stdout_path = "/x/t.out";
