@@ -54,11 +54,11 @@ void Scheduler::Handover(uint32_t from, uint32_t to, double now) {
                            " is not a running task and its follower");
   }
   Task& next = tasks_[to];
-  auto it = slices_.find(from);
-  std::vector<NodeSlice> slices = std::move(it->second);
-  slices_.erase(it);
-  const int32_t node = slices.at(0).node;
-  slices_[to] = std::move(slices);
+  // The same map entry, re-keyed: no allocation per handover.
+  auto entry = slices_.extract(from);
+  entry.key() = to;
+  const int32_t node = entry.mapped().at(0).node;
+  slices_.insert(std::move(entry));
   tasks_[from].state = State::kIdle;
   next.state = State::kRunning;
   next.end = ExpectedEnd(to, now);
