@@ -93,6 +93,45 @@ bool Request::Test() {
   return done != 0;
 }
 
+bool CollectiveRequest::Test() {
+  if (request_ == MPI_REQUEST_NULL) return true;
+  int done = 0;
+  Check(MPI_Test(&request_, &done, MPI_STATUS_IGNORE), "MPI_Test");
+  return done != 0;
+}
+
+PendingComm PendingComm::IdupWorld() {
+  PendingComm pending;
+  pending.handle_ = std::make_unique<MPI_Comm>(MPI_COMM_NULL);
+  Check(MPI_Comm_idup(MPI_COMM_WORLD, pending.handle_.get(),
+                      pending.request_.out()),
+        "MPI_Comm_idup");
+  return pending;
+}
+
+PendingComm::~PendingComm() {
+  // Still pending (on the way to MPI_Abort): MPI may yet write the handle.
+  if (handle_) static_cast<void>(handle_.release());
+}
+
+bool PendingComm::Test() {
+  if (!handle_) return comm_.get() != MPI_COMM_NULL;
+  if (!request_.Test()) return false;
+  // The handle may only be used once the duplication completed.
+  comm_ = Comm(*handle_);
+  handle_.reset();
+  Check(MPI_Comm_set_errhandler(comm_.get(), MPI_ERRORS_RETURN),
+        "MPI_Comm_set_errhandler");
+  return true;
+}
+
+const Comm& PendingComm::comm() const {
+  if (comm_.get() == MPI_COMM_NULL) {
+    throw std::logic_error("communicator used before MPI_Comm_idup completed");
+  }
+  return comm_;
+}
+
 std::optional<ProbedMessage> Improbe(const Comm& comm) {
   ProbedMessage probed;
   int found = 0;

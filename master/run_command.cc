@@ -229,18 +229,19 @@ std::string DefaultLogsDir(const std::string& out) {
 int RunCommand(const RunOptions& options, int* argc, char*** argv) {
   mpi::Environment environment(argc, argv);
   try {
+    SystemClock clock;
     mpi::Comm comm = mpi::Comm::DupWorld();
     // Function tasks build their communicators on a world of their own: Open
     // MPI's MPI_Comm_create_group sends point-to-point messages on the parent
-    // communicator, which the transport's probe for any tag would take.
-    mpi::Comm function_world = mpi::Comm::DupWorld();
+    // communicator, which the transport's probe for any tag would take. Only
+    // function tasks wait for it; the transport's polling completes it.
+    mpi::PendingComm function_world = mpi::PendingComm::IdupWorld();
     MpiTransport transport(comm);
-    SystemClock clock;
     auto [local_rank, local_size] = mpi::LocalRankAndSize(comm);
     NodeResources node =
         ShareOfHost(Hostname(), AllowedCpus(), DetectGpus(),
                     HostPlacement{local_rank, local_size}, options.node);
-    MpiFunctionRunner functions(function_world);
+    MpiFunctionRunner functions(function_world, clock);
     ExecutorContext context;
     context.rank = comm.rank();
     context.base_env = ScrubbedEnvironment(environ);
@@ -251,14 +252,19 @@ int RunCommand(const RunOptions& options, int* argc, char*** argv) {
     context.scratch_dir = ScratchDir(comm.rank());
     context.kill_grace = options.grace;
     InstallStopHandlers();
+    int status = 0;
     if (comm.rank() == 0) {
-      return RunMaster(options, transport, clock, node, std::move(context));
+      status = RunMaster(options, transport, clock, node, std::move(context));
+    } else {
+      PosixLauncher launcher;
+      Executor executor(launcher, clock, std::move(context));
+      WorkerTiming timing;
+      timing.drain_requested = [] { return g_stop_requested != 0; };
+      status = RunWorker(transport, executor, clock, node, timing);
     }
-    PosixLauncher launcher;
-    Executor executor(launcher, clock, std::move(context));
-    WorkerTiming timing;
-    timing.drain_requested = [] { return g_stop_requested != 0; };
-    return RunWorker(transport, executor, clock, node, timing);
+    // MPI_Finalize wants every operation complete: every rank gets here.
+    PollUntil(clock, [&] { return function_world.Test(); });
+    return status;
   } catch (const std::exception& error) {
     // The other ranks are waiting for this one, and MPI_Finalize would wait
     // for them: only an abort ends the job.
