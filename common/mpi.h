@@ -43,9 +43,6 @@ class Environment {
 /// An owned communicator, freed on destruction. Move-only.
 class Comm {
  public:
-  /// Duplicates MPI_COMM_WORLD and sets MPI_ERRORS_RETURN on the duplicate,
-  /// so errors on the pilot's traffic are reported instead of aborting.
-  static Comm DupWorld();
   Comm() = default;
   ~Comm();
   Comm(Comm&& other) noexcept;
@@ -167,10 +164,37 @@ class PendingComm {
 };
 
 /// This process's rank among the ranks sharing its node, and how many they
-/// are: ranks share a node when host name and boot id match (one
-/// MPI_Allgather; cheaper to start than MPI_Comm_split_type with
-/// MPI_COMM_TYPE_SHARED). Collective over `comm`: call it once, at start-up.
-std::pair<int, int> LocalRankAndSize(const Comm& comm);
+/// are: ranks share a node when host name and boot id match. Found with one
+/// MPI_Iallgather (cheaper to start than MPI_Comm_split_type with
+/// MPI_COMM_TYPE_SHARED) on MPI_COMM_WORLD, so that it overlaps
+/// PendingComm::IdupWorld instead of waiting for a duplicate; an error there
+/// aborts the job (the world's error handler), as any start-up error does.
+/// Move-only; the owner completes it before MPI_Finalize.
+class PendingPlacement {
+ public:
+  /// Starts the exchange. Collective over MPI_COMM_WORLD (same order on
+  /// every rank, as for PendingComm::IdupWorld); call it once, at start-up.
+  static PendingPlacement Start();
+  PendingPlacement() = default;
+  ~PendingPlacement();
+  PendingPlacement(PendingPlacement&& other) noexcept = default;
+  // Not assignable: assigning over a pending operation would lose it.
+  PendingPlacement& operator=(PendingPlacement&&) = delete;
+
+  /// True once every rank's key has arrived. Never blocks: poll it with
+  /// back-off.
+  bool Test();
+  /// {rank among this node's ranks, their number}; throws std::logic_error
+  /// before Test() returned true.
+  std::pair<int, int> LocalRankAndSize() const;
+
+ private:
+  struct Keys;
+  // On the heap: MPI writes into it until the operation completes.
+  std::unique_ptr<Keys> keys_;
+  CollectiveRequest request_;
+  bool done_ = false;
+};
 
 /// MPI_Get_library_version, trimmed to its first line.
 std::string LibraryVersion();
