@@ -61,4 +61,13 @@ class Backoff {
   int lingered_ = 0;
 };
 
+/// Calls `done` until it returns true, sleeping with back-off (20 us up to
+/// 4 ms) in between: how a rank waits for a non-blocking MPI operation, since
+/// MPI's blocking waits spin a core the other ranks may need.
+template <typename Done>
+void PollUntil(Clock& clock, Done done) {
+  Backoff backoff(20e-6, 4e-3);
+  while (!done()) clock.SleepFor(backoff.Next());
+}
+
 }  // namespace sortie

@@ -36,15 +36,6 @@ Environment::~Environment() {
   if (!finalized) MPI_Finalize();
 }
 
-Comm Comm::DupWorld() {
-  MPI_Comm dup = MPI_COMM_NULL;
-  Check(MPI_Comm_dup(MPI_COMM_WORLD, &dup), "MPI_Comm_dup");
-  Comm comm(dup);
-  Check(MPI_Comm_set_errhandler(dup, MPI_ERRORS_RETURN),
-        "MPI_Comm_set_errhandler");
-  return comm;
-}
-
 Comm::Comm(MPI_Comm comm) : comm_(comm) {
   Check(MPI_Comm_rank(comm_, &rank_), "MPI_Comm_rank");
   Check(MPI_Comm_size(comm_, &size_), "MPI_Comm_size");
@@ -91,6 +82,45 @@ bool Request::Test() {
   int done = 0;
   Check(MPI_Test(&request_, &done, MPI_STATUS_IGNORE), "MPI_Test");
   return done != 0;
+}
+
+bool CollectiveRequest::Test() {
+  if (request_ == MPI_REQUEST_NULL) return true;
+  int done = 0;
+  Check(MPI_Test(&request_, &done, MPI_STATUS_IGNORE), "MPI_Test");
+  return done != 0;
+}
+
+PendingComm PendingComm::IdupWorld() {
+  PendingComm pending;
+  pending.handle_ = std::make_unique<MPI_Comm>(MPI_COMM_NULL);
+  Check(MPI_Comm_idup(MPI_COMM_WORLD, pending.handle_.get(),
+                      pending.request_.out()),
+        "MPI_Comm_idup");
+  return pending;
+}
+
+PendingComm::~PendingComm() {
+  // Still pending (on the way to MPI_Abort): MPI may yet write the handle.
+  if (handle_) static_cast<void>(handle_.release());
+}
+
+bool PendingComm::Test() {
+  if (!handle_) return comm_.get() != MPI_COMM_NULL;
+  if (!request_.Test()) return false;
+  // The handle may only be used once the duplication completed.
+  comm_ = Comm(*handle_);
+  handle_.reset();
+  Check(MPI_Comm_set_errhandler(comm_.get(), MPI_ERRORS_RETURN),
+        "MPI_Comm_set_errhandler");
+  return true;
+}
+
+const Comm& PendingComm::comm() const {
+  if (comm_.get() == MPI_COMM_NULL) {
+    throw std::logic_error("communicator used before MPI_Comm_idup completed");
+  }
+  return comm_;
 }
 
 std::optional<ProbedMessage> Improbe(const Comm& comm) {
@@ -146,22 +176,51 @@ std::vector<char> NodeKey() {
 
 }  // namespace
 
-std::pair<int, int> LocalRankAndSize(const Comm& comm) {
+struct PendingPlacement::Keys {
+  std::vector<char> mine;
+  std::vector<char> all;
+};
+
+PendingPlacement PendingPlacement::Start() {
   // One allgather of a node key, not MPI_Comm_split_type(SHARED): MPICH
   // builds a shared-memory segment for the split communicator, through PMI,
   // which cost about 0.3 s of start-up at 8 ranks on 2 cores (against 0.05 s
   // for this); sortie only needs the two counts.
-  std::vector<char> mine = NodeKey();
-  std::vector<char> all(static_cast<size_t>(kNodeKeyBytes) *
-                        static_cast<size_t>(comm.size()));
-  Check(MPI_Allgather(mine.data(), kNodeKeyBytes, MPI_CHAR, all.data(),
-                      kNodeKeyBytes, MPI_CHAR, comm.get()),
-        "MPI_Allgather (node keys)");
+  int world_size = 0;
+  Check(MPI_Comm_size(MPI_COMM_WORLD, &world_size), "MPI_Comm_size");
+  PendingPlacement placement;
+  placement.keys_ = std::make_unique<Keys>();
+  placement.keys_->mine = NodeKey();
+  placement.keys_->all.resize(static_cast<size_t>(kNodeKeyBytes) *
+                              static_cast<size_t>(world_size));
+  Check(MPI_Iallgather(placement.keys_->mine.data(), kNodeKeyBytes, MPI_CHAR,
+                       placement.keys_->all.data(), kNodeKeyBytes, MPI_CHAR,
+                       MPI_COMM_WORLD, placement.request_.out()),
+        "MPI_Iallgather (node keys)");
+  return placement;
+}
+
+PendingPlacement::~PendingPlacement() {
+  // Still pending (on the way to MPI_Abort): MPI may yet write the buffer.
+  if (!done_) static_cast<void>(keys_.release());
+}
+
+bool PendingPlacement::Test() {
+  if (!done_) done_ = request_.Test();
+  return done_;
+}
+
+std::pair<int, int> PendingPlacement::LocalRankAndSize() const {
+  if (!done_) throw std::logic_error("node keys used before they arrived");
+  int world_rank = 0;
+  Check(MPI_Comm_rank(MPI_COMM_WORLD, &world_rank), "MPI_Comm_rank");
+  const std::vector<char>& mine = keys_->mine;
+  const std::vector<char>& all = keys_->all;
   int rank = 0, size = 0;
-  for (int r = 0; r < comm.size(); ++r) {
-    const char* key = all.data() + static_cast<size_t>(r) * kNodeKeyBytes;
+  for (size_t r = 0; r * kNodeKeyBytes < all.size(); ++r) {
+    const char* key = all.data() + r * kNodeKeyBytes;
     if (std::memcmp(key, mine.data(), kNodeKeyBytes) != 0) continue;
-    if (r < comm.rank()) ++rank;
+    if (r < static_cast<size_t>(world_rank)) ++rank;
     ++size;
   }
   return {rank, size};

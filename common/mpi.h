@@ -6,6 +6,7 @@
 
 #include <mpi.h>
 
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -42,9 +43,6 @@ class Environment {
 /// An owned communicator, freed on destruction. Move-only.
 class Comm {
  public:
-  /// Duplicates MPI_COMM_WORLD and sets MPI_ERRORS_RETURN on the duplicate,
-  /// so errors on the pilot's traffic are reported instead of aborting.
-  static Comm DupWorld();
   Comm() = default;
   ~Comm();
   Comm(Comm&& other) noexcept;
@@ -60,6 +58,7 @@ class Comm {
   MPI_Comm get() const { return comm_; }
 
  private:
+  friend class PendingComm;
   explicit Comm(MPI_Comm comm);
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0;
@@ -107,11 +106,95 @@ std::string Mrecv(ProbedMessage* probed);
 /// unchanged until the returned request completes.
 Request Isend(const Comm& comm, int dest, int tag, std::string_view bytes);
 
+/// A pending non-blocking collective (MPI_Comm_idup, MPI_Iallgather, ...).
+/// Move-only. Unlike Request it is never freed while pending: MPI forbids
+/// MPI_Request_free on a collective's request. Its destructor does not wait
+/// either, since a rank on its way to MPI_Abort must not hang on the others:
+/// the owner completes it with Test() before MPI_Finalize.
+class CollectiveRequest {
+ public:
+  CollectiveRequest() = default;
+  ~CollectiveRequest() = default;
+  CollectiveRequest(CollectiveRequest&& other) noexcept
+      : request_(std::exchange(other.request_, MPI_REQUEST_NULL)) {}
+  // Not assignable: assigning over a pending request would lose it.
+  CollectiveRequest& operator=(CollectiveRequest&&) = delete;
+
+  /// MPI_Test: true once this rank's part of the collective completed. Never
+  /// blocks; each call also drives MPI's progress.
+  bool Test();
+  /// The raw handle for the MPI call that starts the collective.
+  MPI_Request* out() { return &request_; }
+
+ private:
+  MPI_Request request_ = MPI_REQUEST_NULL;
+};
+
+/// A duplicate of MPI_COMM_WORLD under construction (MPI_Comm_idup): start-up
+/// goes on while it completes, which it does whenever the ranks call MPI.
+/// Once complete it has MPI_ERRORS_RETURN, so errors on the pilot's traffic
+/// are reported instead of aborting. Move-only; the owner completes it
+/// before MPI_Finalize (see CollectiveRequest).
+class PendingComm {
+ public:
+  /// Starts the duplication. Collective over MPI_COMM_WORLD: every rank
+  /// starts its collectives on the world in the same order, and none while
+  /// a duplication is pending there, since Open MPI starts the later rounds
+  /// of MPI_Comm_idup from its progress engine, where they would interleave
+  /// differently with a later collective on each rank (open-mpi/ompi#2025).
+  static PendingComm IdupWorld();
+  PendingComm() = default;
+  ~PendingComm();
+  PendingComm(PendingComm&& other) noexcept = default;
+  // Not assignable: assigning over a pending operation would lose it.
+  PendingComm& operator=(PendingComm&&) = delete;
+
+  /// True once the duplicate is ready (then comm() may be used). Never
+  /// blocks: poll it with back-off.
+  bool Test();
+  /// The duplicate; throws std::logic_error before Test() returned true.
+  const Comm& comm() const;
+
+ private:
+  // On the heap: MPI may write the new handle when the operation completes,
+  // so its address must not change when this object moves.
+  std::unique_ptr<MPI_Comm> handle_;
+  CollectiveRequest request_;
+  Comm comm_;
+};
+
 /// This process's rank among the ranks sharing its node, and how many they
-/// are: ranks share a node when host name and boot id match (one
-/// MPI_Allgather; cheaper to start than MPI_Comm_split_type with
-/// MPI_COMM_TYPE_SHARED). Collective over `comm`: call it once, at start-up.
-std::pair<int, int> LocalRankAndSize(const Comm& comm);
+/// are: ranks share a node when host name and boot id match. Found with one
+/// MPI_Iallgather (cheaper to start than MPI_Comm_split_type with
+/// MPI_COMM_TYPE_SHARED) on MPI_COMM_WORLD, so that it overlaps
+/// PendingComm::IdupWorld instead of waiting for a duplicate; an error there
+/// aborts the job (the world's error handler), as any start-up error does.
+/// Move-only; the owner completes it before MPI_Finalize.
+class PendingPlacement {
+ public:
+  /// Starts the exchange. Collective over MPI_COMM_WORLD (same order on
+  /// every rank, as for PendingComm::IdupWorld); call it once, at start-up.
+  static PendingPlacement Start();
+  PendingPlacement() = default;
+  ~PendingPlacement();
+  PendingPlacement(PendingPlacement&& other) noexcept = default;
+  // Not assignable: assigning over a pending operation would lose it.
+  PendingPlacement& operator=(PendingPlacement&&) = delete;
+
+  /// True once every rank's key has arrived. Never blocks: poll it with
+  /// back-off.
+  bool Test();
+  /// {rank among this node's ranks, their number}; throws std::logic_error
+  /// before Test() returned true.
+  std::pair<int, int> LocalRankAndSize() const;
+
+ private:
+  struct Keys;
+  // On the heap: MPI writes into it until the operation completes.
+  std::unique_ptr<Keys> keys_;
+  CollectiveRequest request_;
+  bool done_ = false;
+};
 
 /// MPI_Get_library_version, trimmed to its first line.
 std::string LibraryVersion();

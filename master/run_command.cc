@@ -229,18 +229,27 @@ std::string DefaultLogsDir(const std::string& out) {
 int RunCommand(const RunOptions& options, int* argc, char*** argv) {
   mpi::Environment environment(argc, argv);
   try {
-    mpi::Comm comm = mpi::Comm::DupWorld();
+    SystemClock clock;
+    // The start-up collectives run side by side and are waited for with
+    // back-off, not one blocking call after another: with 8 ranks on 2 cores
+    // each blocking collective cost ~0.06 s, mostly waiting for ranks the
+    // spinning ones kept off the cores. The duplication starts last, and the
+    // next one only once it is complete (see PendingComm::IdupWorld).
+    mpi::PendingPlacement placement = mpi::PendingPlacement::Start();
+    mpi::PendingComm pilot_world = mpi::PendingComm::IdupWorld();
+    PollUntil(clock, [&] { return pilot_world.Test() && placement.Test(); });
+    const mpi::Comm& comm = pilot_world.comm();
     // Function tasks build their communicators on a world of their own: Open
     // MPI's MPI_Comm_create_group sends point-to-point messages on the parent
-    // communicator, which the transport's probe for any tag would take.
-    mpi::Comm function_world = mpi::Comm::DupWorld();
+    // communicator, which the transport's probe for any tag would take. Only
+    // function tasks wait for it; the transport's polling completes it.
+    mpi::PendingComm function_world = mpi::PendingComm::IdupWorld();
     MpiTransport transport(comm);
-    SystemClock clock;
-    auto [local_rank, local_size] = mpi::LocalRankAndSize(comm);
+    auto [local_rank, local_size] = placement.LocalRankAndSize();
     NodeResources node =
         ShareOfHost(Hostname(), AllowedCpus(), DetectGpus(),
                     HostPlacement{local_rank, local_size}, options.node);
-    MpiFunctionRunner functions(function_world);
+    MpiFunctionRunner functions(function_world, clock);
     ExecutorContext context;
     context.rank = comm.rank();
     context.base_env = ScrubbedEnvironment(environ);
@@ -251,14 +260,19 @@ int RunCommand(const RunOptions& options, int* argc, char*** argv) {
     context.scratch_dir = ScratchDir(comm.rank());
     context.kill_grace = options.grace;
     InstallStopHandlers();
+    int status = 0;
     if (comm.rank() == 0) {
-      return RunMaster(options, transport, clock, node, std::move(context));
+      status = RunMaster(options, transport, clock, node, std::move(context));
+    } else {
+      PosixLauncher launcher;
+      Executor executor(launcher, clock, std::move(context));
+      WorkerTiming timing;
+      timing.drain_requested = [] { return g_stop_requested != 0; };
+      status = RunWorker(transport, executor, clock, node, timing);
     }
-    PosixLauncher launcher;
-    Executor executor(launcher, clock, std::move(context));
-    WorkerTiming timing;
-    timing.drain_requested = [] { return g_stop_requested != 0; };
-    return RunWorker(transport, executor, clock, node, timing);
+    // MPI_Finalize wants every operation complete: every rank gets here.
+    PollUntil(clock, [&] { return function_world.Test(); });
+    return status;
   } catch (const std::exception& error) {
     // The other ranks are waiting for this one, and MPI_Finalize would wait
     // for them: only an abort ends the job.

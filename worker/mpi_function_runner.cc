@@ -76,10 +76,11 @@ MpiFunctionRunner::Function MpiFunctionRunner::Resolve(const std::string& spec,
 }
 
 int MpiFunctionRunner::Run(const Assignment& assignment, std::string* error) {
+  PollUntil(clock_, [this] { return world_.Test(); });
   Function function = Resolve(assignment.spec.function, error);
   // Every member must still join the communicator, or the others would wait
   // for it forever; a member that cannot call the function reports 127.
-  TaskComm comm(world_, assignment.group.ranks, assignment.row);
+  TaskComm comm(world_.comm(), assignment.group.ranks, assignment.row);
   if (!function) return 127;
   return function(comm.get(), assignment.spec.args_json.c_str());
 }

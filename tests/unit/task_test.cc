@@ -81,6 +81,34 @@ TEST(BackoffTest, DoublesUpToTheCapAndResets) {
   EXPECT_DOUBLE_EQ(backoff.Next(), 1e-5);
 }
 
+// Time advances only by SleepFor.
+class SleepCountingClock : public Clock {
+ public:
+  double Now() const override { return slept; }
+  double Monotonic() const override { return slept; }
+  void SleepFor(double seconds) override {
+    slept += seconds;
+    ++sleeps;
+  }
+  double slept = 0;
+  int sleeps = 0;
+};
+
+TEST(PollUntilTest, SleepsWithBackoffUntilDone) {
+  SleepCountingClock clock;
+  int polls = 0;
+  PollUntil(clock, [&] { return ++polls == 4; });
+  EXPECT_EQ(polls, 4);
+  EXPECT_EQ(clock.sleeps, 3);
+  EXPECT_DOUBLE_EQ(clock.slept, 20e-6 + 40e-6 + 80e-6);
+}
+
+TEST(PollUntilTest, DoesNotSleepWhenAlreadyDone) {
+  SleepCountingClock clock;
+  PollUntil(clock, [] { return true; });
+  EXPECT_EQ(clock.sleeps, 0);
+}
+
 TEST(SystemClockTest, SleepsAboutAsLongAsAsked) {
   SystemClock clock;
   double start = clock.Monotonic();
