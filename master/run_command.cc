@@ -227,6 +227,10 @@ std::string DefaultLogsDir(const std::string& out) {
 }
 
 int RunCommand(const RunOptions& options, int* argc, char*** argv) {
+  // Before MPI_Init, so a SIGTERM during a slow start-up drains the run
+  // instead of killing the rank; again after it, because the MPI library
+  // may take signals for itself (MPICH with UCX takes SIGUSR1).
+  InstallStopHandlers();
   mpi::Environment environment(argc, argv);
   try {
     SystemClock clock;
