@@ -441,7 +441,13 @@ class DrainAndResume(Base):
                "--out", "R.h5", "--grace", "1"]
         proc = subprocess.Popen(cmd, cwd=self.dir, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-        time.sleep(1.0)
+        # Signal once tasks run (not after a fixed delay: a loaded machine
+        # or a sanitizer build can take longer than that to start up).
+        deadline = time.monotonic() + 60
+        while not os.listdir(marks) and time.monotonic() < deadline:
+            self.assertIsNone(proc.poll(), "the run ended before any task started")
+            time.sleep(0.05)
+        time.sleep(0.2)
         # Hydra forwards SIGTERM to the ranks and exits with their status.
         # Open MPI's mpirun treats its own SIGTERM as an abort (it signals
         # the ranks, which drain, but exits 1 even when they return 4); it
