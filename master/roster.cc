@@ -63,8 +63,7 @@ void DismissWorkers(Transport& transport, Clock& clock, int exit_code,
     transport.SendMsg(rank, MessageTag::kShutdown,
                       ShutdownMsg{exit_code, reason});
   }
-  Backoff backoff(20e-6, 4e-3);
-  while (!transport.Flushed()) clock.SleepFor(backoff.Next());
+  PollUntil(clock, [&] { return transport.Flushed(); });
 }
 
 }  // namespace sortie

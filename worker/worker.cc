@@ -81,7 +81,7 @@ int RunWorker(Transport& transport, Executor& executor, Clock& clock,
       clock.SleepFor(backoff.Next());
     }
   }
-  while (!transport.Flushed()) clock.SleepFor(backoff.Next());
+  PollUntil(clock, [&] { return transport.Flushed(); });
   if (!shutdown->reason.empty()) {
     std::cerr << "sortie: rank " << transport.rank() << ": " << shutdown->reason
               << "\n";
