@@ -200,21 +200,20 @@ void ResultCollector::Match(
 }
 
 std::vector<ResultValue> ResultCollector::Collect(
-    const TaskSpec& spec, std::vector<std::string>* warnings) {
+    const TaskExtras& extras, std::vector<std::string>* warnings) {
   ResultMap results;
   size_t size = 0;
-  if (!spec.extras().result_patterns.empty() &&
-      !spec.extras().stdout_path.empty()) {
+  if (!extras.result_patterns.empty() && !extras.stdout_path.empty()) {
     std::string tail =
-        ReadRange(spec.extras().stdout_path, true, kResultScanBytes, &size);
+        ReadRange(extras.stdout_path, true, kResultScanBytes, &size);
     std::string_view lines(tail);
     // A tail that starts mid-line would match half a line: drop it.
     if (size > tail.size()) lines.remove_prefix(lines.find('\n') + 1);
-    Match(spec.extras().result_patterns, lines, &results, warnings);
+    Match(extras.result_patterns, lines, &results, warnings);
   }
-  if (!spec.extras().result_path.empty()) {
+  if (!extras.result_path.empty()) {
     std::string text =
-        ReadRange(spec.extras().result_path, false, kResultFileMaxBytes, &size);
+        ReadRange(extras.result_path, false, kResultFileMaxBytes, &size);
     std::vector<std::string> problems;
     ParseResultLines(text, &results, &problems);
     if (size > text.size()) {
@@ -223,7 +222,7 @@ std::vector<ResultValue> ResultCollector::Collect(
                          " bytes were read");
     }
     for (std::string& problem : problems) {
-      warnings->push_back(spec.extras().result_path + ": " + problem);
+      warnings->push_back(extras.result_path + ": " + problem);
     }
   }
   std::vector<ResultValue> values;

@@ -60,10 +60,11 @@ std::string CheckResultPattern(const std::string& pattern);
 /// output. One per executor: patterns repeat across a manifest's tasks.
 class ResultCollector {
  public:
-  /// Everything one attempt of `spec` reported: each pattern's last match
-  /// in the tail of its stdout file, then the lines of its result file (a
-  /// key in both takes the file's value). Problems go to `warnings`.
-  std::vector<ResultValue> Collect(const TaskSpec& spec,
+  /// Everything one attempt reported, from its spec's `extras`: each
+  /// pattern's last match in the tail of its stdout file, then the lines of
+  /// its result file (a key in both takes the file's value). Problems go to
+  /// `warnings`.
+  std::vector<ResultValue> Collect(const TaskExtras& extras,
                                    std::vector<std::string>* warnings);
 
   /// Each pattern's key with the capture of its last match in `output`

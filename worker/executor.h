@@ -76,7 +76,7 @@ class Executor {
     std::string nodefile;  ///< removed when the task ends; empty: shared
     std::string stdout_path, stderr_path;
     /// What the results are read from when it ends (paths and patterns).
-    TaskSpec results_source;
+    TaskExtras results_source;
     double deadline;  ///< monotonic time of the timeout; +inf: none
     double kill_at;   ///< monotonic time of the SIGKILL; +inf: not yet
   };

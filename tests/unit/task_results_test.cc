@@ -177,7 +177,7 @@ TEST_F(CollectTest, TheFileWinsOverAPatternForTheSameKey) {
                                             {"mode", R"(mode: (\w+))"}};
   std::vector<std::string> warnings;
   EXPECT_THAT(
-      collector_.Collect(spec_, &warnings),
+      collector_.Collect(spec_.extras(), &warnings),
       ElementsAre(Value("label", kNoTime, "run a"),
                   Value("mode", kNoTime, "fast"), Value("time", 0.5, "0.5")));
   EXPECT_THAT(warnings, IsEmpty());
@@ -186,20 +186,20 @@ TEST_F(CollectTest, TheFileWinsOverAPatternForTheSameKey) {
 TEST_F(CollectTest, MissingFilesGiveNoResults) {
   spec_.mutable_extras().result_patterns = {{"time", R"(elapsed: (\S+))"}};
   std::vector<std::string> warnings;
-  EXPECT_THAT(collector_.Collect(spec_, &warnings), IsEmpty());
+  EXPECT_THAT(collector_.Collect(spec_.extras(), &warnings), IsEmpty());
   EXPECT_THAT(warnings, IsEmpty());
 }
 
 TEST_F(CollectTest, AFifoInPlaceOfTheFileDoesNotHang) {
   ASSERT_EQ(mkfifo(spec_.extras().result_path.c_str(), 0600), 0);
   std::vector<std::string> warnings;
-  EXPECT_THAT(collector_.Collect(spec_, &warnings), IsEmpty());
+  EXPECT_THAT(collector_.Collect(spec_.extras(), &warnings), IsEmpty());
 }
 
 TEST_F(CollectTest, WarningsNameTheResultFile) {
   Write(spec_.extras().result_path, "oops\n");
   std::vector<std::string> warnings;
-  EXPECT_THAT(collector_.Collect(spec_, &warnings), IsEmpty());
+  EXPECT_THAT(collector_.Collect(spec_.extras(), &warnings), IsEmpty());
   EXPECT_THAT(warnings, ElementsAre(spec_.extras().result_path +
                                     ": line 1: no '=' (ignored)"));
 }
@@ -211,7 +211,7 @@ TEST_F(CollectTest, PatternsScanOnlyTheTailOfALongStdout) {
   spec_.mutable_extras().result_patterns = {{"first", R"(^elapsed: (1))"},
                                             {"time", R"(elapsed: ([0-9]+))"}};
   std::vector<std::string> warnings;
-  EXPECT_THAT(collector_.Collect(spec_, &warnings),
+  EXPECT_THAT(collector_.Collect(spec_.extras(), &warnings),
               ElementsAre(Value("time", 2, "2")));
 }
 
