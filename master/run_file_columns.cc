@@ -17,14 +17,29 @@ hsize_t ChunkRows(size_t row_bytes, size_t rows) {
   return std::clamp<size_t>(kTargetChunkBytes / row_bytes, 1, rows);
 }
 
-H5Plist MakeColumnPlist(hsize_t chunk_rows, std::string_view doing) {
+H5Plist MakeColumnPlist(hsize_t chunk_rows, hid_t mem_type,
+                        const void* fill_row, std::string_view doing) {
   H5Plist dcpl(H5Check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate", doing));
+  if (fill_row != nullptr) {
+    H5Check(H5Pset_fill_value(dcpl.get(), mem_type, fill_row),
+            "H5Pset_fill_value", doing);
+  }
   if (chunk_rows == 0) return dcpl;
   const hsize_t chunk[1] = {chunk_rows};
   H5Check(H5Pset_chunk(dcpl.get(), 1, chunk), "H5Pset_chunk", doing);
   H5Check(H5Pset_shuffle(dcpl.get()), "H5Pset_shuffle", doing);
   H5Check(H5Pset_deflate(dcpl.get(), kDeflateLevel), "H5Pset_deflate", doing);
   return dcpl;
+}
+
+// Whether all `count` rows of `row_bytes` at `data` equal `row`. Comparing
+// the block with itself shifted by one row checks that it repeats its first
+// row, without a loop over rows.
+bool EveryRowIs(const char* data, size_t count, const std::string& row) {
+  if (count == 0) return true;
+  const size_t row_bytes = row.size();
+  return std::memcmp(data, row.data(), row_bytes) == 0 &&
+         std::memcmp(data, data + row_bytes, (count - 1) * row_bytes) == 0;
 }
 
 // Takes values one or a few at a time and hands them to a ColumnWriter a
@@ -69,15 +84,20 @@ class ChunkAppender {
 }  // namespace
 
 ColumnWriter::ColumnWriter(const Table& table, const char* name,
-                           hid_t file_type, hid_t mem_type, size_t row_bytes)
+                           hid_t file_type, hid_t mem_type, size_t row_bytes,
+                           const void* fill_row)
     : mem_type_(mem_type),
       doing_("writing dataset " + std::string(table.path) + "/" + name +
              " in " + table.file),
-      chunk_rows_(ChunkRows(row_bytes, table.rows)) {
+      chunk_rows_(ChunkRows(row_bytes, table.rows)),
+      fill_(fill_row != nullptr
+                ? std::string(static_cast<const char*>(fill_row), row_bytes)
+                : std::string(row_bytes, '\0')) {
   const hsize_t dims[1] = {table.rows};
   file_space_ = H5Space(
       H5Check(H5Screate_simple(1, dims, nullptr), "H5Screate_simple", doing_));
-  const H5Plist dcpl = MakeColumnPlist(chunk_rows_, doing_);
+  const H5Plist dcpl =
+      MakeColumnPlist(chunk_rows_, mem_type, fill_row, doing_);
   dataset_ = H5Dataset(
       H5Check(H5Dcreate2(table.group, name, file_type, file_space_.get(),
                          H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
@@ -85,6 +105,7 @@ ColumnWriter::ColumnWriter(const Table& table, const char* name,
 }
 
 void ColumnWriter::Write(hsize_t first, hsize_t count, const void* data) {
+  if (EveryRowIs(static_cast<const char*>(data), count, fill_)) return;
   const hsize_t start[1] = {first};
   const hsize_t block[1] = {count};
   H5Check(H5Sselect_hyperslab(file_space_.get(), H5S_SELECT_SET, start, nullptr,
