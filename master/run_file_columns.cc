@@ -96,8 +96,7 @@ ColumnWriter::ColumnWriter(const Table& table, const char* name,
   const hsize_t dims[1] = {table.rows};
   file_space_ = H5Space(
       H5Check(H5Screate_simple(1, dims, nullptr), "H5Screate_simple", doing_));
-  const H5Plist dcpl =
-      MakeColumnPlist(chunk_rows_, mem_type, fill_row, doing_);
+  const H5Plist dcpl = MakeColumnPlist(chunk_rows_, mem_type, fill_row, doing_);
   dataset_ = H5Dataset(
       H5Check(H5Dcreate2(table.group, name, file_type, file_space_.get(),
                          H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),

@@ -121,7 +121,8 @@ void WriteStringColumn(const Table& table, const char* name, H5T_cset_t cset,
                       buffer.data());
   ForEachChunk(table, column.chunk_rows(), [&](hsize_t first, hsize_t count) {
     buffer.assign(count * width, '\0');
-    for (hsize_t i = 0; i < count; ++i) put(first + i, buffer.data() + i * width);
+    for (hsize_t i = 0; i < count; ++i)
+      put(first + i, buffer.data() + i * width);
     column.Write(first, count, buffer.data());
   });
   column.Finish();

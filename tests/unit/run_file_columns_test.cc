@@ -1,0 +1,111 @@
+// The run.h5 column writers: what is read back equals what was written,
+// whether or not chunks were skipped for holding only the fill value.
+#include "master/run_file_columns.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace sortie::run_file_internal {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ColumnsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* base = std::getenv("SORTIE_TEST_TMP");
+    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::path(base ? base : fs::temp_directory_path()) /
+           (std::string("columns_") + test->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    path_ = (dir_ / "columns.h5").string();
+    file_ = H5File(
+        H5Fcreate(path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+    ASSERT_GE(file_.get(), 0);
+  }
+
+  Table MakeTable(size_t rows) { return Table{file_.get(), "/", path_, rows}; }
+
+  H5Dataset Open(const char* name) {
+    return H5Dataset(H5Dopen2(file_.get(), name, H5P_DEFAULT));
+  }
+
+  template <class T>
+  std::vector<T> Read(const char* name, hid_t mem_type, size_t rows) {
+    const H5Dataset dataset = Open(name);
+    std::vector<T> values(rows);
+    EXPECT_GE(H5Dread(dataset.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                      values.data()),
+              0);
+    return values;
+  }
+
+  hsize_t StoredBytes(const char* name) {
+    return H5Dget_storage_size(Open(name).get());
+  }
+
+  fs::path dir_;
+  std::string path_;
+  H5File file_;
+};
+
+// Far more rows than one chunk holds (128 KiB / 4 bytes), so whole chunks
+// of the first value are skipped and others are written.
+constexpr size_t kRows = 200000;
+
+TEST_F(ColumnsTest, ConstantColumnReadsBackWhole) {
+  WriteInt32Column(MakeTable(kRows), "ones", [](size_t) { return 1; });
+  EXPECT_EQ(Read<int32_t>("ones", H5T_NATIVE_INT32, kRows),
+            std::vector<int32_t>(kRows, 1));
+  EXPECT_EQ(StoredBytes("ones"), 0u);  // nothing but the fill value
+}
+
+TEST_F(ColumnsTest, ChunksThatDifferAreWrittenAndTheRestFilled) {
+  auto value = [](size_t row) { return row == 150000 ? 7 : 3; };
+  WriteInt32Column(MakeTable(kRows), "mostly", value);
+  const std::vector<int32_t> got =
+      Read<int32_t>("mostly", H5T_NATIVE_INT32, kRows);
+  for (size_t row = 0; row < kRows; ++row) {
+    ASSERT_EQ(got[row], value(row)) << "row " << row;
+  }
+  EXPECT_GT(StoredBytes("mostly"), 0u);
+}
+
+TEST_F(ColumnsTest, FirstValueFillsEvenWhenItIsNotZero) {
+  // The fill value is row 0's; zero rows later must not read back as it.
+  auto value = [](size_t row) { return row < 40000 ? -1.5 : 0.0; };
+  WriteFloat64Column(MakeTable(kRows), "times", value);
+  const std::vector<double> got =
+      Read<double>("times", H5T_NATIVE_DOUBLE, kRows);
+  for (size_t row = 0; row < kRows; ++row) {
+    ASSERT_EQ(got[row], value(row)) << "row " << row;
+  }
+}
+
+TEST_F(ColumnsTest, StringColumnFillsWithItsFirstValue) {
+  auto value = [](size_t row) -> std::string {
+    return row % 70000 == 69999 ? "FAILED" : "DONE";
+  };
+  WriteStringColumn(MakeTable(kRows), "state", H5T_CSET_ASCII, 8, value);
+  const H5Type type = MakeStringType(8, H5T_CSET_ASCII);
+  const std::vector<char> bytes = Read<char>("state", type.get(), kRows * 8);
+  for (size_t row = 0; row < kRows; ++row) {
+    ASSERT_EQ(std::string(bytes.data() + row * 8), value(row)) << "row " << row;
+  }
+}
+
+TEST_F(ColumnsTest, EmptyBlobsStoreNothing) {
+  WriteBlobColumn(MakeTable(kRows), "tail",
+                  [](size_t) { return std::string_view(); });
+  EXPECT_EQ(Read<int64_t>("tail_offsets", H5T_NATIVE_INT64, kRows + 1),
+            std::vector<int64_t>(kRows + 1, 0));
+  EXPECT_EQ(StoredBytes("tail_offsets"), 0u);
+}
+
+}  // namespace
+}  // namespace sortie::run_file_internal
