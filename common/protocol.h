@@ -5,7 +5,10 @@
 // Boost.Serialization binary archive (no archive header), walked by
 // FlatArchive (common/flat_archive.h): fields in serialize() order, numbers
 // and strings as the archive writes them, containers as a uint64 count and
-// their elements. Rank 0 is the master; every other rank is a worker.
+// their elements. The pilot writes and reads these bytes with FlatWriter and
+// FlatReader, which produce and accept exactly what Boost's archive does
+// (tests/unit/protocol_test.cc compares them) at a fraction of the cost per
+// field. Rank 0 is the master; every other rank is a worker.
 //
 // Conversation:
 //   worker -> master  kHello     once, first; carries kProtocolVersion and

@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/binary_oarchive.hpp>
 #include <cmath>
+#include <sstream>
+
+#include "common/flat_archive.h"
 
 namespace sortie {
 namespace {
@@ -130,6 +135,81 @@ TEST(ProtocolTest, GarbageIsAProtocolErrorNotACrash) {
       Encode(AssignMsg{{Assignment{1, 1, SampleSpec(), {}, 0}}});
   truncated.resize(truncated.size() / 2);
   EXPECT_THROW(Decode<AssignMsg>(truncated), ProtocolError);
+}
+
+// The wire layout is Boost's binary archive (no header) walked by
+// FlatArchive: the reference the protocol's own writer and reader follow.
+constexpr unsigned kBoostFlags =
+    boost::archive::no_header | boost::archive::no_codecvt;
+
+template <class Msg>
+std::string BoostEncode(const Msg& msg) {
+  std::ostringstream out;
+  boost::archive::binary_oarchive archive(out, kBoostFlags);
+  FlatArchive<boost::archive::binary_oarchive> flat(archive, 0);
+  flat& const_cast<Msg&>(msg);
+  return out.str();
+}
+
+template <class Msg>
+Msg BoostDecode(const std::string& bytes) {
+  std::istringstream in(bytes);
+  boost::archive::binary_iarchive archive(in, kBoostFlags);
+  FlatArchive<boost::archive::binary_iarchive> flat(archive, bytes.size());
+  Msg msg;
+  flat& msg;
+  return msg;
+}
+
+FinishedMsg SampleFinished() {
+  TaskResult r;
+  r.row = 9;
+  r.attempt = 2;
+  r.exit_code = 3;
+  r.signal = 0;
+  r.start_time = 1.5;
+  r.end_time = 2.5;
+  r.cause = EndCause::kTimedOut;
+  r.stdout_tail = std::string("a\0b", 3);
+  r.results = {{"time", 0.5, "0.5"}};
+  return FinishedMsg{{r, TaskResult{}}};
+}
+
+TEST(ProtocolTest, BytesAreBoostsBinaryArchive) {
+  AssignMsg assign;
+  TaskGroup group{{1, 2}, {"a", "b"}, {{0, 1}, {2}}, {{}, {0}}};
+  assign.tasks.push_back(Assignment{7, 2, SampleSpec(), group, 1, 5});
+  assign.tasks.push_back(Assignment{8, 1, TaskSpec{}, {}, 0, -1});
+  EXPECT_EQ(Encode(assign), BoostEncode(assign));
+  HelloMsg hello{kProtocolVersion, 3, "nid00042", 12345, {0, 1}, {4}};
+  EXPECT_EQ(Encode(hello), BoostEncode(hello));
+  EXPECT_EQ(Encode(SampleFinished()), BoostEncode(SampleFinished()));
+  StartedMsg started{{StartNotice{1, 1, 2.5}}};
+  EXPECT_EQ(Encode(started), BoostEncode(started));
+  ShutdownMsg shutdown{2, "why"};
+  EXPECT_EQ(Encode(shutdown), BoostEncode(shutdown));
+}
+
+TEST(ProtocolTest, BoostReadsWhatWeWriteAndWeReadWhatBoostWrites) {
+  const AssignMsg assign{{Assignment{7, 2, SampleSpec(), {}, 0, 3}}};
+  const AssignMsg by_boost = BoostDecode<AssignMsg>(Encode(assign));
+  ASSERT_EQ(by_boost.tasks.size(), 1u);
+  EXPECT_EQ(by_boost.tasks[0].follows, 3);
+  EXPECT_EQ(by_boost.tasks[0].spec.extras().env, SampleSpec().extras().env);
+  const FinishedMsg ours = Decode<FinishedMsg>(BoostEncode(SampleFinished()));
+  ASSERT_EQ(ours.results.size(), 2u);
+  EXPECT_EQ(ours.results[0].stdout_tail, std::string("a\0b", 3));
+  EXPECT_EQ(ours.results[0].cause, EndCause::kTimedOut);
+  EXPECT_EQ(ours.results[0].results, SampleFinished().results[0].results);
+}
+
+TEST(ProtocolTest, EveryTruncationIsAProtocolError) {
+  const std::string bytes =
+      Encode(AssignMsg{{Assignment{1, 1, SampleSpec(), {}, 0}}});
+  for (size_t size = 0; size < bytes.size(); ++size) {
+    EXPECT_THROW(Decode<AssignMsg>(bytes.substr(0, size)), ProtocolError)
+        << "cut at " << size;
+  }
 }
 
 TEST(ProtocolTest, TagNamesAreReadable) {
