@@ -1,13 +1,35 @@
 #include "common/spec_digest.h"
 
+#include <cstring>
+
 namespace sortie {
+
+namespace {
+
+// One multiply per 8 bytes, not per byte as in FNV-1a: the digest is taken
+// for every task start, a million times in a large run. The fold of the
+// high half back down lets every input bit reach every output bit.
+uint64_t Mix(uint64_t hash, uint64_t word) {
+  hash = (hash ^ word) * 0x100000001b3ull;
+  return hash ^ (hash >> 29);
+}
+
+}  // namespace
 
 void DigestArchive::Bytes(const void* data, size_t size) {
   const auto* bytes = static_cast<const unsigned char*>(data);
   uint64_t hash = hash_;
-  for (size_t i = 0; i < size; ++i) {
-    hash ^= bytes[i];
-    hash *= 0x100000001b3ull;
+  for (; size >= 8; size -= 8, bytes += 8) {
+    uint64_t word;
+    std::memcpy(&word, bytes, 8);
+    hash = Mix(hash, word);
+  }
+  if (size > 0) {
+    // The count keeps "a\0" apart from "a"; fields are fed with their
+    // sizes anyway, this covers the tail within one call.
+    uint64_t word = static_cast<uint64_t>(size) << 56;
+    std::memcpy(&word, bytes, size);
+    hash = Mix(hash, word);
   }
   hash_ = hash;
 }

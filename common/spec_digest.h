@@ -13,8 +13,10 @@
 
 namespace sortie {
 
-/// A Boost-style archive that feeds every field into 64-bit FNV-1a instead
-/// of writing it: stable across builds, machines and Boost versions.
+/// A Boost-style archive that feeds every field into a 64-bit hash (FNV-1a's
+/// multiplier, applied per 8-byte word) instead of writing it: stable across
+/// builds and Boost versions on little-endian machines. Journals store it
+/// (kTaskStarted's count): changing it needs a new journal version.
 class DigestArchive {
  public:
   template <class T>

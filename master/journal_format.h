@@ -24,9 +24,10 @@
 //
 // Version history: 1 had no count in TaskStarted, only the first six
 // TaskEnded fields, states up to kFailed and no kRunResumed. 2 had no
-// kTaskResults. Older versions are rejected, not converted: the format is
-// young and no run spans an upgrade (task spec hashes change with the
-// protocol anyway).
+// kTaskResults. 3 had the same records, but TaskStarted's count was the
+// spec digest of byte-wise FNV-1a (common/spec_digest.h). Older versions are
+// rejected, not converted: the format is young and no run spans an upgrade
+// (task spec hashes change with the protocol anyway).
 //
 // The codec is inline here (it is small) so the format lives in one place;
 // master/journal.cc does the file I/O.
@@ -52,7 +53,7 @@ namespace sortie::journal_format {
 /// this.
 inline constexpr std::string_view kMagic = "SORTIEJ1";
 /// Version written after the magic; readers reject any other value.
-inline constexpr uint32_t kJournalVersion = 3;
+inline constexpr uint32_t kJournalVersion = 4;
 /// Magic plus version.
 inline constexpr size_t kHeaderSize = 12;
 /// Length plus masked CRC before each payload.

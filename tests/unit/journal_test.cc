@@ -342,7 +342,7 @@ TEST(JournalCodecTest, TaskEndedMatchesDocumentedLayout) {
       EncodeJournalRecord(Detailed(
           TaskEnded(7, 1, TaskState::kFailed, 2, 0, 1.0), 3, "", "", "oops")),
       golden);
-  EXPECT_EQ(fmt::EncodeHeader(), std::string("SORTIEJ1\x03\x00\x00\x00", 12));
+  EXPECT_EQ(fmt::EncodeHeader(), std::string("SORTIEJ1\x04\x00\x00\x00", 12));
 }
 
 TEST(JournalCodecTest, NewTypesAndFieldsMatchDocumentedLayout) {
@@ -800,7 +800,7 @@ TEST_F(JournalTest, VersionOneJournalIsRejectedWithAClearError) {
   EXPECT_NE(got.result.error.find("unsupported journal version 1"),
             std::string::npos)
       << got.result.error;
-  EXPECT_NE(got.result.error.find("reads only version 3"), std::string::npos)
+  EXPECT_NE(got.result.error.find("reads only version 4"), std::string::npos)
       << got.result.error;
   EXPECT_NE(got.result.error.find("older sortie"), std::string::npos)
       << got.result.error;
