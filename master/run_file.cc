@@ -165,6 +165,8 @@ std::string OutputPath(const RunView& view, size_t row,
                        const std::string& manifest_path,
                        std::string_view suffix) {
   if (!manifest_path.empty() || view.logs_dir.empty()) return manifest_path;
+  // Functions have no output files; checked here to skip copying logs_dir.
+  if (!view.specs[row].function.empty()) return std::string();
   return DefaultOutputPath(std::string(view.logs_dir), view.specs[row],
                            static_cast<uint32_t>(row), suffix);
 }
