@@ -89,9 +89,10 @@ class FlatWriter {
   /// Saving (for IsLoadingArchive in common/task.h).
   using is_loading = std::false_type;
 
-  /// Appends to `*out`; the bytes are complete once the writer is gone.
+  /// Appends to `*out`; the bytes are complete after Finish() or once the
+  /// writer is gone (until then `*out` may be longer).
   explicit FlatWriter(std::string* out) : out_(out), used_(out->size()) {}
-  ~FlatWriter() { out_->resize(used_); }
+  ~FlatWriter() { Finish(); }
   FlatWriter(const FlatWriter&) = delete;
   FlatWriter& operator=(const FlatWriter&) = delete;
 
@@ -100,6 +101,11 @@ class FlatWriter {
     Visit(value);
     return *this;
   }
+
+  /// Cuts `*out` to the bytes written. Writing may go on afterwards.
+  void Finish() { out_->resize(used_); }
+  /// Goes on from the end of `*out` (after the caller changed it).
+  void Restart() { used_ = out_->size(); }
 
  private:
   template <class T>
@@ -146,7 +152,8 @@ class FlatWriter {
     used_ += size;
   }
   [[gnu::noinline]] void Grow(size_t size) {
-    out_->resize(std::max(2 * out_->size(), used_ + size + 256));
+    out_->resize(
+        std::max({2 * out_->size(), used_ + size + 256, out_->capacity()}));
   }
 
   std::string* out_;

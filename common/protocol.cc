@@ -1,5 +1,7 @@
 #include "common/protocol.h"
 
+#include <cstring>
+
 #include "common/flat_archive.h"
 
 namespace sortie {
@@ -20,6 +22,38 @@ std::string TagName(int tag) {
       return "Drain";
   }
   return "tag " + std::to_string(tag);
+}
+
+AssignEncoder::AssignEncoder()
+    : bytes_(sizeof count_, '\0'),
+      writer_(std::make_unique<FlatWriter>(&bytes_)) {}
+
+AssignEncoder::~AssignEncoder() = default;
+
+void AssignEncoder::Add(uint32_t row, int32_t attempt, const TaskSpec& spec,
+                        const TaskGroup& group, int32_t member,
+                        int64_t follows) {
+  // Assignment::serialize's order: row, attempt, spec, group, member, follows.
+  *writer_& row& attempt& spec& group& member& follows;
+  ++count_;
+}
+
+void AssignEncoder::Add(const Assignment& assignment) {
+  *writer_& assignment;
+  ++count_;
+}
+
+std::string AssignEncoder::Take() {
+  writer_->Finish();
+  // The vector's element count leads, as FlatWriter writes it.
+  std::memcpy(bytes_.data(), &count_, sizeof count_);
+  // Copied out rather than handed over, so the buffer keeps its capacity
+  // for the next round instead of growing again from nothing.
+  std::string bytes = bytes_;
+  bytes_.resize(sizeof count_);
+  writer_->Restart();
+  count_ = 0;
+  return bytes;
 }
 
 template <class Msg>

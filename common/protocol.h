@@ -56,6 +56,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -64,6 +65,8 @@
 #include "common/task.h"
 
 namespace sortie {
+
+class FlatWriter;
 
 /// Bumped whenever a message's meaning or layout changes.
 inline constexpr uint32_t kProtocolVersion = 4;
@@ -188,6 +191,32 @@ struct ShutdownMsg {
 struct DrainMsg {
   template <class Archive>
   void serialize(Archive& /*ar*/, unsigned /*version*/) {}
+};
+
+/// Builds an AssignMsg's bytes one assignment at a time from parts the
+/// caller keeps, so no Assignment (a copy of a spec and of a group) is made
+/// for each task sent: Take() returns exactly what Encode(AssignMsg) gives
+/// for the same assignments.
+class AssignEncoder {
+ public:
+  AssignEncoder();
+  ~AssignEncoder();
+  AssignEncoder(const AssignEncoder&) = delete;  // the writer points here
+  AssignEncoder& operator=(const AssignEncoder&) = delete;
+  /// Appends one assignment, fields as in Assignment.
+  void Add(uint32_t row, int32_t attempt, const TaskSpec& spec,
+           const TaskGroup& group, int32_t member, int64_t follows);
+  /// Appends `assignment`.
+  void Add(const Assignment& assignment);
+  /// Assignments added since construction or the last Take().
+  uint64_t count() const { return count_; }
+  /// The AssignMsg's bytes; the encoder is empty again afterwards.
+  std::string Take();
+
+ private:
+  std::string bytes_;  // a count placeholder, then the assignments
+  std::unique_ptr<FlatWriter> writer_;  // one for all: it grows bytes_ ahead
+  uint64_t count_ = 0;
 };
 
 /// A message's bytes could not be decoded.

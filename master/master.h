@@ -101,7 +101,7 @@ class Master {
   bool Dispatch();
   void Send(const Placement& placement);
   void Track(uint32_t row, int32_t leader_rank, int members);
-  void Deliver(int rank, Assignment assignment);
+  void Deliver(int rank, const Assignment& assignment);
   void FlushOutbox();
   void FillLane(size_t lane);
   void FreeCores(const TaskResult& result);
@@ -125,7 +125,7 @@ class Master {
   Lanes lanes_;
   std::vector<size_t> lanes_to_fill_;
   std::vector<RuntimeEstimate> runtimes_;          ///< by shape class
-  std::unordered_map<int, AssignMsg> outbox_;      ///< by rank, sent per round
+  std::unordered_map<int, AssignEncoder> outbox_;  ///< by rank, sent per round
   std::vector<std::vector<uint32_t>> dependants_;  ///< row -> rows after it
   std::vector<uint32_t> waiting_on_;  ///< row -> prerequisites not yet DONE
   bool draining_ = false;

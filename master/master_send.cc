@@ -91,16 +91,21 @@ void Master::FillLane(size_t id) {
     const auto row = static_cast<uint32_t>(candidate);
     if (TooLateFor(row)) break;
     scheduler_.Follow(row);
-    Assignment assignment{row,
-                          state_.status()[row].attempts + 1,
-                          state_.FullSpec(row),
-                          lane.group,
-                          0,
-                          static_cast<int64_t>(lane.rows.back())};
+    const int32_t attempt = state_.status()[row].attempts + 1;
+    const auto follows = static_cast<int64_t>(lane.rows.back());
     Track(row, lane.rank, 1);
     state_.SetTaskNodes(row, lane.node_ids);
     lanes_.Append(id, row);
-    Deliver(lane.rank, std::move(assignment));
+    if (lane.rank == 0 && local_) {
+      local_->Start(Assignment{row, attempt, state_.FullSpec(row), lane.group,
+                               0, follows});
+    } else {
+      // Encoded from the stored spec and the lane's group in place: a
+      // follower is the bulk of what a run of short tasks sends.
+      TaskSpec scratch;
+      outbox_[lane.rank].Add(row, attempt, state_.SpecToSend(row, &scratch),
+                             lane.group, 0, follows);
+    }
   }
 }
 
@@ -112,11 +117,11 @@ void Master::Track(uint32_t row, int32_t leader_rank, int members) {
   task.result = TaskResult{};
 }
 
-void Master::Deliver(int rank, Assignment assignment) {
+void Master::Deliver(int rank, const Assignment& assignment) {
   if (rank == 0 && local_) {
     local_->Start(assignment);
   } else {
-    outbox_[rank].tasks.push_back(std::move(assignment));
+    outbox_[rank].Add(assignment);
   }
 }
 
@@ -124,11 +129,10 @@ void Master::Deliver(int rank, Assignment assignment) {
 // at once.
 void Master::FlushOutbox() {
   for (auto& [rank, message] : outbox_) {
-    if (!message.tasks.empty()) {
-      transport_.SendMsg(rank, MessageTag::kAssign, message);
+    if (message.count() > 0) {
+      transport_.Send(rank, MessageTag::kAssign, message.Take());
     }
   }
-  outbox_.clear();
 }
 
 }  // namespace sortie

@@ -48,13 +48,19 @@ TaskSpec RunState::FullSpec(uint32_t row) const {
   return spec;
 }
 
+const TaskSpec& RunState::SpecToSend(uint32_t row, TaskSpec* scratch) const {
+  const TaskSpec& spec = specs_.at(row);
+  // FillDefaultOutputs gives a function task no paths.
+  if (!spec.function.empty() || logs_dir_.empty()) return spec;
+  *scratch = FullSpec(row);
+  return *scratch;
+}
+
 uint64_t RunState::SpecHash(uint32_t row) const {
   // Over the full spec, as when the paths were stored: journals written
-  // before then still resume. A function task gets no default paths, so
-  // its spec is digested as it is, without a copy.
-  const TaskSpec& spec = specs_.at(row);
-  if (!spec.function.empty() || logs_dir_.empty()) return SpecDigest(spec);
-  return SpecDigest(FullSpec(row));
+  // before then still resume.
+  TaskSpec scratch;
+  return SpecDigest(SpecToSend(row, &scratch));
 }
 
 JournalRecord RunState::StartedRecord(uint32_t row, int32_t attempt, int rank,

@@ -28,6 +28,10 @@ class RunState {
   const std::vector<TaskSpec>& specs() const { return specs_; }
   /// `row`'s spec as a task gets it: default output paths filled in.
   TaskSpec FullSpec(uint32_t row) const;
+  /// FullSpec(row) without a copy where it equals the stored spec (a
+  /// function task, or no logs directory); otherwise filled into `*scratch`.
+  /// Valid until `*scratch` or the state changes.
+  const TaskSpec& SpecToSend(uint32_t row, TaskSpec* scratch) const;
   /// Status of each task, parallel to specs().
   const std::vector<TaskStatus>& status() const { return status_; }
   /// Run-wide facts (root attributes of run.h5).

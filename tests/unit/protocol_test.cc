@@ -203,6 +203,26 @@ TEST(ProtocolTest, BoostReadsWhatWeWriteAndWeReadWhatBoostWrites) {
   EXPECT_EQ(ours.results[0].results, SampleFinished().results[0].results);
 }
 
+TEST(ProtocolTest, AssignEncoderGivesEncodesBytes) {
+  const TaskGroup group{{3}, {"h"}, {{0, 1}}, {{}}};
+  AssignMsg msg;
+  msg.tasks.push_back(Assignment{7, 2, SampleSpec(), group, 0, -1});
+  msg.tasks.push_back(Assignment{8, 1, TaskSpec{}, group, 1, 7});
+  AssignEncoder encoder;
+  encoder.Add(msg.tasks[0]);
+  encoder.Add(8, 1, TaskSpec{}, group, 1, 7);
+  EXPECT_EQ(encoder.count(), 2u);
+  EXPECT_EQ(encoder.Take(), Encode(msg));
+  // Empty again, and reusable for the next round.
+  EXPECT_EQ(encoder.count(), 0u);
+  EXPECT_EQ(encoder.Take(), Encode(AssignMsg{}));
+  for (int i = 0; i < 1000; ++i) encoder.Add(msg.tasks[1]);
+  const AssignMsg back = Decode<AssignMsg>(encoder.Take());
+  ASSERT_EQ(back.tasks.size(), 1000u);
+  EXPECT_EQ(back.tasks[999].follows, 7);
+  EXPECT_EQ(back.tasks[999].group.cpus, group.cpus);
+}
+
 TEST(ProtocolTest, EveryTruncationIsAProtocolError) {
   const std::string bytes =
       Encode(AssignMsg{{Assignment{1, 1, SampleSpec(), {}, 0}}});
