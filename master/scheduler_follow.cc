@@ -63,10 +63,21 @@ void Scheduler::Handover(uint32_t from, uint32_t to, double now) {
   next.state = State::kRunning;
   next.end = ExpectedEnd(to, now);
   const ShapeClass& c = classes_[next.shape_class];
-  Unindex(node);
+  // The node's free cores and GPUs stay as they are: only when its drain
+  // time moves does an index change, and then only the drain-time ones.
+  const Node& n = nodes_[static_cast<size_t>(node)];
+  const DrainIndex::Entry drain_before = DrainEntry(node);
+  const double drain_at_before = n.drain_at;
   Detach(node, from);
   Attach(node, to, c.cores, c.gpus);
-  Index(node);
+  if (!n.alive || n.drain_at == drain_at_before) return;
+  drain_.Erase(drain_before);
+  drain_.Insert(DrainEntry(node));
+  if (n.reserved) {
+    reservation_.drain_times.erase(
+        reservation_.drain_times.find(drain_at_before));
+    reservation_.drain_times.insert(n.drain_at);
+  }
 }
 
 }  // namespace sortie

@@ -1059,6 +1059,35 @@ TEST(SchedulerFollowTest, MultiNodeTasksGetNoFollowers) {
   EXPECT_EQ(s.FollowerFor(0), -1);
 }
 
+TEST(SchedulerFollowTest, HandoverMovesTheNodesDrainTimeForBackfill) {
+  // Three 2-core nodes. Node 0 runs row 0 (10 s) with row 1 (100 s) behind
+  // it and has a core free; nodes 1 and 2 are full until 50 and 60. After
+  // the handover at 10 s node 0 drains at 110, so the two-node row 4
+  // reserves nodes 1 and 2 (from 60), and row 5 (200 s) may use node 0's
+  // free core. Had node 0 kept its old place among the drain times, row 4
+  // would reserve it and row 5 could go nowhere.
+  Scheduler s({Cores(1, 10), Cores(1, 100), Cores(2, 50), Cores(2, 60),
+               Shape(2, 1, 1, 0, 0, 20), Cores(1, 200)});
+  s.AddNode({2, 0});
+  s.MakeReady(0);
+  EXPECT_THAT(Rows(s.Place(0)), ElementsAre(0u));
+  s.MakeReady(1);
+  ASSERT_EQ(s.FollowerFor(0), 1);
+  s.Follow(1);
+  s.AddNode({2, 0});
+  s.MakeReady(2);
+  EXPECT_THAT(Rows(s.Place(0)), ElementsAre(2u));
+  s.AddNode({2, 0});
+  s.MakeReady(3);
+  EXPECT_THAT(Rows(s.Place(0)), ElementsAre(3u));
+  s.Handover(0, 1, 10);
+  s.MakeReady(4);
+  s.MakeReady(5);
+  const std::vector<Placement> placed = s.Place(10);
+  ASSERT_THAT(Rows(placed), ElementsAre(5u));
+  EXPECT_EQ(placed[0].slices[0].node, 0);
+}
+
 TEST(SchedulerFollowTest, HandoverNeedsARunningTaskAndItsFollower) {
   Scheduler s({Cores(1), Cores(1), Cores(1), Cores(1)});
   s.AddNode({1, 0});
