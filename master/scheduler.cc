@@ -151,16 +151,22 @@ void Scheduler::Release(uint32_t row, double /*now*/) {
 std::set<Scheduler::QueueKey, Scheduler::Before>::iterator Scheduler::PopHead(
     QueueKey head) {
   ShapeClass& c = classes_[tasks_[head.row].shape_class];
-  heads_.erase(head);
+  // The set's node is reused for the class's next task: no allocation per
+  // task taken.
+  auto entry = heads_.extract(head);
   c.queue.pop();
   --ready_;
-  if (!c.queue.empty()) heads_.insert(c.queue.top());
+  if (!c.queue.empty()) {
+    entry.value() = c.queue.top();
+    heads_.insert(std::move(entry));
+  }
   // The class's next task sorts after `head`, so it is not skipped.
   return heads_.upper_bound(head);
 }
 
 // Index and Unindex bracket every change to a node, so the indexes always
-// hold exactly the entries computed from the node's current state.
+// hold exactly the entries computed from the node's current state (Handover
+// updates only the entries that change).
 void Scheduler::Index(int32_t node) {
   const Node& n = nodes_[static_cast<size_t>(node)];
   if (!n.alive) return;
