@@ -8,12 +8,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <queue>
 #include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "master/ready_queue.h"
 #include "master/scheduler_index.h"
 
 namespace sortie {
@@ -123,18 +123,12 @@ class Scheduler {
   struct Before {
     bool operator()(const QueueKey& a, const QueueKey& b) const;
   };
-  /// std::priority_queue keeps its largest on top: invert Before.
-  struct After {
-    bool operator()(const QueueKey& a, const QueueKey& b) const {
-      return Before{}(b, a);
-    }
-  };
   /// Queued tasks of identical (nodes, ranks_per_node, cores_per_rank,
   /// gpus_per_rank, function), with what that means per node.
   struct ShapeClass {
     int64_t nodes = 1, cores = 1, gpus = 0;
     bool function = false;  ///< kept off the node no_functions_
-    std::priority_queue<QueueKey, std::vector<QueueKey>, After> queue;
+    ReadyQueue<QueueKey, Before> queue;
   };
   struct Task {
     uint32_t shape_class = 0;
