@@ -1,5 +1,11 @@
 #include "master/run_file_columns.h"
 
+#include <zlib.h>
+
+#include <bit>
+#include <exception>
+#include <thread>
+
 namespace sortie::run_file_internal {
 namespace {
 
@@ -30,6 +36,47 @@ H5Plist MakeColumnPlist(hsize_t chunk_rows, hid_t mem_type,
   H5Check(H5Pset_shuffle(dcpl.get()), "H5Pset_shuffle", doing);
   H5Check(H5Pset_deflate(dcpl.get(), kDeflateLevel), "H5Pset_deflate", doing);
   return dcpl;
+}
+
+// Chunks are stored as the bytes of the native values; the file types are
+// little-endian.
+static_assert(std::endian::native == std::endian::little,
+              "run.h5 chunks are written in native byte order");
+
+// Chunks filtered together, on two threads: enough to keep both busy, few
+// enough that a batch holds a few MiB.
+constexpr size_t kChunksPerBatch = 16;
+
+// HDF5's shuffle filter: byte j of element i goes to j * n + i (n elements
+// of `element_bytes`); bytes past the last whole element stay at the end.
+std::string Shuffle(const std::string& raw, size_t element_bytes) {
+  const size_t n = raw.size() / element_bytes;
+  if (element_bytes <= 1 || n <= 1) return raw;
+  std::string out(raw.size(), '\0');
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = 0; j < element_bytes; ++j) {
+      out[j * n + i] = raw[i * element_bytes + j];
+    }
+  }
+  const size_t whole = n * element_bytes;
+  std::copy(raw.begin() + static_cast<std::ptrdiff_t>(whole), raw.end(),
+            out.begin() + static_cast<std::ptrdiff_t>(whole));
+  return out;
+}
+
+// HDF5's deflate filter: a zlib stream (compress2) at kDeflateLevel.
+std::string Deflate(const std::string& data) {
+  uLongf size = compressBound(static_cast<uLong>(data.size()));
+  std::string out(size, '\0');
+  const int status = compress2(reinterpret_cast<Bytef*>(out.data()), &size,
+                               reinterpret_cast<const Bytef*>(data.data()),
+                               static_cast<uLong>(data.size()), kDeflateLevel);
+  if (status != Z_OK) {
+    throw std::runtime_error("zlib compress2 failed with status " +
+                             std::to_string(status));
+  }
+  out.resize(size);
+  return out;
 }
 
 // Whether all `count` rows of `row_bytes` at `data` equal `row`. Comparing
@@ -86,8 +133,7 @@ class ChunkAppender {
 ColumnWriter::ColumnWriter(const Table& table, const char* name,
                            hid_t file_type, hid_t mem_type, size_t row_bytes,
                            const void* fill_row)
-    : mem_type_(mem_type),
-      doing_("writing dataset " + std::string(table.path) + "/" + name +
+    : doing_("writing dataset " + std::string(table.path) + "/" + name +
              " in " + table.file),
       chunk_rows_(ChunkRows(row_bytes, table.rows)),
       fill_(fill_row != nullptr
@@ -104,20 +150,49 @@ ColumnWriter::ColumnWriter(const Table& table, const char* name,
 }
 
 void ColumnWriter::Write(hsize_t first, hsize_t count, const void* data) {
-  if (EveryRowIs(static_cast<const char*>(data), count, fill_)) return;
-  const hsize_t start[1] = {first};
-  const hsize_t block[1] = {count};
-  H5Check(H5Sselect_hyperslab(file_space_.get(), H5S_SELECT_SET, start, nullptr,
-                              block, nullptr),
-          "H5Sselect_hyperslab", doing_);
-  const H5Space mem_space(
-      H5Check(H5Screate_simple(1, block, nullptr), "H5Screate_simple", doing_));
-  H5Check(H5Dwrite(dataset_.get(), mem_type_, mem_space.get(),
-                   file_space_.get(), H5P_DEFAULT, data),
-          "H5Dwrite", doing_);
+  const auto* bytes = static_cast<const char*>(data);
+  if (EveryRowIs(bytes, count, fill_)) return;
+  Chunk& chunk = pending_.emplace_back();
+  chunk.first = first;
+  const size_t row_bytes = fill_.size();
+  chunk.raw.reserve(chunk_rows_ * row_bytes);
+  chunk.raw.assign(bytes, count * row_bytes);
+  // A dataset's last chunk is stored whole: the rows past its end are fill.
+  for (hsize_t row = count; row < chunk_rows_; ++row) chunk.raw += fill_;
+  if (pending_.size() >= kChunksPerBatch) FlushChunks();
+}
+
+void ColumnWriter::FlushChunks() {
+  if (pending_.empty()) return;
+  const size_t element_bytes = fill_.size();
+  std::exception_ptr failure;
+  auto pack = [&](size_t from, std::exception_ptr* error) {
+    try {
+      for (size_t i = from; i < pending_.size(); i += 2) {
+        Chunk& chunk = pending_[i];
+        chunk.packed = Deflate(Shuffle(chunk.raw, element_bytes));
+      }
+    } catch (...) {
+      *error = std::current_exception();
+    }
+  };
+  std::exception_ptr helper_failure;
+  std::thread helper(pack, 1, &helper_failure);
+  pack(0, &failure);
+  helper.join();
+  if (failure) std::rethrow_exception(failure);
+  if (helper_failure) std::rethrow_exception(helper_failure);
+  for (const Chunk& chunk : pending_) {
+    const hsize_t offset[1] = {chunk.first};
+    H5Check(H5Dwrite_chunk(dataset_.get(), H5P_DEFAULT, 0, offset,
+                           chunk.packed.size(), chunk.packed.data()),
+            "H5Dwrite_chunk", doing_);
+  }
+  pending_.clear();
 }
 
 void ColumnWriter::Finish() {
+  FlushChunks();
   file_space_.Close(doing_);
   dataset_.Close(doing_);
 }

@@ -24,13 +24,14 @@ struct Table {
   size_t rows;
 };
 
-/// One dataset, written a whole chunk per H5Dwrite: a chunk is complete the
-/// first time HDF5 compresses it, so no compressed chunk is ever read back
-/// and rewritten, and only one chunk's rows are ever in the caller's buffer.
-/// A chunk whose every row equals the dataset's fill value is not written at
-/// all: HDF5 reads an unwritten chunk as the fill value, so a column that
-/// holds one value throughout (exit codes of a run that went well, states,
-/// resources) costs neither deflate time nor file space.
+/// One dataset, written a whole chunk at a time. A chunk whose every row
+/// equals the dataset's fill value is not written at all: HDF5 reads an
+/// unwritten chunk as the fill value, so a column that holds one value
+/// throughout (exit codes of a run that went well, states, resources) costs
+/// neither deflate time nor file space. The other chunks are filtered here,
+/// as HDF5's shuffle and deflate filters would, a batch at a time on two
+/// threads, and stored with H5Dwrite_chunk: compressing is most of the cost
+/// of writing run.h5, and HDF5 itself would do it on one thread.
 class ColumnWriter {
  public:
   /// Creates dataset `name` in `table` with `table.rows` rows of
@@ -45,20 +46,31 @@ class ColumnWriter {
   /// Rows per chunk; Write() is called with chunk-aligned blocks of this many.
   hsize_t chunk_rows() const { return chunk_rows_; }
 
-  /// Writes rows [first, first + count) from `data`, laid out as mem_type,
-  /// unless every one of them equals the fill value.
+  /// Writes rows [first, first + count) from `data`, laid out as mem_type
+  /// (which must have the file type's size and byte order), unless every one
+  /// of them equals the fill value. `first` is a multiple of chunk_rows(),
+  /// and `count` is chunk_rows() except for the last chunk.
   void Write(hsize_t first, hsize_t count, const void* data);
 
-  /// Closes the dataset, reporting a failure to flush its last chunks.
+  /// Writes what is pending and closes the dataset.
   void Finish();
 
  private:
+  // A chunk's rows (padded with the fill value to the whole chunk), then
+  // the same bytes shuffled and deflated.
+  struct Chunk {
+    hsize_t first = 0;
+    std::string raw;
+    std::string packed;
+  };
+  void FlushChunks();
+
   H5Dataset dataset_;
   H5Space file_space_;
-  hid_t mem_type_;
   std::string doing_;
   hsize_t chunk_rows_;
   std::string fill_;  // one row's bytes
+  std::vector<Chunk> pending_;
 };
 
 /// Calls write(first, count) for consecutive chunk-sized blocks of rows.

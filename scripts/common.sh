@@ -16,7 +16,7 @@ OPENMPI_PACKAGES=(libopenmpi-dev openmpi-bin)
 SORTIE_PACKAGES=(
   build-essential cmake pkg-config
   mpich libmpich-dev
-  libhdf5-dev hdf5-tools
+  libhdf5-dev hdf5-tools zlib1g-dev
   libboost-serialization-dev libcli11-dev libsimdjson-dev libjemalloc-dev
   libgtest-dev libgmock-dev
   python3 python3-h5py python3-numpy python3-pandas python3-matplotlib
