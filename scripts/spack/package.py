@@ -35,7 +35,8 @@ class Sortie(CMakePackage):
     # Only the MPI C API is used; any MPI-3 implementation.
     depends_on("mpi")
     # The run file is written by rank 0 alone through HDF5's serial C API.
-    depends_on("hdf5~mpi")
+    depends_on("hdf5@1.10.2:~mpi")
+    depends_on("zlib-api")
     depends_on("boost@1.74:+serialization")
     depends_on("cli11")
     depends_on("simdjson")
