@@ -4,18 +4,6 @@
 
 namespace sortie {
 
-namespace {
-
-// One multiply per 8 bytes, not per byte as in FNV-1a: the digest is taken
-// for every task start, a million times in a large run. The fold of the
-// high half back down lets every input bit reach every output bit.
-uint64_t Mix(uint64_t hash, uint64_t word) {
-  hash = (hash ^ word) * 0x100000001b3ull;
-  return hash ^ (hash >> 29);
-}
-
-}  // namespace
-
 void DigestArchive::Bytes(const void* data, size_t size) {
   const auto* bytes = static_cast<const unsigned char*>(data);
   uint64_t hash = hash_;

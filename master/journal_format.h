@@ -36,6 +36,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <stdexcept>
 #include <string>
@@ -101,18 +102,49 @@ T Load(const char* p) {
 
 namespace internal {
 
-template <class T>
-void Put(T v, std::string* out) {
+/// Gathers a payload's small fields and appends them to the frame a buffer
+/// at a time: one std::string::append per field was most of the cost of
+/// journaling a task. Flush() before the bytes are used.
+class PayloadBuffer {
+ public:
+  explicit PayloadBuffer(std::string* out) : out_(out) {}
+  void append(const char* data, size_t size) {
+    if (size > sizeof buf_ - used_) {
+      Flush();
+      if (size > sizeof buf_) {
+        out_->append(data, size);
+        return;
+      }
+    }
+    std::memcpy(buf_ + used_, data, size);
+    used_ += size;
+  }
+  void append(const std::string& s) { append(s.data(), s.size()); }
+  void Flush() {
+    out_->append(buf_, used_);
+    used_ = 0;
+  }
+
+ private:
+  std::string* out_;
+  char buf_[128];
+  size_t used_ = 0;
+};
+
+template <class T, class Out>
+void Put(T v, Out* out) {
   char bytes[sizeof(T)];
   Store(bytes, v);
   out->append(bytes, sizeof(T));
 }
 
-inline void PutF64(double v, std::string* out) {
+template <class Out>
+void PutF64(double v, Out* out) {
   Put(std::bit_cast<uint64_t>(v), out);
 }
 
-inline void PutString(const std::string& s, std::string* out) {
+template <class Out>
+void PutString(const std::string& s, Out* out) {
   // Checked before the u32 cast so a >4 GiB string cannot wrap around.
   if (s.size() > kMaxPayloadSize) {
     throw std::length_error("journal record string over the payload cap");
@@ -121,8 +153,8 @@ inline void PutString(const std::string& s, std::string* out) {
   out->append(s);
 }
 
-inline void PutResults(const std::vector<ResultValue>& results,
-                       std::string* out) {
+template <class Out>
+void PutResults(const std::vector<ResultValue>& results, Out* out) {
   // Checked before the u32 cast, as for strings.
   if (results.size() > kMaxPayloadSize) {
     throw std::length_error("journal record results over the payload cap");
@@ -135,7 +167,7 @@ inline void PutResults(const std::vector<ResultValue>& results,
   }
 }
 
-inline void AppendPayload(const JournalRecord& r, std::string* out) {
+inline void AppendFields(const JournalRecord& r, PayloadBuffer* out) {
   Put(static_cast<uint8_t>(r.type), out);
   switch (r.type) {
     case JournalRecordType::kRunStarted:
@@ -182,6 +214,12 @@ inline void AppendPayload(const JournalRecord& r, std::string* out) {
   }
   throw std::invalid_argument("unknown journal record type " +
                               std::to_string(static_cast<int>(r.type)));
+}
+
+inline void AppendPayload(const JournalRecord& r, std::string* out) {
+  PayloadBuffer buffer(out);
+  AppendFields(r, &buffer);
+  buffer.Flush();
 }
 
 // Bounds-checked cursor over one payload; every getter fails once the bytes

@@ -65,6 +65,23 @@ TEST(Crc32cTest, MatchesBitwiseReferenceForEveryLengthAndAlignment) {
   }
 }
 
+TEST(Crc32cTest, BothImplementationsMatchTheReference) {
+  namespace internal = crc32c_internal;
+  const std::string bytes = RandomBytes(300, 7);
+  for (size_t offset = 0; offset < 9; ++offset) {
+    for (size_t n = 0; n + offset <= bytes.size(); n += 13) {
+      const std::string piece = bytes.substr(offset, n);
+      const uint32_t want = ReferenceCrc32c(piece);
+      EXPECT_EQ(internal::Portable(piece.data(), n, 0), want) << n;
+      if (internal::HaveHardware()) {
+        EXPECT_EQ(internal::Hardware(piece.data(), n, 0), want) << n;
+        EXPECT_EQ(internal::Hardware(piece.data(), n, 0x12345678u),
+                  internal::Portable(piece.data(), n, 0x12345678u));
+      }
+    }
+  }
+}
+
 TEST(Crc32cTest, IncrementalEqualsOneShotAtEverySplit) {
   const std::string bytes = RandomBytes(100, 2);
   const uint32_t whole = Crc(bytes);
