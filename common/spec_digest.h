@@ -38,7 +38,7 @@ class DigestArchive {
   template <class T>
   void Feed(const T& value) {
     if constexpr (std::is_arithmetic_v<T> || std::is_enum_v<T>) {
-      Put(&value, sizeof value);
+      PutNumber(value);
     } else {
       // serialize() is non-const by Boost's convention; it only reads here.
       const_cast<T&>(value).serialize(*this, 0);
@@ -60,12 +60,19 @@ class DigestArchive {
   }
 
   // The buffer is grown ahead, so a field is a compare and a copy.
+  template <class T>
+  [[gnu::always_inline]] void PutNumber(T value) {
+    if (bytes_->size() - used_ < sizeof value) Grow(sizeof value);
+    std::memcpy(bytes_->data() + used_, &value, sizeof value);
+    used_ += sizeof value;
+  }
   void Put(const void* data, size_t size) {
-    if (bytes_->size() - used_ < size) {
-      bytes_->resize(2 * bytes_->size() + size);
-    }
+    if (bytes_->size() - used_ < size) Grow(size);
     if (size > 0) std::memcpy(bytes_->data() + used_, data, size);
     used_ += size;
+  }
+  [[gnu::noinline]] void Grow(size_t size) {
+    bytes_->resize(2 * bytes_->size() + size);
   }
 
   std::string* bytes_;
