@@ -57,8 +57,7 @@ const TaskSpec& RunState::SpecToSend(uint32_t row, TaskSpec* scratch) const {
 }
 
 uint64_t RunState::SpecHash(uint32_t row) const {
-  // Over the full spec, as when the paths were stored: journals written
-  // before then still resume.
+  // Over the spec as the task gets it, default output paths included.
   TaskSpec scratch;
   return SpecDigest(SpecToSend(row, &scratch));
 }
