@@ -185,22 +185,68 @@ using simdjson::dom::element;
 
 }  // namespace
 
+namespace {
+
+// The line number that `id` spells in canonical decimal (no sign, no leading
+// zero), or 0 when it spells none.
+uint64_t LineNumberIn(std::string_view id) {
+  if (id.empty() || id.size() > 19 || id[0] == '0') return 0;
+  uint64_t number = 0;
+  for (char c : id) {
+    if (c < '0' || c > '9') return 0;
+    number = number * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return number;
+}
+
+// The row among tasks[0, end) whose task is on `line`, or -1: rows are in
+// line order.
+int64_t RowOnLine(const std::vector<TaskSpec>& tasks, size_t end,
+                  uint64_t line) {
+  auto last = tasks.begin() + static_cast<std::ptrdiff_t>(end);
+  auto it = std::lower_bound(
+      tasks.begin(), last, line,
+      [](const TaskSpec& task, uint64_t value) { return task.line < value; });
+  if (it == last || it->line != line) return -1;
+  return it - tasks.begin();
+}
+
+uint32_t HashOf(std::string_view id) {
+  return static_cast<uint32_t>(std::hash<std::string_view>{}(id));
+}
+
+}  // namespace
+
 int64_t IdTable::FindOrInsert(const std::vector<TaskSpec>& tasks,
                               uint32_t row) {
-  if (2 * (used_ + 1) > slots_.size()) {
-    Rehash(std::max<size_t>(1024, 2 * slots_.size()));
+  const TaskSpec& task = tasks[row];
+  const uint64_t number = LineNumberIn(task.id);
+  if (number == task.line) {
+    // Its own line: only a stored id can spell it already.
+    return number <= largest_numeric_id_
+               ? FindHashed(tasks, task.id, HashOf(task.id))
+               : -1;
   }
-  const std::string& id = tasks[row].id;
-  auto hash = static_cast<uint32_t>(std::hash<std::string_view>{}(id));
+  if (number != 0 && number < task.line) {
+    int64_t earlier = RowOnLine(tasks, row, number);
+    if (earlier >= 0 && tasks[static_cast<size_t>(earlier)].id == task.id) {
+      return earlier;
+    }
+  }
+  if (2 * (used_ + 1) > slots_.size()) {
+    Rehash(slots_.empty() ? first_slot_count_ : 2 * slots_.size());
+  }
+  const uint32_t hash = HashOf(task.id);
   size_t mask = slots_.size() - 1;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
     Slot& slot = slots_[i];
     if (slot.row_plus_one == 0) {
       slot = {hash, row + 1};
       ++used_;
+      largest_numeric_id_ = std::max(largest_numeric_id_, number);
       return -1;
     }
-    if (slot.hash == hash && tasks[slot.row_plus_one - 1].id == id) {
+    if (slot.hash == hash && tasks[slot.row_plus_one - 1].id == task.id) {
       return slot.row_plus_one - 1;
     }
   }
@@ -208,8 +254,18 @@ int64_t IdTable::FindOrInsert(const std::vector<TaskSpec>& tasks,
 
 int64_t IdTable::Find(const std::vector<TaskSpec>& tasks,
                       std::string_view id) const {
+  int64_t stored = FindHashed(tasks, id, HashOf(id));
+  if (stored >= 0) return stored;
+  const uint64_t number = LineNumberIn(id);
+  if (number == 0) return -1;
+  int64_t row = RowOnLine(tasks, tasks.size(), number);
+  if (row < 0 || tasks[static_cast<size_t>(row)].id != id) return -1;
+  return row;
+}
+
+int64_t IdTable::FindHashed(const std::vector<TaskSpec>& tasks,
+                            std::string_view id, uint32_t hash) const {
   if (slots_.empty()) return -1;
-  auto hash = static_cast<uint32_t>(std::hash<std::string_view>{}(id));
   size_t mask = slots_.size() - 1;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
     const Slot& slot = slots_[i];
@@ -220,10 +276,15 @@ int64_t IdTable::Find(const std::vector<TaskSpec>& tasks,
   }
 }
 
+// Only sized now, allocated at the first stored id: in most manifests few
+// ids are stored (see FindOrInsert), and a table for all would be megabytes
+// of pages touched for nothing.
 void IdTable::Reserve(size_t count) {
   size_t slot_count = 1024;
-  while (slot_count < 2 * count) slot_count *= 2;
-  if (slot_count > slots_.size()) Rehash(slot_count);
+  while (slot_count < 2 * count && slot_count < kFirstSlotsAtMost) {
+    slot_count *= 2;
+  }
+  first_slot_count_ = std::max(first_slot_count_, slot_count);
 }
 
 // Only the stored hash bits are needed to re-place a slot, but they index

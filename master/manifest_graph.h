@@ -16,7 +16,11 @@
 namespace sortie::manifest_internal {
 
 /// Finds duplicate task ids. Stores row numbers, not views of the ids, so
-/// the task vector may grow (and move its strings) between calls.
+/// the task vector may grow (and move its strings) between calls. Rows must
+/// be inserted in the order of their lines. An id that is its own line
+/// number (the id a task without one gets) is found from the line, not
+/// stored: most tasks of a large manifest have one, and hashing a million
+/// of them into a table cost a cache miss each.
 class IdTable {
  public:
   /// If a task before `row` has the id of tasks[row], returns that task's
@@ -24,7 +28,7 @@ class IdTable {
   int64_t FindOrInsert(const std::vector<TaskSpec>& tasks, uint32_t row);
   /// The row of the first task inserted with id `id`, or -1.
   int64_t Find(const std::vector<TaskSpec>& tasks, std::string_view id) const;
-  /// Sizes the table for `count` ids up front.
+  /// Expects about `count` tasks: the table starts larger (up to a bound).
   void Reserve(size_t count);
 
  private:
@@ -35,9 +39,16 @@ class IdTable {
     uint32_t row_plus_one = 0;  ///< 0: empty slot
   };
   void Rehash(size_t slot_count);
+  int64_t FindHashed(const std::vector<TaskSpec>& tasks, std::string_view id,
+                     uint32_t hash) const;
 
   std::vector<Slot> slots_;
   size_t used_ = 0;
+  // The largest line number that a stored id spells: a task on a line up to
+  // it must look its line-number id up in the table.
+  uint64_t largest_numeric_id_ = 0;
+  static constexpr size_t kFirstSlotsAtMost = size_t{1} << 16;
+  size_t first_slot_count_ = 1024;
 };
 
 /// The ids named by `after` lists, stored back to back in one buffer so a

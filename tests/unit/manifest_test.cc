@@ -371,6 +371,36 @@ TEST(ManifestTest, DuplicateIdsNameTheFirstLine) {
                           "m.jsonl:4: duplicate id \"2\" (first on line 2)"));
 }
 
+// Ids that are line numbers are found from the line, not a table: every
+// way two of them can meet must still be caught.
+TEST(ManifestTest, NumericIdsMeetLineNumberIdsInEitherOrder) {
+  Parsed parsed = Parse(
+      "{\"id\":\"3\",\"command\":\"a\"}\n"   // line 3 comes later
+      "{\"id\":\"2\",\"command\":\"b\"}\n"   // its own line number
+      "{\"command\":\"c\"}\n"                // gets "3"
+      "{\"id\":\"02\",\"command\":\"d\"}\n"  // not a line number
+      "{\"id\":\"2\",\"command\":\"e\"}\n"
+      "{\"id\":\"7\",\"command\":\"f\"}\n"
+      "{\"id\":\"99999999999999999999\",\"command\":\"g\"}\n");
+  EXPECT_FALSE(parsed.ok);
+  EXPECT_THAT(parsed.errors,
+              ElementsAre("m.jsonl:3: duplicate id \"3\" (first on line 1)",
+                          "m.jsonl:5: duplicate id \"2\" (first on line 2)"));
+}
+
+TEST(ManifestTest, AfterFindsIdsThatAreLineNumbers) {
+  Parsed parsed = Parse(
+      "{\"command\":\"a\"}\n"
+      "{\"id\":\"5\",\"command\":\"b\"}\n"
+      "{\"id\":\"3\",\"command\":\"c\"}\n"
+      "{\"command\":\"d\",\"after\":[\"1\",\"5\",\"3\"]}\n");
+  ASSERT_TRUE(parsed.ok) << parsed.errors.front();
+  EXPECT_THAT(parsed.manifest.tasks[3].after, ElementsAre(0u, 1u, 2u));
+  EXPECT_EQ(OnlyError("{\"command\":\"a\"}\n"
+                      "{\"command\":\"b\",\"after\":[\"01\"]}\n"),
+            "m.jsonl:2: \"after\" names \"01\", which no task has");
+}
+
 TEST(ManifestTest, EmptyPaths) {
   EXPECT_EQ(OnlyError(R"({"command":"x","cwd":""})"),
             "m.jsonl:1: \"cwd\" is empty (leave it out instead)");
