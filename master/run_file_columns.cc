@@ -48,36 +48,83 @@ static_assert(std::endian::native == std::endian::little,
 constexpr size_t kChunksPerBatch = 16;
 
 // HDF5's shuffle filter: byte j of element i goes to j * n + i (n elements
-// of `element_bytes`); bytes past the last whole element stay at the end.
-std::string Shuffle(const std::string& raw, size_t element_bytes) {
-  const size_t n = raw.size() / element_bytes;
-  if (element_bytes <= 1 || n <= 1) return raw;
-  std::string out(raw.size(), '\0');
+// of `Bytes` bytes); bytes past the last whole element stay at the end. A
+// fixed element size lets the compiler unroll the inner loop: shuffling was
+// a fifth of the cost of filtering.
+template <size_t Bytes>
+void ShuffleFixed(const char* raw, size_t n, char* out) {
   for (size_t i = 0; i < n; ++i) {
-    for (size_t j = 0; j < element_bytes; ++j) {
-      out[j * n + i] = raw[i * element_bytes + j];
-    }
+    for (size_t j = 0; j < Bytes; ++j) out[j * n + i] = raw[i * Bytes + j];
   }
-  const size_t whole = n * element_bytes;
-  std::copy(raw.begin() + static_cast<std::ptrdiff_t>(whole), raw.end(),
-            out.begin() + static_cast<std::ptrdiff_t>(whole));
-  return out;
 }
 
-// HDF5's deflate filter: a zlib stream (compress2) at kDeflateLevel.
-std::string Deflate(const std::string& data) {
-  uLongf size = compressBound(static_cast<uLong>(data.size()));
-  std::string out(size, '\0');
-  const int status = compress2(reinterpret_cast<Bytef*>(out.data()), &size,
-                               reinterpret_cast<const Bytef*>(data.data()),
-                               static_cast<uLong>(data.size()), kDeflateLevel);
-  if (status != Z_OK) {
-    throw std::runtime_error("zlib compress2 failed with status " +
-                             std::to_string(status));
+void Shuffle(const std::string& raw, size_t element_bytes,
+             std::vector<char>* out) {
+  const size_t n = raw.size() / element_bytes;
+  out->resize(raw.size());
+  char* to = out->data();
+  if (element_bytes <= 1 || n <= 1) {
+    std::memcpy(to, raw.data(), raw.size());
+    return;
   }
-  out.resize(size);
-  return out;
+  switch (element_bytes) {
+    case 2:
+      ShuffleFixed<2>(raw.data(), n, to);
+      break;
+    case 4:
+      ShuffleFixed<4>(raw.data(), n, to);
+      break;
+    case 8:
+      ShuffleFixed<8>(raw.data(), n, to);
+      break;
+    default:
+      for (size_t i = 0; i < n; ++i) {
+        for (size_t j = 0; j < element_bytes; ++j) {
+          to[j * n + i] = raw[i * element_bytes + j];
+        }
+      }
+  }
+  const size_t whole = n * element_bytes;
+  std::memcpy(to + whole, raw.data() + whole, raw.size() - whole);
 }
+
+// HDF5's deflate filter: the zlib stream compress2 would make at
+// kDeflateLevel. One stream is reset between chunks rather than set up for
+// each, which costs a few hundred KiB of zeroed state every time.
+class Deflater {
+ public:
+  Deflater() {
+    if (deflateInit(&stream_, static_cast<int>(kDeflateLevel)) != Z_OK) {
+      throw std::runtime_error("zlib deflateInit failed");
+    }
+  }
+  ~Deflater() { deflateEnd(&stream_); }
+  Deflater(const Deflater&) = delete;
+  Deflater& operator=(const Deflater&) = delete;
+
+  /// The compressed bytes of `data`.
+  std::string Pack(const std::vector<char>& data) {
+    std::string out;
+    out.resize(deflateBound(&stream_, static_cast<uLong>(data.size())));
+    stream_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    stream_.avail_in = static_cast<uInt>(data.size());
+    stream_.next_out = reinterpret_cast<Bytef*>(out.data());
+    stream_.avail_out = static_cast<uInt>(out.size());
+    const int status = deflate(&stream_, Z_FINISH);
+    if (status != Z_STREAM_END) {
+      throw std::runtime_error("zlib deflate failed with status " +
+                               std::to_string(status));
+    }
+    out.resize(stream_.total_out);
+    if (deflateReset(&stream_) != Z_OK) {
+      throw std::runtime_error("zlib deflateReset failed");
+    }
+    return out;
+  }
+
+ private:
+  z_stream stream_{};
+};
 
 // Whether all `count` rows of `row_bytes` at `data` equal `row`. Comparing
 // the block with itself shifted by one row checks that it repeats its first
@@ -168,9 +215,12 @@ void ColumnWriter::FlushChunks() {
   std::exception_ptr failure;
   auto pack = [&](size_t from, std::exception_ptr* error) {
     try {
+      Deflater deflater;
+      std::vector<char> shuffled;
       for (size_t i = from; i < pending_.size(); i += 2) {
         Chunk& chunk = pending_[i];
-        chunk.packed = Deflate(Shuffle(chunk.raw, element_bytes));
+        Shuffle(chunk.raw, element_bytes, &shuffled);
+        chunk.packed = deflater.Pack(shuffled);
       }
     } catch (...) {
       *error = std::current_exception();
