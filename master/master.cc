@@ -47,6 +47,7 @@ Master::Master(RunState& state, Transport& transport, Clock& clock,
       options_(std::move(options)),
       scheduler_(Shapes(state.specs())),
       runtimes_(scheduler_.ShapeClasses()),
+      dependants_(state.specs()),
       progress_(options_.progress) {
   std::vector<NodeRecord> records;
   for (const ClusterNode& node : nodes_) {
@@ -57,11 +58,9 @@ Master::Master(RunState& state, Transport& transport, Clock& clock,
                                     node.runs_functions});
   }
   state_.SetNodes(std::move(records));
-  dependants_.resize(state_.specs().size());
   waiting_on_.resize(state_.specs().size());
   for (uint32_t row = 0; row < state_.specs().size(); ++row) {
     for (uint32_t before : state_.specs()[row].after) {
-      dependants_[before].push_back(row);
       if (state_.status()[before].state != TaskState::kDone) ++waiting_on_[row];
     }
   }
@@ -97,7 +96,7 @@ void Master::AfterEnd(uint32_t row) {
   if (state == TaskState::kPending) Enqueue(row);
   if (IsFinalFailure(state)) SkipDependants(row);
   if (state != TaskState::kDone) return;
-  for (uint32_t next : dependants_[row]) {
+  for (uint32_t next : dependants_.Of(row)) {
     if (--waiting_on_[next] == 0 &&
         state_.status()[next].state == TaskState::kPending) {
       Enqueue(next);
@@ -111,7 +110,7 @@ void Master::SkipDependants(uint32_t row) {
   while (!stack.empty()) {
     uint32_t failed = stack.back();
     stack.pop_back();
-    for (uint32_t next : dependants_[failed]) {
+    for (uint32_t next : dependants_.Of(failed)) {
       if (state_.status()[next].state != TaskState::kPending) continue;
       std::string reason =
           "after \"" + state_.specs()[failed].id + "\", which ended " +

@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "common/transport.h"
+#include "master/dependants.h"
 #include "master/journal.h"
 #include "master/lanes.h"
 #include "master/progress.h"
@@ -126,7 +127,7 @@ class Master {
   std::vector<size_t> lanes_to_fill_;
   std::vector<RuntimeEstimate> runtimes_;          ///< by shape class
   std::unordered_map<int, AssignEncoder> outbox_;  ///< by rank, sent per round
-  std::vector<std::vector<uint32_t>> dependants_;  ///< row -> rows after it
+  Dependants dependants_;
   std::vector<uint32_t> waiting_on_;  ///< row -> prerequisites not yet DONE
   bool draining_ = false;
   double last_flush_ = 0;

@@ -12,6 +12,7 @@
 #include <string>
 #include <utility>
 
+#include "master/dependants.h"
 #include "master/fit_check.h"
 #include "master/master.h"
 #include "master/scheduler.h"
@@ -55,26 +56,6 @@ double NodeShare(const TaskSpec& spec, int64_t need, int32_t per_node) {
   if (spec.nodes > 1) return spec.nodes;
   return static_cast<double>(need) / per_node;
 }
-
-// `after` turned around: the rows that wait for each row, packed into one
-// array (a vector per row would cost 24 bytes a task before any edge).
-struct Dependants {
-  std::vector<size_t> first;  ///< row -> start in `rows`; size tasks + 1
-  std::vector<uint32_t> rows;
-
-  explicit Dependants(const std::vector<TaskSpec>& specs)
-      : first(specs.size() + 1, 0) {
-    for (const TaskSpec& spec : specs) {
-      for (uint32_t before : spec.after) ++first[before + 1];
-    }
-    for (size_t i = 1; i < first.size(); ++i) first[i] += first[i - 1];
-    rows.resize(first.back());
-    std::vector<size_t> next(first.begin(), first.end() - 1);
-    for (uint32_t row = 0; row < specs.size(); ++row) {
-      for (uint32_t before : specs[row].after) rows[next[before]++] = row;
-    }
-  }
-};
 
 std::vector<TaskShape> Shapes(const std::vector<TaskSpec>& specs) {
   std::vector<TaskShape> shapes;
@@ -156,9 +137,7 @@ void Simulation::Analyse() {
                           machine_.gpus_per_node);
     }
     const bool poisons = plan.skipped || plan.times_out;
-    for (size_t k = dependants_.first[row]; k < dependants_.first[row + 1];
-         ++k) {
-      const uint32_t next = dependants_.rows[k];
+    for (const uint32_t next : dependants_.Of(row)) {
       ready_at[next] = std::max(ready_at[next], end);
       plans_[next].skipped = plans_[next].skipped || poisons;
       if (--left[next] == 0) order.push_back(next);
@@ -231,8 +210,7 @@ void Simulation::End(uint32_t row) {
     return;  // its dependants were marked skipped by Analyse()
   }
   ++result_.done;
-  for (size_t k = dependants_.first[row]; k < dependants_.first[row + 1]; ++k) {
-    const uint32_t next = dependants_.rows[k];
+  for (const uint32_t next : dependants_.Of(row)) {
     if (--waiting_[next] == 0 && !plans_[next].skipped) MakeReady(next);
   }
 }
