@@ -22,6 +22,9 @@ namespace sortie {
 namespace {
 
 namespace fmt = journal_format;
+using journal_internal::JournalFlusher;
+using journal_internal::SyncFd;
+using journal_internal::WriteAll;
 
 // Big enough that a million small records cost ~35 writes, small enough that
 // the unsynced window stays modest.
@@ -46,27 +49,6 @@ class UniqueFd {
  private:
   int fd_;
 };
-
-// Returns 0 or the errno of the failed write; retries EINTR and short writes.
-int WriteAll(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    const ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) return errno;
-    if (w == 0) return EIO;  // no progress and no errno: do not spin
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return 0;
-}
-
-int SyncFd(int fd, bool data_only) {
-  int rc;
-  do {
-    rc = data_only ? ::fdatasync(fd) : ::fsync(fd);
-  } while (rc < 0 && errno == EINTR);
-  return rc < 0 ? errno : 0;
-}
 
 // A new file is only reachable after a crash once its directory entry is on
 // disk, which fdatasync on the file does not promise.
@@ -116,14 +98,21 @@ JournalWriter::JournalWriter(const std::string& path, Mode mode) : path_(path) {
     if (fd_ >= 0) ::close(fd_);
     throw;
   }
+  flusher_ = std::make_unique<JournalFlusher>(fd_);
 }
 
+// Synchronous: the header is on disk, and the file findable after a crash,
+// before any record is accepted.
 void JournalWriter::Create() {
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) Fail("cannot create", errno);
-  buffer_ = fmt::EncodeHeader();
-  WriteBuffer();
-  Sync();
+  const std::string header = fmt::EncodeHeader();
+  if (const int err = WriteAll(fd_, header.data(), header.size()); err != 0) {
+    Fail("write failed", err);
+  }
+  if (const int err = SyncFd(fd_, true); err != 0) {
+    Fail("fdatasync failed", err);
+  }
   if (const int err = SyncDirectoryOf(path_); err != 0) {
     Fail("cannot sync its directory", err);
   }
@@ -160,44 +149,46 @@ JournalWriter::~JournalWriter() {
       // Best effort by contract; callers wanting to know call Flush first.
     }
   }
+  flusher_.reset();  // joins the writing thread before the fd goes
   ::close(fd_);
 }
 
 void JournalWriter::Append(const JournalRecord& record) {
   CheckUsable();
   fmt::AppendFrame(record, &buffer_);
-  ++pending_records_;
-  if (buffer_.size() >= kWriteThreshold) WriteBuffer();
+  ++appended_;
+  if (buffer_.size() >= kWriteThreshold) flusher_->Hand(&buffer_, false, 0);
 }
 
 void JournalWriter::Flush() {
   CheckUsable();
-  WriteBuffer();
-  if (unsynced_) Sync();
-  pending_records_ = 0;
+  HandForSync();
+  flusher_->Wait();
+  CheckUsable();
 }
 
-void JournalWriter::WriteBuffer() {
-  if (buffer_.empty()) return;
-  if (const int err = WriteAll(fd_, buffer_.data(), buffer_.size()); err != 0) {
-    Fail("write failed", err);
-  }
-  buffer_.clear();
-  unsynced_ = true;
+void JournalWriter::FlushSoon() {
+  CheckUsable();
+  HandForSync();
 }
 
-void JournalWriter::Sync() {
-  if (const int err = SyncFd(fd_, true); err != 0) {
-    Fail("fdatasync failed", err);
-  }
-  unsynced_ = false;
+size_t JournalWriter::Pending() const {
+  return static_cast<size_t>(appended_ - flusher_->SyncedMark());
 }
 
-void JournalWriter::CheckUsable() const {
+void JournalWriter::HandForSync() {
+  if (sync_asked_ == appended_) return;  // asked already; nothing new
+  flusher_->Hand(&buffer_, true, appended_);
+  sync_asked_ = appended_;
+}
+
+void JournalWriter::CheckUsable() {
   if (broken_) {
     throw std::runtime_error("journal " + path_ +
                              ": unusable after an earlier write error");
   }
+  const char* what = "";
+  if (const int err = flusher_->Error(&what); err != 0) Fail(what, err);
 }
 
 // A failed write may have left part of a frame on disk, and after a failed

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/task.h"
+#include "master/journal_flusher.h"
 
 namespace sortie {
 
@@ -67,14 +68,18 @@ class JournalSink {
   virtual void Append(const JournalRecord& record) = 0;
   /// Writes and fdatasyncs every queued record.
   virtual void Flush() = 0;
-  /// Records queued since the last Flush.
+  /// Starts what Flush does without waiting for it: the records become
+  /// durable soon, and Pending() counts them until they are.
+  virtual void FlushSoon() { Flush(); }
+  /// Records queued and not yet known to be durable.
   virtual size_t Pending() const = 0;
 };
 
-/// The on-disk journal. Appends are buffered in memory and written out in
-/// ~1 MiB blocks without syncing; only Flush makes them durable. After any
-/// write or sync error the writer is broken: every later Append and Flush
-/// throws, because what reached the disk is then unknown.
+/// The on-disk journal. Appends are buffered in memory and handed, in ~1 MiB
+/// blocks, to a thread that writes them without syncing; Flush makes them
+/// durable and FlushSoon asks that thread to. After any write or sync error
+/// the writer is broken: every later Append and Flush throws, because what
+/// reached the disk is then unknown.
 class JournalWriter : public JournalSink {
  public:
   /// Creates `path` for a new run (truncating any old file), writes the file
@@ -92,32 +97,36 @@ class JournalWriter : public JournalSink {
   JournalWriter(const JournalWriter&) = delete;
   JournalWriter& operator=(const JournalWriter&) = delete;
 
-  /// Queues one record; writes (without syncing) when the buffer passes
-  /// ~1 MiB. Throws std::length_error for a record over the payload cap,
-  /// std::runtime_error on write errors or when the writer is broken.
+  /// Queues one record; hands the buffer to the writing thread when it
+  /// passes ~1 MiB. Throws std::length_error for a record over the payload
+  /// cap, std::runtime_error when the writer is broken.
   void Append(const JournalRecord& record) override;
   /// Writes every queued record and fdatasyncs; on return they survive a
   /// crash. Throws std::runtime_error naming the path on failure.
   void Flush() override;
-  /// Records appended since the last successful Flush (written or not).
-  size_t Pending() const override { return pending_records_; }
+  /// Hands every queued record to the writing thread to write and
+  /// fdatasync, and returns at once. Throws std::runtime_error when the
+  /// writer is broken (an earlier write or sync failed).
+  void FlushSoon() override;
+  /// Records appended and not yet fdatasynced.
+  size_t Pending() const override;
 
  private:
   enum class Mode { kCreate, kAppend };
   JournalWriter(const std::string& path, Mode mode);
   void Create();
   void Reopen();
-  void WriteBuffer();
-  void Sync();
-  void CheckUsable() const;
+  void HandForSync();
+  void CheckUsable();
   [[noreturn]] void Fail(const char* what, int err);
 
   std::string path_;
   int fd_ = -1;
   std::string buffer_;
-  size_t pending_records_ = 0;
-  bool unsynced_ = false;  ///< bytes were written since the last sync
-  bool broken_ = false;    ///< a write or sync failed; refuse further use
+  uint64_t appended_ = 0;    ///< records appended so far
+  uint64_t sync_asked_ = 0;  ///< appended_ at the latest sync asked for
+  bool broken_ = false;      ///< a write or sync failed; refuse further use
+  std::unique_ptr<journal_internal::JournalFlusher> flusher_;
 };
 
 /// What a replay found.
