@@ -1,11 +1,17 @@
 #include "master/run_command.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <iomanip>
 #include <iostream>
 #include <limits>
@@ -153,6 +159,46 @@ std::unique_ptr<JournalWriter> OpenJournal(const RunOptions& options,
   return JournalWriter::OpenForAppend(path);
 }
 
+// run.h5's spec columns, packed on a thread that runs only when a core is
+// otherwise idle (SCHED_IDLE): during dispatch the workers leave part of a
+// core free, and each snapshot then packs only the columns that change.
+class SpecColumnsAhead {
+ public:
+  SpecColumnsAhead(const std::vector<TaskSpec>& specs, std::string logs_dir)
+      : pending_(std::async(std::launch::async,
+                            [&specs, logs = std::move(logs_dir)] {
+                              LowerThisThreadsPriority();
+                              return PackSpecColumns(specs, logs, false);
+                            })) {}
+
+  /// The packed columns; null while they are not ready (the writer packs
+  /// its own then) unless `wait`, or when packing failed.
+  const SpecColumns* Get(bool wait) {
+    if (!ready_ && pending_.valid() &&
+        (wait || pending_.wait_for(std::chrono::seconds(0)) ==
+                     std::future_status::ready)) {
+      try {
+        ready_ = pending_.get();
+      } catch (const std::exception& error) {
+        std::cerr << "sortie: warning: run.h5 columns packed ahead failed: "
+                  << error.what() << "\n";
+      }
+    }
+    return ready_.get();
+  }
+
+ private:
+  static void LowerThisThreadsPriority() {
+    sched_param param{};
+    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) != 0) {
+      (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
+    }
+  }
+
+  std::future<std::shared_ptr<const SpecColumns>> pending_;
+  std::shared_ptr<const SpecColumns> ready_;
+};
+
 int RunMaster(const RunOptions& options, Transport& transport, Clock& clock,
               const NodeResources& node, ExecutorContext context) {
   double started_at = clock.Now();
@@ -203,10 +249,16 @@ int RunMaster(const RunOptions& options, Transport& transport, Clock& clock,
   // stderr, as progress meters do: stdout keeps only the run's own lines.
   master_options.progress =
       ProgressFor(options.progress_interval, StderrReachesTerminal());
+  SpecColumnsAhead spec_columns(state.specs(), logs);
   Master master(
       state, transport, clock, *journal,
-      [&out](const RunView& view) { WriteRunFile(out, view); }, local.get(),
-      std::move(nodes), master_options);
+      [&](const RunView& view) {
+        // The last snapshot waits for them; earlier ones do not, since on a
+        // node kept busy by tasks the idle-priority thread may not run.
+        const bool last = !std::isnan(view.info.finished_at);
+        WriteRunFile(out, view, spec_columns.Get(last));
+      },
+      local.get(), std::move(nodes), master_options);
   int exit_code = master.Run();
   PrintSummary(state, clock.Now() - started_at, out);
   return exit_code;

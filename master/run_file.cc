@@ -12,6 +12,7 @@
 #include "common/h5.h"
 #include "master/run_file_columns.h"
 #include "master/run_file_results.h"
+#include "master/run_file_spec.h"
 
 namespace sortie {
 
@@ -99,29 +100,6 @@ const std::vector<std::string>& NodeColumnNames() {
   return names;
 }
 
-// The columns added for multi-node tasks, all from the spec except
-// node_ids, which is where the latest attempt ran.
-void WriteTaskResourceColumns(const Table& table, const RunView& view) {
-  const auto& specs = view.specs;
-  WriteInt32Column(table, "nodes", [&](size_t i) { return specs[i].nodes; });
-  WriteInt32Column(table, "ranks_per_node",
-                   [&](size_t i) { return specs[i].ranks_per_node; });
-  WriteInt32Column(table, "cores_per_rank",
-                   [&](size_t i) { return specs[i].cores_per_rank; });
-  WriteInt32Column(table, "gpus_per_rank",
-                   [&](size_t i) { return specs[i].gpus_per_rank; });
-  WriteTextColumn(table, "node_ids", [&](size_t i) -> const std::string& {
-    return view.task_nodes[i];
-  });
-  WriteInt32Column(table, "priority",
-                   [&](size_t i) { return specs[i].priority; });
-  WriteFloat64Column(table, "est_runtime",
-                     [&](size_t i) { return specs[i].est_runtime; });
-  WriteTextColumn(table, "function", [&](size_t i) -> const std::string& {
-    return specs[i].function;
-  });
-}
-
 // What tasks left behind: why (a column) and the ends of their output
 // (blobs, see WriteBlobColumn).
 void WriteTaskNotes(const Table& table, const RunView& view) {
@@ -160,22 +138,14 @@ void WriteNodeColumns(const Table& table,
   WriteInt32Column(table, "gpus", [&](size_t i) { return nodes[i].gpus; });
 }
 
-// The manifest's own path, else the default the task was given.
-std::string OutputPath(const RunView& view, size_t row,
-                       const std::string& manifest_path,
-                       std::string_view suffix) {
-  if (!manifest_path.empty() || view.logs_dir.empty()) return manifest_path;
-  // Functions have no output files; checked here to skip copying logs_dir.
-  if (!view.specs[row].function.empty()) return std::string();
-  return DefaultOutputPath(std::string(view.logs_dir), view.specs[row],
-                           static_cast<uint32_t>(row), suffix);
-}
-
-void WriteTaskColumns(const Table& table, const RunView& view) {
-  const auto& specs = view.specs;
+// Schema order, the spec's columns taken as packed.
+void WriteTaskColumns(const Table& table, const RunView& view,
+                      const SpecColumns& spec) {
   const auto& status = view.status;
-  WriteTextColumn(table, "id",
-                  [&](size_t i) -> const std::string& { return specs[i].id; });
+  auto from_spec = [&](const char* name) {
+    WritePackedColumn(table, name, spec.Get(name));
+  };
+  from_spec("id");
   WriteStringColumn(table, "state", H5T_CSET_ASCII, kStateNameWidth,
                     [&](size_t i) { return StateName(status[i].state); });
   WriteInt32Column(table, "exit_code",
@@ -193,22 +163,18 @@ void WriteTaskColumns(const Table& table, const RunView& view) {
     return host < 0 ? std::string_view()
                     : view.hosts[static_cast<size_t>(host)];
   });
-  WriteTextColumn(table, "stdout", [&](size_t i) {
-    return OutputPath(view, i, specs[i].extras().stdout_path, ".out");
+  for (const char* name :
+       {"stdout", "stderr", "command", "tags", "nodes", "ranks_per_node",
+        "cores_per_rank", "gpus_per_rank"}) {
+    from_spec(name);
+  }
+  // Where the latest attempt ran: the one resource column not from the spec.
+  WriteTextColumn(table, "node_ids", [&](size_t i) -> const std::string& {
+    return view.task_nodes[i];
   });
-  WriteTextColumn(table, "stderr", [&](size_t i) {
-    return OutputPath(view, i, specs[i].extras().stderr_path, ".err");
-  });
-  // CommandText builds a string per row (twice: width, then data); still
-  // cheaper than holding every command text in memory at once. A function
-  // task has no command; "" beats CommandText's "[]" for telling them apart.
-  WriteTextColumn(table, "command", [&](size_t i) {
-    return specs[i].function.empty() ? CommandText(specs[i]) : std::string();
-  });
-  WriteTextColumn(table, "tags", [&](size_t i) -> const std::string& {
-    return specs[i].tags_json;
-  });
-  WriteTaskResourceColumns(table, view);
+  for (const char* name : {"priority", "est_runtime", "function"}) {
+    from_spec(name);
+  }
   WriteTaskNotes(table, view);
 }
 
@@ -240,7 +206,8 @@ void WriteGroup(hid_t file, const char* name, const std::string& file_name,
 }
 
 // Everything but the rename: a complete, closed HDF5 file at `file_name`.
-void WriteHdf5File(const std::string& file_name, const RunView& view) {
+void WriteHdf5File(const std::string& file_name, const RunView& view,
+                   const SpecColumns& spec) {
   const H5Plist fapl = MakeFileAccessPlist();
   H5File file(H5Check(
       H5Fcreate(file_name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
@@ -248,7 +215,7 @@ void WriteHdf5File(const std::string& file_name, const RunView& view) {
   WriteRootAttributes(file.get(), view.info);
   WriteGroup(file.get(), "tasks", file_name, view.specs.size(),
              TaskColumnNames(),
-             [&](const Table& table) { WriteTaskColumns(table, view); });
+             [&](const Table& table) { WriteTaskColumns(table, view, spec); });
   WriteGroup(file.get(), "nodes", file_name, view.nodes.size(),
              NodeColumnNames(),
              [&](const Table& table) { WriteNodeColumns(table, view.nodes); });
@@ -381,11 +348,21 @@ void PublishFile(const std::string& tmp, const std::string& path) {
 
 }  // namespace
 
-void WriteRunFile(const std::string& path, const RunView& view) {
+void WriteRunFile(const std::string& path, const RunView& view,
+                  const SpecColumns* spec_columns) {
   CheckView(view);
+  std::shared_ptr<const SpecColumns> packed_here;
+  if (spec_columns == nullptr) {
+    packed_here = PackSpecColumns(view.specs, view.logs_dir, true);
+    spec_columns = packed_here.get();
+  }
+  if (spec_columns->columns.empty() ||
+      spec_columns->columns.front().second.rows != view.specs.size()) {
+    throw std::logic_error("run.h5: spec columns packed for other tasks");
+  }
   const std::string tmp = path + ".tmp";
   try {
-    WriteHdf5File(tmp, view);
+    WriteHdf5File(tmp, view, *spec_columns);
     PublishFile(tmp, path);
   } catch (...) {
     // unlink, not remove: never delete a directory someone put at `tmp`.

@@ -3,7 +3,9 @@
 // so the RUN.h5 on disk is always a complete, closed file.
 #pragma once
 
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/task.h"
@@ -102,8 +104,24 @@ struct RunView {
   std::string_view logs_dir = {};
 };
 
+/// The columns of /tasks made from the task specs alone (id, command,
+/// resources, output paths, ...), packed ready to store. They never change
+/// during a run, so they are packed once and every snapshot reuses them.
+struct SpecColumns;
+
+/// Packs the spec columns of `specs`, with default output paths derived
+/// from `logs_dir` as RunView::logs_dir says. Makes no HDF5 call and reads
+/// nothing else, so it may run on another thread while the run goes on.
+/// `parallel`: filter on two threads rather than this one alone.
+std::shared_ptr<const SpecColumns> PackSpecColumns(
+    const std::vector<TaskSpec>& specs, std::string_view logs_dir,
+    bool parallel);
+
 /// Writes `view` to `path` atomically (via `path` + ".tmp" and rename).
-/// Throws std::runtime_error naming the file and the failing HDF5 call.
-void WriteRunFile(const std::string& path, const RunView& view);
+/// `spec_columns`, when given, must come from PackSpecColumns of the same
+/// specs and logs directory; otherwise they are packed here. Throws
+/// std::runtime_error naming the file and the failing HDF5 call.
+void WriteRunFile(const std::string& path, const RunView& view,
+                  const SpecColumns* spec_columns = nullptr);
 
 }  // namespace sortie

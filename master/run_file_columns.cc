@@ -38,6 +38,24 @@ H5Plist MakeColumnPlist(hsize_t chunk_rows, hid_t mem_type,
   return dcpl;
 }
 
+// The little-endian file type of a column whose memory type is `native`
+// (strings are stored as they are in memory).
+hid_t FileType(const PackedColumn& column, hid_t native) {
+  switch (column.type) {
+    case ColumnType::kInt32:
+      return H5T_STD_I32LE;
+    case ColumnType::kInt64:
+      return H5T_STD_I64LE;
+    case ColumnType::kUInt8:
+      return H5T_STD_U8LE;
+    case ColumnType::kFloat64:
+      return H5T_IEEE_F64LE;
+    case ColumnType::kString:
+      return native;
+  }
+  return native;
+}
+
 // Chunks are stored as the bytes of the native values; the file types are
 // little-endian.
 static_assert(std::endian::native == std::endian::little,
@@ -177,74 +195,126 @@ class ChunkAppender {
 
 }  // namespace
 
-ColumnWriter::ColumnWriter(const Table& table, const char* name,
-                           hid_t file_type, hid_t mem_type, size_t row_bytes,
-                           const void* fill_row)
-    : doing_("writing dataset " + std::string(table.path) + "/" + name +
-             " in " + table.file),
-      chunk_rows_(ChunkRows(row_bytes, table.rows)),
-      fill_(fill_row != nullptr
-                ? std::string(static_cast<const char*>(fill_row), row_bytes)
-                : std::string(row_bytes, '\0')) {
-  const hsize_t dims[1] = {table.rows};
-  file_space_ = H5Space(
-      H5Check(H5Screate_simple(1, dims, nullptr), "H5Screate_simple", doing_));
-  const H5Plist dcpl = MakeColumnPlist(chunk_rows_, mem_type, fill_row, doing_);
-  dataset_ = H5Dataset(
-      H5Check(H5Dcreate2(table.group, name, file_type, file_space_.get(),
-                         H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
-              "H5Dcreate2", doing_));
+ChunkPacker::ChunkPacker(ColumnType type, H5T_cset_t cset, size_t row_bytes,
+                         size_t rows, const void* fill_row, bool parallel)
+    : parallel_(parallel) {
+  column_.type = type;
+  column_.cset = cset;
+  column_.row_bytes = row_bytes;
+  column_.rows = rows;
+  column_.chunk_rows = ChunkRows(row_bytes, rows);
+  column_.fill =
+      fill_row != nullptr
+          ? std::string(static_cast<const char*>(fill_row), row_bytes)
+          : std::string(row_bytes, '\0');
 }
 
-void ColumnWriter::Write(hsize_t first, hsize_t count, const void* data) {
+void ChunkPacker::Add(hsize_t first, hsize_t count, const void* data) {
   const auto* bytes = static_cast<const char*>(data);
-  if (EveryRowIs(bytes, count, fill_)) return;
-  Chunk& chunk = pending_.emplace_back();
-  chunk.first = first;
-  const size_t row_bytes = fill_.size();
-  chunk.raw.reserve(chunk_rows_ * row_bytes);
-  chunk.raw.assign(bytes, count * row_bytes);
+  if (EveryRowIs(bytes, count, column_.fill)) return;
+  auto& [chunk_first, raw] = pending_.emplace_back();
+  chunk_first = first;
+  const size_t row_bytes = column_.row_bytes;
+  raw.reserve(column_.chunk_rows * row_bytes);
+  raw.assign(bytes, count * row_bytes);
   // A dataset's last chunk is stored whole: the rows past its end are fill.
-  for (hsize_t row = count; row < chunk_rows_; ++row) chunk.raw += fill_;
-  if (pending_.size() >= kChunksPerBatch) FlushChunks();
+  for (hsize_t row = count; row < column_.chunk_rows; ++row) {
+    raw += column_.fill;
+  }
+  if (pending_.size() >= kChunksPerBatch) PackPending();
 }
 
-void ColumnWriter::FlushChunks() {
+void ChunkPacker::PackPending() {
   if (pending_.empty()) return;
-  const size_t element_bytes = fill_.size();
-  std::exception_ptr failure;
+  const size_t element_bytes = column_.row_bytes;
+  const size_t stride = parallel_ ? 2 : 1;
   auto pack = [&](size_t from, std::exception_ptr* error) {
     try {
       Deflater deflater;
       std::vector<char> shuffled;
-      for (size_t i = from; i < pending_.size(); i += 2) {
-        Chunk& chunk = pending_[i];
-        Shuffle(chunk.raw, element_bytes, &shuffled);
-        chunk.packed = deflater.Pack(shuffled);
+      for (size_t i = from; i < pending_.size(); i += stride) {
+        std::string& raw = pending_[i].second;
+        Shuffle(raw, element_bytes, &shuffled);
+        raw = deflater.Pack(shuffled);
       }
     } catch (...) {
       *error = std::current_exception();
     }
   };
+  std::exception_ptr failure;
   std::exception_ptr helper_failure;
-  std::thread helper(pack, 1, &helper_failure);
+  std::thread helper;
+  if (parallel_) helper = std::thread(pack, 1, &helper_failure);
   pack(0, &failure);
-  helper.join();
+  if (helper.joinable()) helper.join();
   if (failure) std::rethrow_exception(failure);
   if (helper_failure) std::rethrow_exception(helper_failure);
-  for (const Chunk& chunk : pending_) {
-    const hsize_t offset[1] = {chunk.first};
-    H5Check(H5Dwrite_chunk(dataset_.get(), H5P_DEFAULT, 0, offset,
-                           chunk.packed.size(), chunk.packed.data()),
-            "H5Dwrite_chunk", doing_);
-  }
+  for (auto& chunk : pending_) column_.chunks.push_back(std::move(chunk));
   pending_.clear();
 }
 
+PackedColumn ChunkPacker::Finish() {
+  PackPending();
+  return std::move(column_);
+}
+
+void WritePackedColumn(const Table& table, const char* name,
+                       const PackedColumn& column) {
+  const std::string doing = "writing dataset " + std::string(table.path) + "/" +
+                            name + " in " + table.file;
+  if (column.rows != table.rows) {
+    throw std::logic_error(doing + ": " + std::to_string(column.rows) +
+                           " rows for a table of " +
+                           std::to_string(table.rows));
+  }
+  H5Type string_type;
+  hid_t type = H5T_NATIVE_INT32;
+  switch (column.type) {
+    case ColumnType::kInt32:
+      type = H5T_NATIVE_INT32;
+      break;
+    case ColumnType::kInt64:
+      type = H5T_NATIVE_INT64;
+      break;
+    case ColumnType::kUInt8:
+      type = H5T_NATIVE_UINT8;
+      break;
+    case ColumnType::kFloat64:
+      type = H5T_NATIVE_DOUBLE;
+      break;
+    case ColumnType::kString:
+      string_type = MakeStringType(column.row_bytes, column.cset);
+      type = string_type.get();
+      break;
+  }
+  const hsize_t dims[1] = {column.rows};
+  H5Space space(
+      H5Check(H5Screate_simple(1, dims, nullptr), "H5Screate_simple", doing));
+  const H5Plist dcpl =
+      MakeColumnPlist(column.chunk_rows, type, column.fill.data(), doing);
+  H5Dataset dataset(
+      H5Check(H5Dcreate2(table.group, name, FileType(column, type), space.get(),
+                         H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+              "H5Dcreate2", doing));
+  for (const auto& [first, packed] : column.chunks) {
+    const hsize_t offset[1] = {first};
+    H5Check(H5Dwrite_chunk(dataset.get(), H5P_DEFAULT, 0, offset, packed.size(),
+                           packed.data()),
+            "H5Dwrite_chunk", doing);
+  }
+  space.Close(doing);
+  dataset.Close(doing);
+}
+
+ColumnWriter::ColumnWriter(const Table& table, const char* name,
+                           ColumnType type, size_t row_bytes,
+                           const void* fill_row)
+    : table_(table),
+      name_(name),
+      packer_(type, H5T_CSET_ASCII, row_bytes, table.rows, fill_row) {}
+
 void ColumnWriter::Finish() {
-  FlushChunks();
-  file_space_.Close(doing_);
-  dataset_.Close(doing_);
+  WritePackedColumn(table_, name_.c_str(), packer_.Finish());
 }
 
 void WriteBlobColumn(const Table& table, const std::string& name,
@@ -253,10 +323,11 @@ void WriteBlobColumn(const Table& table, const std::string& name,
   for (size_t row = 0; row < table.rows; ++row) total += get(row).size();
   const std::string blob_name = name + "_blob";
   const std::string offsets_name = name + "_offsets";
-  ColumnWriter blob({table.group, table.path, table.file, total},
-                    blob_name.c_str(), H5T_STD_U8LE, H5T_NATIVE_UINT8, 1);
-  ColumnWriter offsets({table.group, table.path, table.file, table.rows + 1},
-                       offsets_name.c_str(), H5T_STD_I64LE, H5T_NATIVE_INT64,
+  const Table blob_table{table.group, table.path, table.file, total};
+  const Table offsets_table{table.group, table.path, table.file,
+                            table.rows + 1};
+  ColumnWriter blob(blob_table, blob_name.c_str(), ColumnType::kUInt8, 1);
+  ColumnWriter offsets(offsets_table, offsets_name.c_str(), ColumnType::kInt64,
                        sizeof(int64_t));
   ChunkAppender<char> bytes(blob);
   ChunkAppender<int64_t> ends(offsets);

@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "common/h5.h"
@@ -24,77 +26,119 @@ struct Table {
   size_t rows;
 };
 
-/// One dataset, written a whole chunk at a time. A chunk whose every row
-/// equals the dataset's fill value is not written at all: HDF5 reads an
-/// unwritten chunk as the fill value, so a column that holds one value
-/// throughout (exit codes of a run that went well, states, resources) costs
-/// neither deflate time nor file space. The other chunks are filtered here,
-/// as HDF5's shuffle and deflate filters would, a batch at a time on two
-/// threads, and stored with H5Dwrite_chunk: compressing is most of the cost
-/// of writing run.h5, and HDF5 itself would do it on one thread.
+/// The element types of run.h5 columns, all little-endian.
+enum class ColumnType { kInt32, kInt64, kUInt8, kFloat64, kString };
+
+/// A column's chunks, filtered and ready to store, made without any HDF5
+/// call: a column can be packed on another thread while HDF5 is busy (the
+/// library is not thread-safe), and kept for later snapshots.
+struct PackedColumn {
+  ColumnType type = ColumnType::kInt32;
+  H5T_cset_t cset = H5T_CSET_ASCII;  ///< kString only
+  size_t row_bytes = 0;
+  size_t rows = 0;
+  hsize_t chunk_rows = 0;  ///< 0 when rows is 0 (no chunking)
+  /// One row's bytes: the dataset's fill value, which every chunk not in
+  /// `chunks` holds throughout.
+  std::string fill;
+  /// First row of each stored chunk and its shuffled, deflated bytes.
+  std::vector<std::pair<hsize_t, std::string>> chunks;
+};
+
+/// Packs one column a whole chunk at a time. A chunk whose every row equals
+/// the fill value is dropped: HDF5 reads an unwritten chunk as the fill
+/// value, so a column that holds one value throughout (exit codes of a run
+/// that went well, states, resources) costs neither deflate time nor file
+/// space. The other chunks are filtered here, as HDF5's shuffle and deflate
+/// filters would, a batch at a time, on two threads when `parallel`.
+class ChunkPacker {
+ public:
+  /// A column of `rows` rows of `row_bytes` bytes; `fill_row`, when not
+  /// null, is one row's bytes and becomes the fill value; otherwise the
+  /// fill value is all zero bytes, HDF5's default.
+  ChunkPacker(ColumnType type, H5T_cset_t cset, size_t row_bytes, size_t rows,
+              const void* fill_row, bool parallel = true);
+
+  /// Rows per chunk; Add() is called with chunk-aligned blocks of this many.
+  hsize_t chunk_rows() const { return column_.chunk_rows; }
+
+  /// Takes rows [first, first + count) from `data`. `first` is a multiple
+  /// of chunk_rows(), and `count` is chunk_rows() except for the last chunk.
+  void Add(hsize_t first, hsize_t count, const void* data);
+
+  /// Filters what is pending and returns the column.
+  PackedColumn Finish();
+
+ private:
+  void PackPending();
+
+  PackedColumn column_;
+  bool parallel_;
+  std::vector<std::pair<hsize_t, std::string>> pending_;  // raw chunks
+};
+
+/// Creates dataset `name` in `table` (which must have column.rows rows) and
+/// stores the packed chunks. Throws H5Error.
+void WritePackedColumn(const Table& table, const char* name,
+                       const PackedColumn& column);
+
+/// One dataset written a chunk at a time: a ChunkPacker whose column is
+/// stored by Finish().
 class ColumnWriter {
  public:
-  /// Creates dataset `name` in `table` with `table.rows` rows of
-  /// `file_type`, chunked for rows of `row_bytes` bytes. `fill_row`, when
-  /// not null, is one row's `row_bytes` bytes as `mem_type` and becomes the
-  /// fill value; otherwise the fill value is HDF5's default, all zero bytes.
-  /// Throws H5Error.
-  ColumnWriter(const Table& table, const char* name, hid_t file_type,
-               hid_t mem_type, size_t row_bytes,
-               const void* fill_row = nullptr);
+  /// Dataset `name` in `table`, `table.rows` rows of `row_bytes` bytes of
+  /// `type`; see ChunkPacker for `fill_row`.
+  ColumnWriter(const Table& table, const char* name, ColumnType type,
+               size_t row_bytes, const void* fill_row = nullptr);
 
-  /// Rows per chunk; Write() is called with chunk-aligned blocks of this many.
-  hsize_t chunk_rows() const { return chunk_rows_; }
-
-  /// Writes rows [first, first + count) from `data`, laid out as mem_type
-  /// (which must have the file type's size and byte order), unless every one
-  /// of them equals the fill value. `first` is a multiple of chunk_rows(),
-  /// and `count` is chunk_rows() except for the last chunk.
-  void Write(hsize_t first, hsize_t count, const void* data);
-
-  /// Writes what is pending and closes the dataset.
+  /// See ChunkPacker::chunk_rows().
+  hsize_t chunk_rows() const { return packer_.chunk_rows(); }
+  /// See ChunkPacker::Add().
+  void Write(hsize_t first, hsize_t count, const void* data) {
+    packer_.Add(first, count, data);
+  }
+  /// Stores the column. Throws H5Error.
   void Finish();
 
  private:
-  // A chunk's rows (padded with the fill value to the whole chunk), then
-  // the same bytes shuffled and deflated.
-  struct Chunk {
-    hsize_t first = 0;
-    std::string raw;
-    std::string packed;
-  };
-  void FlushChunks();
-
-  H5Dataset dataset_;
-  H5Space file_space_;
-  std::string doing_;
-  hsize_t chunk_rows_;
-  std::string fill_;  // one row's bytes
-  std::vector<Chunk> pending_;
+  const Table& table_;
+  std::string name_;
+  ChunkPacker packer_;
 };
 
-/// Calls write(first, count) for consecutive chunk-sized blocks of rows.
+/// Calls write(first, count) for consecutive chunk-sized blocks of `rows`.
 template <class WriteBlock>
-void ForEachChunk(const Table& table, hsize_t chunk_rows, WriteBlock write) {
-  for (hsize_t first = 0; first < table.rows; first += chunk_rows) {
-    write(first, std::min<hsize_t>(chunk_rows, table.rows - first));
+void ForEachChunk(size_t rows, hsize_t chunk_rows, WriteBlock write) {
+  for (hsize_t first = 0; first < rows; first += chunk_rows) {
+    write(first, std::min<hsize_t>(chunk_rows, rows - first));
   }
 }
 
-/// Writes a numeric column; `get(row)` returns the value of one row as a T.
+/// The column type of a C++ number type.
+template <class T>
+constexpr ColumnType ColumnTypeOf() {
+  if constexpr (std::is_same_v<T, int32_t>) return ColumnType::kInt32;
+  if constexpr (std::is_same_v<T, int64_t>) return ColumnType::kInt64;
+  if constexpr (std::is_same_v<T, double>) return ColumnType::kFloat64;
+  static_assert(std::is_same_v<T, int32_t> || std::is_same_v<T, int64_t> ||
+                std::is_same_v<T, double>);
+  return ColumnType::kUInt8;
+}
+
+/// Packs `rows` numbers; `get(row)` returns the value of one row as a T.
 template <class T, class Get>
-void WriteNumberColumn(const Table& table, const char* name, hid_t file_type,
-                       hid_t mem_type, Get get) {
+PackedColumn PackNumberColumn(size_t rows, Get get, bool parallel = true) {
   // The first row's value is the likeliest to fill whole chunks.
-  const T fill = table.rows > 0 ? static_cast<T>(get(0)) : T{};
-  ColumnWriter column(table, name, file_type, mem_type, sizeof(T), &fill);
+  const T fill = rows > 0 ? static_cast<T>(get(0)) : T{};
+  ChunkPacker packer(ColumnTypeOf<T>(), H5T_CSET_ASCII, sizeof(T), rows, &fill,
+                     parallel);
   std::vector<T> buffer;
-  ForEachChunk(table, column.chunk_rows(), [&](hsize_t first, hsize_t count) {
+  ForEachChunk(rows, packer.chunk_rows(), [&](hsize_t first, hsize_t count) {
     buffer.resize(count);
     for (hsize_t i = 0; i < count; ++i) buffer[i] = get(first + i);
-    column.Write(first, count, buffer.data());
+    packer.Add(first, count, buffer.data());
   });
-  column.Finish();
+  return packer.Finish();
 }
 
 /// Byte length of the longest `get(row)`, at least 1 (HDF5 has no 0-byte
@@ -109,55 +153,67 @@ size_t LongestValue(size_t rows, Get get) {
   return longest;
 }
 
-/// Fixed-length strings of `width` bytes, NULL-padded. `get(row)` returns
-/// something convertible to std::string_view. Only one chunk is ever in
-/// memory, so a long value in one row costs width x chunk rows, not x rows.
+/// Packs `rows` fixed-length strings of `width` bytes, NULL-padded.
+/// `get(row)` returns something convertible to std::string_view. Only one
+/// raw chunk is in memory at a time, so a long value in one row costs width
+/// x chunk rows, not x rows.
 template <class Get>
-void WriteStringColumn(const Table& table, const char* name, H5T_cset_t cset,
-                       size_t width, Get get) {
-  const H5Type type = MakeStringType(width, cset);
+PackedColumn PackStringColumn(size_t rows, H5T_cset_t cset, size_t width,
+                              Get get, bool parallel = true) {
   auto put = [&](size_t row, char* out) {
     const auto& value = get(row);
     const std::string_view text(value);
     if (text.size() > width) {
-      throw std::logic_error(std::string("run.h5: value wider than column ") +
-                             name);
+      throw std::logic_error("run.h5: value wider than its column");
     }
     // An empty string_view may have a null data(), which memcpy forbids.
     if (!text.empty()) std::memcpy(out, text.data(), text.size());
   };
   // The first row's value is the likeliest to fill whole chunks.
   std::vector<char> buffer(width, '\0');
-  if (table.rows > 0) put(0, buffer.data());
-  ColumnWriter column(table, name, type.get(), type.get(), width,
-                      buffer.data());
-  ForEachChunk(table, column.chunk_rows(), [&](hsize_t first, hsize_t count) {
+  if (rows > 0) put(0, buffer.data());
+  ChunkPacker packer(ColumnType::kString, cset, width, rows, buffer.data(),
+                     parallel);
+  ForEachChunk(rows, packer.chunk_rows(), [&](hsize_t first, hsize_t count) {
     buffer.assign(count * width, '\0');
     for (hsize_t i = 0; i < count; ++i)
       put(first + i, buffer.data() + i * width);
-    column.Write(first, count, buffer.data());
+    packer.Add(first, count, buffer.data());
   });
-  column.Finish();
+  return packer.Finish();
+}
+
+/// Packs a UTF-8 text column as wide as its longest value.
+template <class Get>
+PackedColumn PackTextColumn(size_t rows, Get get, bool parallel = true) {
+  return PackStringColumn(rows, H5T_CSET_UTF8, LongestValue(rows, get), get,
+                          parallel);
+}
+
+/// Fixed-length strings of `width` bytes (see PackStringColumn).
+template <class Get>
+void WriteStringColumn(const Table& table, const char* name, H5T_cset_t cset,
+                       size_t width, Get get) {
+  WritePackedColumn(table, name,
+                    PackStringColumn(table.rows, cset, width, get));
 }
 
 /// A text column as wide as its longest value, UTF-8.
 template <class Get>
 void WriteTextColumn(const Table& table, const char* name, Get get) {
-  WriteStringColumn(table, name, H5T_CSET_UTF8, LongestValue(table.rows, get),
-                    get);
+  WritePackedColumn(table, name, PackTextColumn(table.rows, get));
 }
 
 /// A little-endian int32 column.
 template <class Get>
 void WriteInt32Column(const Table& table, const char* name, Get get) {
-  WriteNumberColumn<int32_t>(table, name, H5T_STD_I32LE, H5T_NATIVE_INT32, get);
+  WritePackedColumn(table, name, PackNumberColumn<int32_t>(table.rows, get));
 }
 
 /// A little-endian IEEE float64 column.
 template <class Get>
 void WriteFloat64Column(const Table& table, const char* name, Get get) {
-  WriteNumberColumn<double>(table, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
-                            get);
+  WritePackedColumn(table, name, PackNumberColumn<double>(table.rows, get));
 }
 
 /// Long, mostly empty byte strings (output tails), `get(row)` for each of

@@ -1099,6 +1099,28 @@ TEST(RunFileTest, HundredThousandTasksRoundTripAcrossChunkBoundaries) {
             ChunkRows(file.get(), "task", "events") * 2);
 }
 
+// The master packs the spec columns once, on another thread, and every
+// snapshot reuses them while the rest of the run changes.
+TEST(RunFileTest, SpecColumnsPackedAheadServeEverySnapshot) {
+  const fs::path path = TestDir() / "RUN.h5";
+  RunData run = ManyTasks(20'000, 12'345);
+  const std::shared_ptr<const SpecColumns> packed =
+      PackSpecColumns(run.specs, run.View().logs_dir, false);
+  WriteRunFile(path, run.View(), packed.get());
+  ExpectColumnsMatch(OpenFileReadOnly(path).get(), run);
+
+  run.status[7].state = TaskState::kFailed;
+  run.status[7].exit_code = 3;
+  WriteRunFile(path, run.View(), packed.get());
+  const H5File file = OpenFileReadOnly(path);
+  ExpectColumnsMatch(file.get(), run);
+  EXPECT_EQ(StringColumn(file.get(), "state")[7], "FAILED");
+
+  const RunData other = ManyTasks(10, 3);
+  EXPECT_THROW(WriteRunFile(path, other.View(), packed.get()),
+               std::logic_error);
+}
+
 TEST(RunFileTest, LeavesNoTmpFileBehind) {
   const fs::path dir = TestDir();
   WriteRunFile(dir / "RUN.h5", SampleRun().View());
