@@ -63,14 +63,14 @@ void JournalFlusher::Wait() {
 }
 
 uint64_t JournalFlusher::SyncedMark() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return synced_mark_;
+  return synced_mark_.load(std::memory_order_acquire);
 }
 
 int JournalFlusher::Error(const char** what) const {
+  if (error_.load(std::memory_order_acquire) == 0) return 0;
   std::lock_guard<std::mutex> lock(mutex_);
   *what = error_what_;
-  return error_;
+  return error_.load(std::memory_order_relaxed);
 }
 
 void JournalFlusher::Loop() {
@@ -102,11 +102,11 @@ void JournalFlusher::Loop() {
     batch.clear();
     lock.lock();
     busy_ = false;
-    if (err != 0 && error_ == 0) {
-      error_ = err;
+    if (err != 0 && error_.load(std::memory_order_relaxed) == 0) {
       error_what_ = what;
+      error_.store(err, std::memory_order_release);
     }
-    if (err == 0 && sync) synced_mark_ = mark;
+    if (err == 0 && sync) synced_mark_.store(mark, std::memory_order_release);
     idle_.notify_all();
   }
 }

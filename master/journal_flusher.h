@@ -3,6 +3,7 @@
 // write(2) or the disk (see docs/journal.md, "When records are durable").
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -41,6 +42,7 @@ class JournalFlusher {
   /// The `mark` of the latest sync that completed (0 before any).
   uint64_t SyncedMark() const;
   /// 0, or the errno of the first failure; `*what` then names the call.
+  /// Takes no lock while nothing failed: the journal asks at every append.
   int Error(const char** what) const;
 
  private:
@@ -55,8 +57,8 @@ class JournalFlusher {
   uint64_t mark_queued_ = 0;
   bool busy_ = false;  // Loop is writing a batch outside the lock
   bool stop_ = false;
-  uint64_t synced_mark_ = 0;
-  int error_ = 0;
+  std::atomic<uint64_t> synced_mark_{0};
+  std::atomic<int> error_{0};  // set once, under mutex_, after error_what_
   const char* error_what_ = "";
   std::thread thread_;  // last: started once the rest is initialised
 };
