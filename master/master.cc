@@ -48,6 +48,7 @@ Master::Master(RunState& state, Transport& transport, Clock& clock,
       scheduler_(Shapes(state.specs())),
       runtimes_(scheduler_.ShapeClasses()),
       dependants_(state.specs()),
+      spec_hashes_(state),
       progress_(options_.progress) {
   std::vector<NodeRecord> records;
   for (const ClusterNode& node : nodes_) {
@@ -181,14 +182,17 @@ void Master::HandleStarted(int rank, const std::vector<StartNotice>& notices) {
   for (const StartNotice& notice : notices) {
     auto it = outstanding_.find(notice.row);
     if (it == outstanding_.end() || it->second.leader_rank != rank) continue;
-    Record(state_.StartedRecord(notice.row, notice.attempt, rank,
-                                rank_host_.at(rank), notice.start_time));
+    Record(RunState::StartedRecord(notice.row, notice.attempt, rank,
+                                   rank_host_.at(rank), notice.start_time,
+                                   spec_hashes_.Get(notice.row)));
   }
 }
 
 // A task ends when every rank running it has reported; the first failure
 // among them is its outcome.
 void Master::HandleFinished(int rank, const std::vector<TaskResult>& results) {
+  // One reading for the whole report: it may carry thousands of results.
+  const double now = clock_.Monotonic();
   for (const TaskResult& result : results) {
     auto it = outstanding_.find(result.row);
     if (it == outstanding_.end()) {
@@ -209,7 +213,7 @@ void Master::HandleFinished(int rank, const std::vector<TaskResult>& results) {
       Record(RunState::ResultsRecord(task.result));
     }
     Record(RunState::EndedRecord(task.result, task.leader_rank));
-    FreeCores(task.result);
+    FreeCores(task.result, now);
     outstanding_.erase(it);
     AfterEnd(result.row);
   }

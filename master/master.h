@@ -20,6 +20,7 @@
 #include "master/roster.h"
 #include "master/run_state.h"
 #include "master/scheduler.h"
+#include "master/spec_hashes.h"
 #include "worker/executor.h"
 
 namespace sortie {
@@ -105,7 +106,7 @@ class Master {
   void Deliver(int rank, const Assignment& assignment);
   void FlushOutbox();
   void FillLane(size_t lane);
-  void FreeCores(const TaskResult& result);
+  void FreeCores(const TaskResult& result, double now);
   TaskGroup GroupOf(const Placement& placement) const;
   void MaybeFlushAndSnapshot(bool force);
   void Wait(double seconds);
@@ -128,6 +129,7 @@ class Master {
   std::vector<RuntimeEstimate> runtimes_;          ///< by shape class
   std::unordered_map<int, AssignEncoder> outbox_;  ///< by rank, sent per round
   Dependants dependants_;
+  SpecHashesAhead spec_hashes_;
   std::vector<uint32_t> waiting_on_;  ///< row -> prerequisites not yet DONE
   bool draining_ = false;
   double last_flush_ = 0;

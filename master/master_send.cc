@@ -59,9 +59,8 @@ void Master::Send(const Placement& placement) {
 
 // The cores pass to the lane's next task when there is one: the worker has
 // started it already.
-void Master::FreeCores(const TaskResult& result) {
+void Master::FreeCores(const TaskResult& result, double now) {
   const uint32_t row = result.row;
-  const double now = clock_.Monotonic();
   if (result.start_time > 0 && result.end_time >= result.start_time) {
     runtimes_[scheduler_.ShapeClassOf(row)].Observe(result.end_time -
                                                     result.start_time);

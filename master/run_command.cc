@@ -1,9 +1,6 @@
 #include "master/run_command.h"
 
-#include <pthread.h>
-#include <sched.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,6 +15,7 @@
 #include <memory>
 #include <optional>
 
+#include "common/idle_priority.h"
 #include "common/mpi.h"
 #include "common/mpi_transport.h"
 #include "common/version.h"
@@ -188,13 +186,6 @@ class SpecColumnsAhead {
   }
 
  private:
-  static void LowerThisThreadsPriority() {
-    sched_param param{};
-    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) != 0) {
-      (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
-    }
-  }
-
   std::future<std::shared_ptr<const SpecColumns>> pending_;
   std::shared_ptr<const SpecColumns> ready_;
 };

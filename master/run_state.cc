@@ -63,8 +63,8 @@ uint64_t RunState::SpecHash(uint32_t row) const {
 }
 
 JournalRecord RunState::StartedRecord(uint32_t row, int32_t attempt, int rank,
-                                      const std::string& host,
-                                      double time) const {
+                                      const std::string& host, double time,
+                                      uint64_t spec_hash) {
   JournalRecord record;
   record.type = JournalRecordType::kTaskStarted;
   record.row = row;
@@ -72,7 +72,7 @@ JournalRecord RunState::StartedRecord(uint32_t row, int32_t attempt, int rank,
   record.rank = rank;
   record.text = host;
   record.time = time;
-  record.count = SpecHash(row);
+  record.count = spec_hash;
   return record;
 }
 

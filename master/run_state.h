@@ -63,9 +63,17 @@ class RunState {
   /// with each start so a resume notices an edited manifest.
   uint64_t SpecHash(uint32_t row) const;
 
-  /// The record of attempt `attempt` of `row` starting on `rank`/`host`.
+  /// The record of attempt `attempt` of `row` starting on `rank`/`host`;
+  /// `spec_hash` is SpecHash(row), taken by the caller (it may have it
+  /// already, see SpecHashesAhead).
+  static JournalRecord StartedRecord(uint32_t row, int32_t attempt, int rank,
+                                     const std::string& host, double time,
+                                     uint64_t spec_hash);
+  /// The same, hashing the spec here.
   JournalRecord StartedRecord(uint32_t row, int32_t attempt, int rank,
-                              const std::string& host, double time) const;
+                              const std::string& host, double time) const {
+    return StartedRecord(row, attempt, rank, host, time, SpecHash(row));
+  }
   /// The record of an attempt ending, as `rank` reported it.
   static JournalRecord EndedRecord(const TaskResult& result, int rank);
   /// The record of what an attempt reported (before its EndedRecord; only

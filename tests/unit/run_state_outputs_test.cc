@@ -5,6 +5,7 @@
 
 #include "common/spec_digest.h"
 #include "master/run_state.h"
+#include "master/spec_hashes.h"
 
 namespace sortie {
 namespace {
@@ -69,6 +70,22 @@ TEST(RunStateOutputsTest, WithoutALogsDirSpecsAreTakenAsTheyAre) {
   RunState state({stored}, RunInfo{});
   EXPECT_EQ(state.FullSpec(0).extras().stdout_path, "/x/t.out");
   EXPECT_EQ(state.FullSpec(0).extras().result_path, "");
+}
+
+// The digests taken ahead on the idle thread are the ones SpecHash gives,
+// whether a row was reached yet or not, default output paths included.
+TEST(RunStateOutputsTest, SpecHashesAheadAreTheSpecHashes) {
+  std::vector<TaskSpec> specs;
+  for (int i = 0; i < 5000; ++i) {
+    specs.push_back(i % 3 == 0 ? Function() : Command("t" + std::to_string(i)));
+  }
+  RunState state(std::move(specs), RunInfo{}, "/run.logs");
+  SpecHashesAhead ahead(state);
+  EXPECT_EQ(ahead.Get(4999), state.SpecHash(4999));  // likely not reached
+  EXPECT_NE(ahead.Get(1), ahead.Get(2));
+  for (uint32_t row = 0; row < 5000; ++row) {
+    ASSERT_EQ(ahead.Get(row), state.SpecHash(row)) << row;
+  }
 }
 
 }  // namespace

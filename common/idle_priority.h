@@ -1,0 +1,11 @@
+// Background work that must not slow the run: threads that take only the
+// CPU time nothing else wants.
+#pragma once
+
+namespace sortie {
+
+/// Puts the calling thread in SCHED_IDLE (it runs only on a core nothing
+/// else wants), or at nice 19 where that is refused. Best effort.
+void LowerThisThreadsPriority();
+
+}  // namespace sortie
