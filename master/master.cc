@@ -49,6 +49,8 @@ Master::Master(RunState& state, Transport& transport, Clock& clock,
       runtimes_(scheduler_.ShapeClasses()),
       dependants_(state.specs()),
       spec_hashes_(state),
+      events_prefault_(state.UnusedEventSpace().first,
+                       state.UnusedEventSpace().second),
       progress_(options_.progress) {
   std::vector<NodeRecord> records;
   for (const ClusterNode& node : nodes_) {

@@ -61,6 +61,13 @@ class RunState {
 
   /// A hash of everything in `row`'s spec that changes what it does; stored
   /// with each start so a resume notices an edited manifest.
+  /// Where the events still to be recorded will go: reserved, mostly not
+  /// yet touched memory (see IdlePrefault). Valid until the next event.
+  std::pair<void*, size_t> UnusedEventSpace() {
+    return {events_.data() + events_.size(),
+            (events_.capacity() - events_.size()) * sizeof(TaskEvent)};
+  }
+
   uint64_t SpecHash(uint32_t row) const;
 
   /// The record of attempt `attempt` of `row` starting on `rank`/`host`;
