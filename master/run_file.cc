@@ -35,11 +35,17 @@ void TaskNotesTable::Compact(size_t row) {
 }
 namespace {
 
+using run_file_internal::ColumnJob;
+using run_file_internal::PackColumns;
+using run_file_internal::PackedColumn;
+using run_file_internal::PackedColumns;
+using run_file_internal::PackNumberColumn;
+using run_file_internal::PackStringColumn;
+using run_file_internal::PackTextColumn;
 using run_file_internal::Table;
 using run_file_internal::WriteBlobColumn;
-using run_file_internal::WriteFloat64Column;
 using run_file_internal::WriteInt32Column;
-using run_file_internal::WriteStringColumn;
+using run_file_internal::WritePackedColumn;
 using run_file_internal::WriteTextColumn;
 
 /// Column names of /tasks in schema order (also the `columns` attribute).
@@ -100,12 +106,9 @@ const std::vector<std::string>& NodeColumnNames() {
   return names;
 }
 
-// What tasks left behind: why (a column) and the ends of their output
-// (blobs, see WriteBlobColumn).
+// The ends of what tasks wrote (blobs, see WriteBlobColumn).
 void WriteTaskNotes(const Table& table, const RunView& view) {
   const auto& notes = view.notes;
-  WriteTextColumn(table, "reason",
-                  [&](size_t i) { return FitReason(notes[i].reason); });
   WriteAttribute(table.group, "blobs", TaskBlobNames());
   WriteBlobColumn(table, "stdout_tail", [&](size_t i) -> std::string_view {
     return notes[i].stdout_tail;
@@ -115,17 +118,34 @@ void WriteTaskNotes(const Table& table, const RunView& view) {
   });
 }
 
-void WriteEventColumns(const Table& table,
-                       const std::vector<TaskEvent>& events) {
-  WriteInt32Column(table, "task", [&](size_t i) {
-    return static_cast<int32_t>(events[i].row);
+// Jobs for every /events column, named "events/<column>".
+void AddEventColumnJobs(const std::vector<TaskEvent>& events,
+                        std::vector<ColumnJob>* jobs) {
+  const size_t rows = events.size();
+  auto int32 = [&](const char* name, auto get) {
+    jobs->emplace_back(std::string("events/") + name, [rows, get] {
+      return PackNumberColumn<int32_t>(rows, get, false);
+    });
+  };
+  int32("task",
+        [&events](size_t i) { return static_cast<int32_t>(events[i].row); });
+  int32("attempt", [&events](size_t i) { return events[i].attempt; });
+  jobs->emplace_back("events/time", [&events, rows] {
+    return PackNumberColumn<double>(
+        rows, [&](size_t i) { return events[i].time; }, false);
   });
-  WriteInt32Column(table, "attempt",
-                   [&](size_t i) { return events[i].attempt; });
-  WriteFloat64Column(table, "time", [&](size_t i) { return events[i].time; });
-  WriteStringColumn(table, "event", H5T_CSET_ASCII, kStateNameWidth,
-                    [&](size_t i) { return EventName(events[i].state); });
-  WriteInt32Column(table, "rank", [&](size_t i) { return events[i].rank; });
+  jobs->emplace_back("events/event", [&events, rows] {
+    return PackStringColumn(
+        rows, H5T_CSET_ASCII, kStateNameWidth,
+        [&](size_t i) { return EventName(events[i].state); }, false);
+  });
+  int32("rank", [&events](size_t i) { return events[i].rank; });
+}
+
+void WriteEventColumns(const Table& table, const PackedColumns& packed) {
+  for (const std::string& name : EventColumnNames()) {
+    WritePackedColumn(table, name.c_str(), packed.Get("events/" + name));
+  }
 }
 
 void WriteNodeColumns(const Table& table,
@@ -138,42 +158,56 @@ void WriteNodeColumns(const Table& table,
   WriteInt32Column(table, "gpus", [&](size_t i) { return nodes[i].gpus; });
 }
 
-// Schema order, the spec's columns taken as packed.
-void WriteTaskColumns(const Table& table, const RunView& view,
-                      const SpecColumns& spec) {
+// Jobs for the /tasks columns that change while the run goes on, named
+// "tasks/<column>".
+void AddStatusColumnJobs(const RunView& view, std::vector<ColumnJob>* jobs) {
+  const size_t rows = view.specs.size();
   const auto& status = view.status;
-  auto from_spec = [&](const char* name) {
-    WritePackedColumn(table, name, spec.Get(name));
+  auto int32 = [&](const char* name, auto get) {
+    jobs->emplace_back(std::string("tasks/") + name, [rows, get] {
+      return PackNumberColumn<int32_t>(rows, get, false);
+    });
   };
-  from_spec("id");
-  WriteStringColumn(table, "state", H5T_CSET_ASCII, kStateNameWidth,
-                    [&](size_t i) { return StateName(status[i].state); });
-  WriteInt32Column(table, "exit_code",
-                   [&](size_t i) { return status[i].exit_code; });
-  WriteInt32Column(table, "signal", [&](size_t i) { return status[i].signal; });
-  WriteInt32Column(table, "attempts",
-                   [&](size_t i) { return status[i].attempts; });
-  WriteFloat64Column(table, "start_time",
-                     [&](size_t i) { return status[i].start_time; });
-  WriteFloat64Column(table, "end_time",
-                     [&](size_t i) { return status[i].end_time; });
-  WriteInt32Column(table, "rank", [&](size_t i) { return status[i].rank; });
-  WriteTextColumn(table, "host", [&](size_t i) -> std::string_view {
+  auto float64 = [&](const char* name, auto get) {
+    jobs->emplace_back(std::string("tasks/") + name, [rows, get] {
+      return PackNumberColumn<double>(rows, get, false);
+    });
+  };
+  auto text = [&](const char* name, auto get) {
+    jobs->emplace_back(std::string("tasks/") + name, [rows, get] {
+      return PackTextColumn(rows, get, false);
+    });
+  };
+  jobs->emplace_back("tasks/state", [&status, rows] {
+    return PackStringColumn(
+        rows, H5T_CSET_ASCII, kStateNameWidth,
+        [&](size_t i) { return StateName(status[i].state); }, false);
+  });
+  int32("exit_code", [&status](size_t i) { return status[i].exit_code; });
+  int32("signal", [&status](size_t i) { return status[i].signal; });
+  int32("attempts", [&status](size_t i) { return status[i].attempts; });
+  float64("start_time", [&status](size_t i) { return status[i].start_time; });
+  float64("end_time", [&status](size_t i) { return status[i].end_time; });
+  int32("rank", [&status](size_t i) { return status[i].rank; });
+  text("host", [&status, &hosts = view.hosts](size_t i) -> std::string_view {
     const int32_t host = status[i].host;
-    return host < 0 ? std::string_view()
-                    : view.hosts[static_cast<size_t>(host)];
+    return host < 0 ? std::string_view() : hosts[static_cast<size_t>(host)];
   });
-  for (const char* name :
-       {"stdout", "stderr", "command", "tags", "nodes", "ranks_per_node",
-        "cores_per_rank", "gpus_per_rank"}) {
-    from_spec(name);
-  }
   // Where the latest attempt ran: the one resource column not from the spec.
-  WriteTextColumn(table, "node_ids", [&](size_t i) -> const std::string& {
-    return view.task_nodes[i];
+  text("node_ids", [&nodes = view.task_nodes](size_t i) -> const std::string& {
+    return nodes[i];
   });
-  for (const char* name : {"priority", "est_runtime", "function"}) {
-    from_spec(name);
+  text("reason",
+       [&notes = view.notes](size_t i) { return FitReason(notes[i].reason); });
+}
+
+// Schema order: the spec's columns and the others, packed already.
+void WriteTaskColumns(const Table& table, const RunView& view,
+                      const SpecColumns& spec, const PackedColumns& packed) {
+  for (const std::string& name : TaskColumnNames()) {
+    const PackedColumn* column = spec.Find(name);
+    WritePackedColumn(table, name.c_str(),
+                      column ? *column : packed.Get("tasks/" + name));
   }
   WriteTaskNotes(table, view);
 }
@@ -208,20 +242,25 @@ void WriteGroup(hid_t file, const char* name, const std::string& file_name,
 // Everything but the rename: a complete, closed HDF5 file at `file_name`.
 void WriteHdf5File(const std::string& file_name, const RunView& view,
                    const SpecColumns& spec) {
+  // The big columns first, for the two packing threads to share evenly.
+  std::vector<ColumnJob> jobs;
+  AddEventColumnJobs(view.events, &jobs);
+  AddStatusColumnJobs(view, &jobs);
+  const PackedColumns packed = PackColumns(std::move(jobs));
   const H5Plist fapl = MakeFileAccessPlist();
   H5File file(H5Check(
       H5Fcreate(file_name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
       "H5Fcreate", "creating " + file_name));
   WriteRootAttributes(file.get(), view.info);
-  WriteGroup(file.get(), "tasks", file_name, view.specs.size(),
-             TaskColumnNames(),
-             [&](const Table& table) { WriteTaskColumns(table, view, spec); });
+  WriteGroup(
+      file.get(), "tasks", file_name, view.specs.size(), TaskColumnNames(),
+      [&](const Table& table) { WriteTaskColumns(table, view, spec, packed); });
   WriteGroup(file.get(), "nodes", file_name, view.nodes.size(),
              NodeColumnNames(),
              [&](const Table& table) { WriteNodeColumns(table, view.nodes); });
-  WriteGroup(
-      file.get(), "events", file_name, view.events.size(), EventColumnNames(),
-      [&](const Table& table) { WriteEventColumns(table, view.events); });
+  WriteGroup(file.get(), "events", file_name, view.events.size(),
+             EventColumnNames(),
+             [&](const Table& table) { WriteEventColumns(table, packed); });
   // Written even when empty, so readers need no special case.
   WriteGroup(file.get(), "results", file_name,
              run_file_internal::ResultRowCount(view),

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <atomic>
 #include <bit>
 #include <exception>
 #include <thread>
@@ -121,19 +122,21 @@ class Deflater {
   Deflater& operator=(const Deflater&) = delete;
 
   /// The compressed bytes of `data`.
+  /// The compressed bytes of `data`, in a string of just their size: a
+  /// column's chunks are kept until it is stored, and spec columns for the
+  /// whole run.
   std::string Pack(const std::vector<char>& data) {
-    std::string out;
-    out.resize(deflateBound(&stream_, static_cast<uLong>(data.size())));
+    scratch_.resize(deflateBound(&stream_, static_cast<uLong>(data.size())));
     stream_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
     stream_.avail_in = static_cast<uInt>(data.size());
-    stream_.next_out = reinterpret_cast<Bytef*>(out.data());
-    stream_.avail_out = static_cast<uInt>(out.size());
+    stream_.next_out = reinterpret_cast<Bytef*>(scratch_.data());
+    stream_.avail_out = static_cast<uInt>(scratch_.size());
     const int status = deflate(&stream_, Z_FINISH);
     if (status != Z_STREAM_END) {
       throw std::runtime_error("zlib deflate failed with status " +
                                std::to_string(status));
     }
-    out.resize(stream_.total_out);
+    std::string out(scratch_.data(), stream_.total_out);
     if (deflateReset(&stream_) != Z_OK) {
       throw std::runtime_error("zlib deflateReset failed");
     }
@@ -142,6 +145,7 @@ class Deflater {
 
  private:
   z_stream stream_{};
+  std::vector<char> scratch_;  // deflateBound bytes, reused for every chunk
 };
 
 // Whether all `count` rows of `row_bytes` at `data` equal `row`. Comparing
@@ -304,6 +308,48 @@ void WritePackedColumn(const Table& table, const char* name,
   }
   space.Close(doing);
   dataset.Close(doing);
+}
+
+const PackedColumn* PackedColumns::Find(std::string_view name) const {
+  for (const auto& [column_name, column] : columns) {
+    if (column_name == name) return &column;
+  }
+  return nullptr;
+}
+
+const PackedColumn& PackedColumns::Get(std::string_view name) const {
+  const PackedColumn* column = Find(name);
+  if (column == nullptr) {
+    throw std::logic_error("run.h5: no packed column " + std::string(name));
+  }
+  return *column;
+}
+
+PackedColumns PackColumns(std::vector<ColumnJob> jobs) {
+  std::vector<PackedColumn> packed(jobs.size());
+  std::atomic<size_t> next{0};
+  auto work = [&](std::exception_ptr* error) {
+    try {
+      for (size_t i = next++; i < jobs.size(); i = next++) {
+        packed[i] = jobs[i].second();
+      }
+    } catch (...) {
+      *error = std::current_exception();
+      next = jobs.size();  // the other thread stops after its current job
+    }
+  };
+  std::exception_ptr failure;
+  std::exception_ptr helper_failure;
+  std::thread helper(work, &helper_failure);
+  work(&failure);
+  helper.join();
+  if (failure) std::rethrow_exception(failure);
+  if (helper_failure) std::rethrow_exception(helper_failure);
+  PackedColumns out;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    out.columns.emplace_back(std::move(jobs[i].first), std::move(packed[i]));
+  }
+  return out;
 }
 
 ColumnWriter::ColumnWriter(const Table& table, const char* name,

@@ -82,6 +82,26 @@ class ChunkPacker {
 void WritePackedColumn(const Table& table, const char* name,
                        const PackedColumn& column);
 
+/// Packed columns by name.
+struct PackedColumns {
+  /// In the order they were added.
+  std::vector<std::pair<std::string, PackedColumn>> columns;
+
+  /// The column named `name`, or null.
+  const PackedColumn* Find(std::string_view name) const;
+  /// The column named `name`; throws std::logic_error when there is none.
+  const PackedColumn& Get(std::string_view name) const;
+};
+
+/// What makes one column: its name and a function that packs it.
+using ColumnJob = std::pair<std::string, std::function<PackedColumn()>>;
+
+/// Runs `jobs` two at a time (this thread and one more), each packing one
+/// whole column (packers made with parallel = false): gathering a column's
+/// values is as costly as filtering them, and this way both run on both
+/// cores. The jobs must only read shared data. Rethrows the first failure.
+PackedColumns PackColumns(std::vector<ColumnJob> jobs);
+
 /// One dataset written a chunk at a time: a ChunkPacker whose column is
 /// stored by Finish().
 class ColumnWriter {

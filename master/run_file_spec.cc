@@ -1,7 +1,5 @@
 #include "master/run_file_spec.h"
 
-#include <stdexcept>
-
 namespace sortie {
 namespace {
 
@@ -21,13 +19,6 @@ std::string OutputPath(const TaskSpec& spec, uint32_t row,
 }
 
 }  // namespace
-
-const PackedColumn& SpecColumns::Get(std::string_view name) const {
-  for (const auto& [column_name, column] : columns) {
-    if (column_name == name) return column;
-  }
-  throw std::logic_error("run.h5: no packed spec column " + std::string(name));
-}
 
 std::shared_ptr<const SpecColumns> PackSpecColumns(
     const std::vector<TaskSpec>& specs, std::string_view logs_dir,

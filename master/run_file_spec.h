@@ -13,12 +13,6 @@
 
 namespace sortie {
 
-struct SpecColumns {
-  /// Packed columns by name, in the order they were packed.
-  std::vector<std::pair<std::string, run_file_internal::PackedColumn>> columns;
-
-  /// The column named `name`; throws std::logic_error when there is none.
-  const run_file_internal::PackedColumn& Get(std::string_view name) const;
-};
+struct SpecColumns : run_file_internal::PackedColumns {};
 
 }  // namespace sortie

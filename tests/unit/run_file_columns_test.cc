@@ -130,6 +130,40 @@ TEST_F(ColumnsTest, VariedValuesOfEveryWidthReadBackThroughTheFilters) {
   EXPECT_LT(StoredBytes("texts"), kRows * 3);
 }
 
+// Columns packed two at a time come back under their names, each its own,
+// and written they read back whole; a failing job fails the lot.
+TEST_F(ColumnsTest, ColumnsPackedSideBySideKeepTheirNames) {
+  std::vector<ColumnJob> jobs;
+  for (int k = 0; k < 7; ++k) {
+    jobs.emplace_back("c" + std::to_string(k), [k] {
+      return PackNumberColumn<int32_t>(
+          kRows, [k](size_t row) { return static_cast<int32_t>(row) * k; },
+          false);
+    });
+  }
+  const PackedColumns packed = PackColumns(std::move(jobs));
+  ASSERT_EQ(packed.columns.size(), 7u);
+  EXPECT_EQ(packed.Find("c7"), nullptr);
+  for (int k = 0; k < 7; ++k) {
+    const std::string name = "c" + std::to_string(k);
+    EXPECT_EQ(packed.columns[static_cast<size_t>(k)].first, name);
+    WritePackedColumn(MakeTable(kRows), name.c_str(), packed.Get(name));
+    const std::vector<int32_t> got =
+        Read<int32_t>(name.c_str(), H5T_NATIVE_INT32, kRows);
+    for (size_t row = 0; row < kRows; ++row) {
+      ASSERT_EQ(got[row], static_cast<int32_t>(row) * k) << name << " " << row;
+    }
+  }
+  std::vector<ColumnJob> failing;
+  failing.emplace_back("fine", [] {
+    return PackNumberColumn<double>(
+        10, [](size_t) { return 1.0; }, false);
+  });
+  failing.emplace_back(
+      "bad", []() -> PackedColumn { throw std::runtime_error("no values"); });
+  EXPECT_THROW(PackColumns(std::move(failing)), std::runtime_error);
+}
+
 TEST_F(ColumnsTest, EmptyBlobsStoreNothing) {
   WriteBlobColumn(MakeTable(kRows), "tail",
                   [](size_t) { return std::string_view(); });
