@@ -155,7 +155,8 @@ JournalWriter::~JournalWriter() {
 
 void JournalWriter::Append(const JournalRecord& record) {
   CheckUsable();
-  fmt::AppendFrame(record, &buffer_);
+  // Sealed (CRC'd) by the flusher's thread just before it writes.
+  fmt::AppendUnsealedFrame(record, &buffer_);
   ++appended_;
   if (buffer_.size() >= kWriteThreshold) flusher_->Hand(&buffer_, false, 0);
 }

@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <utility>
 
+#include "master/journal_format.h"
+
 namespace sortie::journal_internal {
 
 int WriteAll(int fd, const char* p, size_t n) {
@@ -93,6 +95,7 @@ void JournalFlusher::Loop() {
     const uint64_t mark = mark_queued_;
     busy_ = true;
     lock.unlock();
+    journal_format::SealFrames(batch.data(), batch.size());
     int err = WriteAll(fd_, batch.data(), batch.size());
     const char* what = "write failed";
     if (err == 0 && sync) {

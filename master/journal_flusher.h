@@ -18,8 +18,9 @@ int WriteAll(int fd, const char* p, size_t n);
 /// fdatasync (or fsync) retrying EINTR; returns 0 or the errno.
 int SyncFd(int fd, bool data_only);
 
-/// Writes handed-over bytes to `fd` in order, on its own thread, and
-/// fdatasyncs when a hand-over asks for it. After the first failed write or
+/// Writes handed-over journal frames to `fd` in order, on its own thread,
+/// after filling in their CRCs (journal_format::SealFrames), and fdatasyncs
+/// when a hand-over asks for it. After the first failed write or
 /// sync it writes nothing more (what reached the disk is then unknown) and
 /// reports that failure from then on.
 class JournalFlusher {
@@ -32,8 +33,9 @@ class JournalFlusher {
   JournalFlusher(const JournalFlusher&) = delete;
   JournalFlusher& operator=(const JournalFlusher&) = delete;
 
-  /// Takes the bytes of `*bytes` (leaving it empty, capacity kept when it
-  /// can) to write after everything handed over before. With `sync`, the
+  /// Takes the bytes of `*bytes`, whole unsealed frames (leaving it empty,
+  /// capacity kept when it can), to write after everything handed over
+  /// before. With `sync`, the
   /// file is fdatasynced after them and SyncedMark() becomes `mark`.
   void Hand(std::string* bytes, bool sync, uint64_t mark);
   /// Blocks until everything handed over is written and every sync asked

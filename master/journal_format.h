@@ -351,10 +351,12 @@ inline std::string HeaderProblem(std::string_view header) {
          reads + "; the journal was written by a newer sortie";
 }
 
-/// Appends `record`'s frame to `out`. Throws std::length_error (leaving `out`
-/// unchanged) when the payload would exceed kMaxPayloadSize, and
-/// std::invalid_argument for a type outside JournalRecordType.
-inline void AppendFrame(const JournalRecord& record, std::string* out) {
+/// Appends `record`'s frame to `out` with its CRC left zero (see
+/// SealFrames): the journal writer's thread computes CRCs, not the master's
+/// loop. Throws std::length_error (leaving `out` unchanged) when the payload
+/// would exceed kMaxPayloadSize, and std::invalid_argument for a type
+/// outside JournalRecordType.
+inline void AppendUnsealedFrame(const JournalRecord& record, std::string* out) {
   const size_t start = out->size();
   out->append(kFrameHeaderSize, '\0');
   try {
@@ -368,9 +370,27 @@ inline void AppendFrame(const JournalRecord& record, std::string* out) {
     out->resize(start);
     throw std::length_error("journal record payload over the 64 MiB cap");
   }
-  char* frame = out->data() + start;
-  Store(frame, static_cast<uint32_t>(length));
-  Store(frame + 4, MaskCrc(Crc32c(frame + kFrameHeaderSize, length)));
+  Store(out->data() + start, static_cast<uint32_t>(length));
+}
+
+/// Fills in the CRC of every frame in `frames` (whole frames as
+/// AppendUnsealedFrame made them, back to back).
+inline void SealFrames(char* frames, size_t size) {
+  size_t at = 0;
+  while (at + kFrameHeaderSize <= size) {
+    char* frame = frames + at;
+    const auto length = Load<uint32_t>(frame);
+    Store(frame + 4, MaskCrc(Crc32c(frame + kFrameHeaderSize, length)));
+    at += kFrameHeaderSize + length;
+  }
+}
+
+/// Appends `record`'s whole frame to `out`: AppendUnsealedFrame, then its
+/// CRC; throws as AppendUnsealedFrame does.
+inline void AppendFrame(const JournalRecord& record, std::string* out) {
+  const size_t start = out->size();
+  AppendUnsealedFrame(record, out);
+  SealFrames(out->data() + start, out->size() - start);
 }
 
 /// Decodes one payload into `record`, resetting the fields its type does not
