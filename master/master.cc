@@ -46,6 +46,7 @@ Master::Master(RunState& state, Transport& transport, Clock& clock,
       nodes_(std::move(nodes)),
       options_(std::move(options)),
       scheduler_(Shapes(state.specs())),
+      outstanding_(state.specs().size()),
       runtimes_(scheduler_.ShapeClasses()),
       dependants_(state.specs()),
       spec_hashes_(state),
@@ -139,7 +140,7 @@ int Master::Run() {
 
   Backoff backoff(options_.min_idle_wait, options_.max_idle_wait,
                   options_.idle_linger);
-  while (!outstanding_.empty() || (!draining_ && scheduler_.Ready() > 0)) {
+  while (outstanding_count_ > 0 || (!draining_ && scheduler_.Ready() > 0)) {
     bool active = CheckDrain();
     active = ReceiveMessages() || active;
     active = PollLocal() || active;
@@ -182,8 +183,9 @@ bool Master::ReceiveMessages() {
 // recorded.
 void Master::HandleStarted(int rank, const std::vector<StartNotice>& notices) {
   for (const StartNotice& notice : notices) {
-    auto it = outstanding_.find(notice.row);
-    if (it == outstanding_.end() || it->second.leader_rank != rank) continue;
+    if (notice.row >= outstanding_.size()) continue;
+    const Outstanding& task = outstanding_[notice.row];
+    if (task.reports_left == 0 || task.leader_rank != rank) continue;
     Record(RunState::StartedRecord(notice.row, notice.attempt, rank,
                                    rank_host_.at(rank), notice.start_time,
                                    spec_hashes_.Get(notice.row)));
@@ -196,29 +198,43 @@ void Master::HandleFinished(int rank, const std::vector<TaskResult>& results) {
   // One reading for the whole report: it may carry thousands of results.
   const double now = clock_.Monotonic();
   for (const TaskResult& result : results) {
-    auto it = outstanding_.find(result.row);
-    if (it == outstanding_.end()) {
+    const uint32_t row = result.row;
+    if (row >= outstanding_.size() || outstanding_[row].reports_left == 0) {
       throw ProtocolError("rank " + std::to_string(rank) +
-                          " reported task row " + std::to_string(result.row) +
+                          " reported task row " + std::to_string(row) +
                           ", which is not running");
     }
-    Outstanding& task = it->second;
-    if (!task.reported || (task.result.FinalState() == TaskState::kDone &&
-                           result.FinalState() != TaskState::kDone)) {
-      double start = task.reported ? task.result.start_time : result.start_time;
-      task.result = result;
-      task.result.start_time = start;
-      task.reported = true;
+    Outstanding& task = outstanding_[row];
+    const TaskResult* outcome = &result;
+    auto partial = partial_results_.find(row);
+    if (partial != partial_results_.end()) {
+      outcome = &KeepOutcome(&partial->second, result);
+    } else if (task.reports_left > 1) {
+      partial = partial_results_.emplace(row, result).first;
     }
     if (--task.reports_left > 0) continue;
-    if (!task.result.results.empty()) {
-      Record(RunState::ResultsRecord(task.result));
+    --outstanding_count_;
+    if (!outcome->results.empty()) {
+      Record(RunState::ResultsRecord(*outcome));
     }
-    Record(RunState::EndedRecord(task.result, task.leader_rank));
-    FreeCores(task.result, now);
-    outstanding_.erase(it);
-    AfterEnd(result.row);
+    Record(RunState::EndedRecord(*outcome, task.leader_rank));
+    FreeCores(*outcome, now);
+    if (partial != partial_results_.end()) partial_results_.erase(partial);
+    AfterEnd(row);
   }
+}
+
+// Folds one more member's report into `kept`: the first failure wins, and
+// the attempt started when its first member did.
+const TaskResult& Master::KeepOutcome(TaskResult* kept,
+                                      const TaskResult& report) {
+  if (kept->FinalState() == TaskState::kDone &&
+      report.FinalState() != TaskState::kDone) {
+    const double start = kept->start_time;
+    *kept = report;
+    kept->start_time = start;
+  }
+  return *kept;
 }
 
 bool Master::PollLocal() {
@@ -262,7 +278,7 @@ bool Master::CheckDrain() {
       clock_.Now() >= options_.walltime_end - options_.walltime_margin;
   if (!walltime && !options_.drain_requested()) return false;
   std::cerr << "sortie: " << (walltime ? "walltime is near" : "asked to stop")
-            << ": interrupting " << outstanding_.size()
+            << ": interrupting " << outstanding_count_
             << " running tasks and starting no more\n";
   draining_ = true;
   if (local_) local_->Interrupt();

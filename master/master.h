@@ -83,11 +83,11 @@ class Master {
 
  private:
   /// A placed task whose ranks have not all reported its end yet.
+  /// A task handed to a rank and not yet ended: reports_left is 0 for the
+  /// others.
   struct Outstanding {
     int32_t leader_rank = -1;
-    int reports_left = 1;
-    bool reported = false;  ///< some rank has reported; `result` holds it
-    TaskResult result;
+    int32_t reports_left = 0;
   };
 
   void QueueInitialTasks();
@@ -108,6 +108,8 @@ class Master {
   void FlushOutbox();
   void FillLane(size_t lane);
   void FreeCores(const TaskResult& result, double now);
+  static const TaskResult& KeepOutcome(TaskResult* kept,
+                                       const TaskResult& report);
   TaskGroup GroupOf(const Placement& placement) const;
   void MaybeFlushAndSnapshot(bool force);
   void Wait(double seconds);
@@ -124,7 +126,13 @@ class Master {
   Scheduler scheduler_;
   /// rank -> its host's name (RunState interns it when a start is applied).
   std::unordered_map<int, std::string> rank_host_;
-  std::unordered_map<uint32_t, Outstanding> outstanding_;  ///< by row
+  /// By row: a flat array, not a map, since a run of short tasks tracks
+  /// and forgets one per task.
+  std::vector<Outstanding> outstanding_;
+  size_t outstanding_count_ = 0;  ///< rows with reports_left > 0
+  /// What the ranks of a task with several members reported so far: the
+  /// first failure among them, else the first report.
+  std::unordered_map<uint32_t, TaskResult> partial_results_;
   Lanes lanes_;
   std::vector<size_t> lanes_to_fill_;
   std::vector<RuntimeEstimate> runtimes_;          ///< by shape class

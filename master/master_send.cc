@@ -109,11 +109,11 @@ void Master::FillLane(size_t id) {
 }
 
 void Master::Track(uint32_t row, int32_t leader_rank, int members) {
-  Outstanding& task = outstanding_[row];
+  Outstanding& task = outstanding_.at(row);
+  if (task.reports_left == 0) ++outstanding_count_;
   task.leader_rank = leader_rank;
   task.reports_left = members;
-  task.reported = false;
-  task.result = TaskResult{};
+  partial_results_.erase(row);
 }
 
 void Master::Deliver(int rank, const Assignment& assignment) {
