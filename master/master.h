@@ -82,9 +82,8 @@ class Master {
   int Run();
 
  private:
-  /// A placed task whose ranks have not all reported its end yet.
-  /// A task handed to a rank and not yet ended: reports_left is 0 for the
-  /// others.
+  /// A placed task whose ranks have not all reported its end yet;
+  /// reports_left is 0 for every other row.
   struct Outstanding {
     int32_t leader_rank = -1;
     int32_t reports_left = 0;

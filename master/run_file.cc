@@ -36,12 +36,10 @@ void TaskNotesTable::Compact(size_t row) {
 namespace {
 
 using run_file_internal::ColumnJob;
+using run_file_internal::ColumnJobs;
 using run_file_internal::PackColumns;
 using run_file_internal::PackedColumn;
 using run_file_internal::PackedColumns;
-using run_file_internal::PackNumberColumn;
-using run_file_internal::PackStringColumn;
-using run_file_internal::PackTextColumn;
 using run_file_internal::Table;
 using run_file_internal::WriteBlobColumn;
 using run_file_internal::WriteInt32Column;
@@ -121,25 +119,15 @@ void WriteTaskNotes(const Table& table, const RunView& view) {
 // Jobs for every /events column, named "events/<column>".
 void AddEventColumnJobs(const std::vector<TaskEvent>& events,
                         std::vector<ColumnJob>* jobs) {
-  const size_t rows = events.size();
-  auto int32 = [&](const char* name, auto get) {
-    jobs->emplace_back(std::string("events/") + name, [rows, get] {
-      return PackNumberColumn<int32_t>(rows, get, false);
-    });
-  };
-  int32("task",
-        [&events](size_t i) { return static_cast<int32_t>(events[i].row); });
-  int32("attempt", [&events](size_t i) { return events[i].attempt; });
-  jobs->emplace_back("events/time", [&events, rows] {
-    return PackNumberColumn<double>(
-        rows, [&](size_t i) { return events[i].time; }, false);
+  ColumnJobs add(jobs, "events/", events.size());
+  add.Int32("task", [&events](size_t i) {
+    return static_cast<int32_t>(events[i].row);
   });
-  jobs->emplace_back("events/event", [&events, rows] {
-    return PackStringColumn(
-        rows, H5T_CSET_ASCII, kStateNameWidth,
-        [&](size_t i) { return EventName(events[i].state); }, false);
-  });
-  int32("rank", [&events](size_t i) { return events[i].rank; });
+  add.Int32("attempt", [&events](size_t i) { return events[i].attempt; });
+  add.Float64("time", [&events](size_t i) { return events[i].time; });
+  add.String("event", H5T_CSET_ASCII, kStateNameWidth,
+             [&events](size_t i) { return EventName(events[i].state); });
+  add.Int32("rank", [&events](size_t i) { return events[i].rank; });
 }
 
 void WriteEventColumns(const Table& table, const PackedColumns& packed) {
@@ -161,44 +149,30 @@ void WriteNodeColumns(const Table& table,
 // Jobs for the /tasks columns that change while the run goes on, named
 // "tasks/<column>".
 void AddStatusColumnJobs(const RunView& view, std::vector<ColumnJob>* jobs) {
-  const size_t rows = view.specs.size();
+  ColumnJobs add(jobs, "tasks/", view.specs.size());
   const auto& status = view.status;
-  auto int32 = [&](const char* name, auto get) {
-    jobs->emplace_back(std::string("tasks/") + name, [rows, get] {
-      return PackNumberColumn<int32_t>(rows, get, false);
-    });
-  };
-  auto float64 = [&](const char* name, auto get) {
-    jobs->emplace_back(std::string("tasks/") + name, [rows, get] {
-      return PackNumberColumn<double>(rows, get, false);
-    });
-  };
-  auto text = [&](const char* name, auto get) {
-    jobs->emplace_back(std::string("tasks/") + name, [rows, get] {
-      return PackTextColumn(rows, get, false);
-    });
-  };
-  jobs->emplace_back("tasks/state", [&status, rows] {
-    return PackStringColumn(
-        rows, H5T_CSET_ASCII, kStateNameWidth,
-        [&](size_t i) { return StateName(status[i].state); }, false);
-  });
-  int32("exit_code", [&status](size_t i) { return status[i].exit_code; });
-  int32("signal", [&status](size_t i) { return status[i].signal; });
-  int32("attempts", [&status](size_t i) { return status[i].attempts; });
-  float64("start_time", [&status](size_t i) { return status[i].start_time; });
-  float64("end_time", [&status](size_t i) { return status[i].end_time; });
-  int32("rank", [&status](size_t i) { return status[i].rank; });
-  text("host", [&status, &hosts = view.hosts](size_t i) -> std::string_view {
-    const int32_t host = status[i].host;
-    return host < 0 ? std::string_view() : hosts[static_cast<size_t>(host)];
-  });
+  add.String("state", H5T_CSET_ASCII, kStateNameWidth,
+             [&status](size_t i) { return StateName(status[i].state); });
+  add.Int32("exit_code", [&status](size_t i) { return status[i].exit_code; });
+  add.Int32("signal", [&status](size_t i) { return status[i].signal; });
+  add.Int32("attempts", [&status](size_t i) { return status[i].attempts; });
+  add.Float64("start_time",
+              [&status](size_t i) { return status[i].start_time; });
+  add.Float64("end_time", [&status](size_t i) { return status[i].end_time; });
+  add.Int32("rank", [&status](size_t i) { return status[i].rank; });
+  add.Text(
+      "host", [&status, &hosts = view.hosts](size_t i) -> std::string_view {
+        const int32_t host = status[i].host;
+        return host < 0 ? std::string_view() : hosts[static_cast<size_t>(host)];
+      });
   // Where the latest attempt ran: the one resource column not from the spec.
-  text("node_ids", [&nodes = view.task_nodes](size_t i) -> const std::string& {
-    return nodes[i];
+  add.Text("node_ids",
+           [&nodes = view.task_nodes](size_t i) -> const std::string& {
+             return nodes[i];
+           });
+  add.Text("reason", [&notes = view.notes](size_t i) {
+    return FitReason(notes[i].reason);
   });
-  text("reason",
-       [&notes = view.notes](size_t i) { return FitReason(notes[i].reason); });
 }
 
 // Schema order: the spec's columns and the others, packed already.

@@ -112,7 +112,8 @@ struct SpecColumns;
 /// Packs the spec columns of `specs`, with default output paths derived
 /// from `logs_dir` as RunView::logs_dir says. Makes no HDF5 call and reads
 /// nothing else, so it may run on another thread while the run goes on.
-/// `parallel`: filter on two threads rather than this one alone.
+/// `parallel`: pack two columns at a time (on this thread and one more)
+/// rather than all on this one.
 std::shared_ptr<const SpecColumns> PackSpecColumns(
     const std::vector<TaskSpec>& specs, std::string_view logs_dir,
     bool parallel);

@@ -121,7 +121,6 @@ class Deflater {
   Deflater(const Deflater&) = delete;
   Deflater& operator=(const Deflater&) = delete;
 
-  /// The compressed bytes of `data`.
   /// The compressed bytes of `data`, in a string of just their size: a
   /// column's chunks are kept until it is stored, and spec columns for the
   /// whole run.
@@ -147,6 +146,27 @@ class Deflater {
   z_stream stream_{};
   std::vector<char> scratch_;  // deflateBound bytes, reused for every chunk
 };
+
+// Runs work(0) on this thread and, when `two`, work(1) on a helper thread
+// at the same time; then rethrows the first failure, this thread's first.
+template <class Work>
+void OnTwoThreads(bool two, Work work) {
+  std::exception_ptr failures[2];
+  auto run = [&](size_t index) {
+    try {
+      work(index);
+    } catch (...) {
+      failures[index] = std::current_exception();
+    }
+  };
+  std::thread helper;
+  if (two) helper = std::thread(run, size_t{1});
+  run(0);
+  if (helper.joinable()) helper.join();
+  for (const std::exception_ptr& failure : failures) {
+    if (failure) std::rethrow_exception(failure);
+  }
+}
 
 // Whether all `count` rows of `row_bytes` at `data` equal `row`. Comparing
 // the block with itself shifted by one row checks that it repeats its first
@@ -232,27 +252,15 @@ void ChunkPacker::PackPending() {
   if (pending_.empty()) return;
   const size_t element_bytes = column_.row_bytes;
   const size_t stride = parallel_ ? 2 : 1;
-  auto pack = [&](size_t from, std::exception_ptr* error) {
-    try {
-      Deflater deflater;
-      std::vector<char> shuffled;
-      for (size_t i = from; i < pending_.size(); i += stride) {
-        std::string& raw = pending_[i].second;
-        Shuffle(raw, element_bytes, &shuffled);
-        raw = deflater.Pack(shuffled);
-      }
-    } catch (...) {
-      *error = std::current_exception();
+  OnTwoThreads(parallel_, [&](size_t from) {
+    Deflater deflater;
+    std::vector<char> shuffled;
+    for (size_t i = from; i < pending_.size(); i += stride) {
+      std::string& raw = pending_[i].second;
+      Shuffle(raw, element_bytes, &shuffled);
+      raw = deflater.Pack(shuffled);
     }
-  };
-  std::exception_ptr failure;
-  std::exception_ptr helper_failure;
-  std::thread helper;
-  if (parallel_) helper = std::thread(pack, 1, &helper_failure);
-  pack(0, &failure);
-  if (helper.joinable()) helper.join();
-  if (failure) std::rethrow_exception(failure);
-  if (helper_failure) std::rethrow_exception(helper_failure);
+  });
   for (auto& chunk : pending_) column_.chunks.push_back(std::move(chunk));
   pending_.clear();
 }
@@ -325,26 +333,19 @@ const PackedColumn& PackedColumns::Get(std::string_view name) const {
   return *column;
 }
 
-PackedColumns PackColumns(std::vector<ColumnJob> jobs) {
+PackedColumns PackColumns(std::vector<ColumnJob> jobs, bool two_threads) {
   std::vector<PackedColumn> packed(jobs.size());
   std::atomic<size_t> next{0};
-  auto work = [&](std::exception_ptr* error) {
-    try {
-      for (size_t i = next++; i < jobs.size(); i = next++) {
+  OnTwoThreads(two_threads, [&](size_t) {
+    for (size_t i = next++; i < jobs.size(); i = next++) {
+      try {
         packed[i] = jobs[i].second();
+      } catch (...) {
+        next = jobs.size();  // the other thread stops after its current job
+        throw;
       }
-    } catch (...) {
-      *error = std::current_exception();
-      next = jobs.size();  // the other thread stops after its current job
     }
-  };
-  std::exception_ptr failure;
-  std::exception_ptr helper_failure;
-  std::thread helper(work, &helper_failure);
-  work(&failure);
-  helper.join();
-  if (failure) std::rethrow_exception(failure);
-  if (helper_failure) std::rethrow_exception(helper_failure);
+  });
   PackedColumns out;
   for (size_t i = 0; i < jobs.size(); ++i) {
     out.columns.emplace_back(std::move(jobs[i].first), std::move(packed[i]));

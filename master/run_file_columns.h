@@ -96,11 +96,12 @@ struct PackedColumns {
 /// What makes one column: its name and a function that packs it.
 using ColumnJob = std::pair<std::string, std::function<PackedColumn()>>;
 
-/// Runs `jobs` two at a time (this thread and one more), each packing one
-/// whole column (packers made with parallel = false): gathering a column's
-/// values is as costly as filtering them, and this way both run on both
-/// cores. The jobs must only read shared data. Rethrows the first failure.
-PackedColumns PackColumns(std::vector<ColumnJob> jobs);
+/// Runs `jobs`, each packing one whole column on one thread, two at a time
+/// (this thread and one more) when `two_threads`, else one after another
+/// here: gathering a column's values is as costly as filtering them, and
+/// this way both run on both cores. The jobs must only read shared data.
+/// Rethrows the first failure.
+PackedColumns PackColumns(std::vector<ColumnJob> jobs, bool two_threads = true);
 
 /// One dataset written a chunk at a time: a ChunkPacker whose column is
 /// stored by Finish().
@@ -235,6 +236,49 @@ template <class Get>
 void WriteFloat64Column(const Table& table, const char* name, Get get) {
   WritePackedColumn(table, name, PackNumberColumn<double>(table.rows, get));
 }
+
+/// Adds to `*jobs` one job per column of a table of `rows` rows, named
+/// `prefix` + the column's name; each packs on the thread that runs it.
+/// `get` must stay valid until the jobs have run.
+class ColumnJobs {
+ public:
+  ColumnJobs(std::vector<ColumnJob>* jobs, std::string prefix, size_t rows)
+      : jobs_(jobs), prefix_(std::move(prefix)), rows_(rows) {}
+
+  template <class Get>
+  void Int32(const char* name, Get get) {
+    Add(name, [rows = rows_, get] {
+      return PackNumberColumn<int32_t>(rows, get, false);
+    });
+  }
+  template <class Get>
+  void Float64(const char* name, Get get) {
+    Add(name, [rows = rows_, get] {
+      return PackNumberColumn<double>(rows, get, false);
+    });
+  }
+  /// Fixed-length strings of `width` bytes (see PackStringColumn).
+  template <class Get>
+  void String(const char* name, H5T_cset_t cset, size_t width, Get get) {
+    Add(name, [rows = rows_, cset, width, get] {
+      return PackStringColumn(rows, cset, width, get, false);
+    });
+  }
+  /// UTF-8 text as wide as its longest value (see PackTextColumn).
+  template <class Get>
+  void Text(const char* name, Get get) {
+    Add(name, [rows = rows_, get] { return PackTextColumn(rows, get, false); });
+  }
+
+ private:
+  void Add(const char* name, std::function<PackedColumn()> pack) {
+    jobs_->emplace_back(prefix_ + name, std::move(pack));
+  }
+
+  std::vector<ColumnJob>* jobs_;
+  std::string prefix_;
+  size_t rows_;
+};
 
 /// Long, mostly empty byte strings (output tails), `get(row)` for each of
 /// `table.rows` rows, as two datasets: `<name>_blob`, uint8, every value's

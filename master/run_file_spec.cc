@@ -3,10 +3,6 @@
 namespace sortie {
 namespace {
 
-using run_file_internal::PackedColumn;
-using run_file_internal::PackNumberColumn;
-using run_file_internal::PackTextColumn;
-
 // The manifest's own path, else the default the task was given.
 std::string OutputPath(const TaskSpec& spec, uint32_t row,
                        std::string_view logs_dir,
@@ -23,44 +19,43 @@ std::string OutputPath(const TaskSpec& spec, uint32_t row,
 std::shared_ptr<const SpecColumns> PackSpecColumns(
     const std::vector<TaskSpec>& specs, std::string_view logs_dir,
     bool parallel) {
-  auto packed = std::make_shared<SpecColumns>();
-  const size_t rows = specs.size();
-  auto add = [&](const char* name, PackedColumn column) {
-    packed->columns.emplace_back(name, std::move(column));
-  };
-  auto text = [&](const char* name, auto get) {
-    add(name, PackTextColumn(rows, get, parallel));
-  };
-  auto int32 = [&](const char* name, auto get) {
-    add(name, PackNumberColumn<int32_t>(rows, get, parallel));
-  };
-  text("id", [&](size_t i) -> const std::string& { return specs[i].id; });
-  text("stdout", [&](size_t i) {
+  std::vector<run_file_internal::ColumnJob> jobs;
+  run_file_internal::ColumnJobs add(&jobs, "", specs.size());
+  add.Text("id",
+           [&specs](size_t i) -> const std::string& { return specs[i].id; });
+  add.Text("stdout", [&specs, logs_dir](size_t i) {
     return OutputPath(specs[i], static_cast<uint32_t>(i), logs_dir,
                       specs[i].extras().stdout_path, ".out");
   });
-  text("stderr", [&](size_t i) {
+  add.Text("stderr", [&specs, logs_dir](size_t i) {
     return OutputPath(specs[i], static_cast<uint32_t>(i), logs_dir,
                       specs[i].extras().stderr_path, ".err");
   });
   // CommandText builds a string per row (twice: width, then data); still
   // cheaper than holding every command text in memory at once. A function
   // task has no command; "" beats CommandText's "[]" for telling them apart.
-  text("command", [&](size_t i) {
+  add.Text("command", [&specs](size_t i) {
     return specs[i].function.empty() ? CommandText(specs[i]) : std::string();
   });
-  text("tags",
-       [&](size_t i) -> const std::string& { return specs[i].tags_json; });
-  int32("nodes", [&](size_t i) { return specs[i].nodes; });
-  int32("ranks_per_node", [&](size_t i) { return specs[i].ranks_per_node; });
-  int32("cores_per_rank", [&](size_t i) { return specs[i].cores_per_rank; });
-  int32("gpus_per_rank", [&](size_t i) { return specs[i].gpus_per_rank; });
-  int32("priority", [&](size_t i) { return specs[i].priority; });
-  add("est_runtime",
-      PackNumberColumn<double>(
-          rows, [&](size_t i) { return specs[i].est_runtime; }, parallel));
-  text("function",
-       [&](size_t i) -> const std::string& { return specs[i].function; });
+  add.Text("tags", [&specs](size_t i) -> const std::string& {
+    return specs[i].tags_json;
+  });
+  add.Int32("nodes", [&specs](size_t i) { return specs[i].nodes; });
+  add.Int32("ranks_per_node",
+            [&specs](size_t i) { return specs[i].ranks_per_node; });
+  add.Int32("cores_per_rank",
+            [&specs](size_t i) { return specs[i].cores_per_rank; });
+  add.Int32("gpus_per_rank",
+            [&specs](size_t i) { return specs[i].gpus_per_rank; });
+  add.Int32("priority", [&specs](size_t i) { return specs[i].priority; });
+  add.Float64("est_runtime",
+              [&specs](size_t i) { return specs[i].est_runtime; });
+  add.Text("function", [&specs](size_t i) -> const std::string& {
+    return specs[i].function;
+  });
+  auto packed = std::make_shared<SpecColumns>();
+  static_cast<run_file_internal::PackedColumns&>(*packed) =
+      run_file_internal::PackColumns(std::move(jobs), parallel);
   return packed;
 }
 
