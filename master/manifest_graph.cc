@@ -183,10 +183,6 @@ class CycleFinder {
 using simdjson::dom::array;
 using simdjson::dom::element;
 
-}  // namespace
-
-namespace {
-
 // The line number that `id` spells in canonical decimal (no sign, no leading
 // zero), or 0 when it spells none.
 uint64_t LineNumberIn(std::string_view id) {

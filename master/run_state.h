@@ -7,6 +7,7 @@
 #include <array>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/task.h"
@@ -59,8 +60,6 @@ class RunState {
     return hosts_.at(static_cast<size_t>(index));
   }
 
-  /// A hash of everything in `row`'s spec that changes what it does; stored
-  /// with each start so a resume notices an edited manifest.
   /// Where the events still to be recorded will go: reserved, mostly not
   /// yet touched memory (see IdlePrefault). Valid until the next event.
   std::pair<void*, size_t> UnusedEventSpace() {
@@ -68,6 +67,8 @@ class RunState {
             (events_.capacity() - events_.size()) * sizeof(TaskEvent)};
   }
 
+  /// A hash of everything in `row`'s spec that changes what it does; stored
+  /// with each start so a resume notices an edited manifest.
   uint64_t SpecHash(uint32_t row) const;
 
   /// The record of attempt `attempt` of `row` starting on `rank`/`host`;
