@@ -56,6 +56,34 @@ std::string AssignEncoder::Take() {
   return bytes;
 }
 
+AssignDecoder::AssignDecoder(std::string_view bytes)
+    : reader_(std::make_unique<FlatReader>(bytes)) {
+  try {
+    *reader_& left_;
+  } catch (const std::exception& e) {
+    throw ProtocolError(std::string("undecodable message: ") + e.what());
+  }
+  // Each assignment takes far more than one byte: a larger count is garbage.
+  if (left_ > bytes.size()) {
+    throw ProtocolError("undecodable message: element count " +
+                        std::to_string(left_) + " exceeds the message");
+  }
+}
+
+AssignDecoder::~AssignDecoder() = default;
+
+bool AssignDecoder::Next(Assignment* out) {
+  if (left_ == 0) return false;
+  try {
+    *reader_&* out;
+  } catch (const std::exception& e) {
+    left_ = 0;
+    throw ProtocolError(std::string("undecodable message: ") + e.what());
+  }
+  --left_;
+  return true;
+}
+
 template <class Msg>
 std::string Encode(const Msg& msg) {
   std::string bytes;

@@ -66,6 +66,7 @@
 
 namespace sortie {
 
+class FlatReader;
 class FlatWriter;
 
 /// Bumped whenever a message's meaning or layout changes.
@@ -217,6 +218,27 @@ class AssignEncoder {
   std::string bytes_;  // a count placeholder, then the assignments
   std::unique_ptr<FlatWriter> writer_;  // one for all: it grows bytes_ ahead
   uint64_t count_ = 0;
+};
+
+/// Reads an AssignMsg's bytes one assignment at a time into an Assignment
+/// the caller keeps, so a batch of thousands makes no vector of them and
+/// each task reuses the strings and vectors of the one before: the
+/// assignments are those Decode<AssignMsg> gives, in order.
+class AssignDecoder {
+ public:
+  /// Throws ProtocolError when `bytes` cannot hold the count they start
+  /// with. The bytes must outlive the decoder.
+  explicit AssignDecoder(std::string_view bytes);
+  ~AssignDecoder();
+  AssignDecoder(const AssignDecoder&) = delete;
+  AssignDecoder& operator=(const AssignDecoder&) = delete;
+  /// Overwrites `out` with the next assignment; false (and `out` unchanged)
+  /// when every one has been read. Throws ProtocolError on garbage.
+  bool Next(Assignment* out);
+
+ private:
+  std::unique_ptr<FlatReader> reader_;
+  uint64_t left_ = 0;
 };
 
 /// A message's bytes could not be decoded.

@@ -39,8 +39,10 @@ struct MasterOptions {
   /// task (followers), so short tasks run back to back without waiting
   /// for the master; 0: no followers.
   double follow_budget = 0.02;
-  /// Most followers behind one running task.
-  int max_followers = 1024;
+  /// Most followers behind one running task: enough that a worker running
+  /// no-op functions (under a microsecond each) still has work queued for
+  /// the milliseconds the master may take to see its report and refill.
+  int max_followers = 4096;
   double min_idle_wait = 20e-6;
   /// Shortest waits kept up after any activity before backing off: a
   /// worker's reports on short tasks come within a few milliseconds.

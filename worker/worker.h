@@ -2,6 +2,7 @@
 // report starts and ends, stop when told.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <string>
 
@@ -21,6 +22,9 @@ struct WorkerTiming {
   /// work for short tasks follows within a few milliseconds.
   int idle_linger = 32;
   double max_idle_wait = 4e-3;
+  /// Tasks of one Assign started between reports: a long batch of function
+  /// tasks is reported in parts while it runs.
+  size_t report_every = 256;
   /// Longest wait on a running child before checking messages again.
   double child_wait = 0.02;
   /// True once this process was asked to stop (a signal): drain.

@@ -223,6 +223,52 @@ TEST(ProtocolTest, AssignEncoderGivesEncodesBytes) {
   EXPECT_EQ(back.tasks[999].group.cpus, group.cpus);
 }
 
+// The worker reads batches into one reused Assignment: nothing of a task
+// may stay behind in the next one (extras, vectors, group).
+TEST(ProtocolTest, AssignDecoderReadsWhatDecodeReadsOneAtATime) {
+  const TaskGroup group{{1, 2}, {"a", "b"}, {{0, 1}, {2}}, {{}, {0}}};
+  TaskSpec plain;
+  plain.id = "p";
+  plain.function = "sortie:noop";
+  AssignMsg msg;
+  msg.tasks.push_back(Assignment{7, 2, SampleSpec(), group, 1, 5});
+  msg.tasks.push_back(Assignment{8, 1, plain, {}, 0, -1});
+  msg.tasks.push_back(Assignment{9, 3, SampleSpec(), group, 0, 8});
+  const std::string bytes = Encode(msg);
+  AssignDecoder decoder(bytes);
+  Assignment out;
+  for (const Assignment& want : msg.tasks) {
+    ASSERT_TRUE(decoder.Next(&out));
+    EXPECT_EQ(out.row, want.row);
+    EXPECT_EQ(out.attempt, want.attempt);
+    EXPECT_EQ(out.member, want.member);
+    EXPECT_EQ(out.follows, want.follows);
+    EXPECT_EQ(out.group.ranks, want.group.ranks);
+    EXPECT_EQ(out.group.cpus, want.group.cpus);
+    EXPECT_EQ(out.group.gpus, want.group.gpus);
+    // Every field of the spec, extras included, through the wire layout.
+    EXPECT_EQ(Encode(AssignMsg{{out}}), Encode(AssignMsg{{want}}));
+    EXPECT_EQ(out.spec.extras_box.get() == nullptr, want.spec.extras().empty());
+  }
+  EXPECT_FALSE(decoder.Next(&out));
+  EXPECT_EQ(out.row, 9u);
+}
+
+TEST(ProtocolTest, AssignDecoderRefusesGarbage) {
+  EXPECT_THROW(
+      AssignDecoder(std::string("\xff\xff\xff\xff\xff\xff\xff\x7f", 8)),
+      ProtocolError);
+  EXPECT_THROW(AssignDecoder(std::string("\x01", 1)), ProtocolError);
+  const std::string bytes =
+      Encode(AssignMsg{{Assignment{1, 1, SampleSpec(), {}, 0}}});
+  for (size_t size = sizeof(uint64_t); size < bytes.size(); ++size) {
+    const std::string cut = bytes.substr(0, size);
+    AssignDecoder decoder(cut);
+    Assignment out;
+    EXPECT_THROW(decoder.Next(&out), ProtocolError) << size;
+  }
+}
+
 TEST(ProtocolTest, EveryTruncationIsAProtocolError) {
   const std::string bytes =
       Encode(AssignMsg{{Assignment{1, 1, SampleSpec(), {}, 0}}});
