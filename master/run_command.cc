@@ -20,6 +20,7 @@
 #include "common/mpi_transport.h"
 #include "common/version.h"
 #include "master/fit_check.h"
+#include "master/manifest_ahead.h"
 #include "master/master.h"
 #include "master/resume.h"
 #include "master/roster.h"
@@ -191,12 +192,13 @@ class SpecColumnsAhead {
 };
 
 int RunMaster(const RunOptions& options, Transport& transport, Clock& clock,
-              const NodeResources& node, ExecutorContext context) {
+              const NodeResources& node, ExecutorContext context,
+              ManifestAhead* manifest_ahead) {
   double started_at = clock.Now();
-  Manifest manifest;
-  std::vector<ManifestError> errors;
-  bool valid =
-      LoadManifest(options.manifest, options.format, &manifest, &errors);
+  LoadedManifest loaded = manifest_ahead->Take();
+  Manifest& manifest = loaded.manifest;
+  std::vector<ManifestError>& errors = loaded.errors;
+  const bool valid = loaded.valid;
   std::string problem;
   std::vector<HelloMsg> hellos = GatherHellos(transport, clock, &problem);
   if (!valid) return Refuse(transport, clock, options.manifest, errors);
@@ -274,6 +276,12 @@ int RunCommand(const RunOptions& options, int* argc, char*** argv) {
   // instead of killing the rank; again after it, because the MPI library
   // may take signals for itself (MPICH with UCX takes SIGUSR1).
   InstallStopHandlers();
+  // Read on a thread while MPI_Init waits for the other ranks, when the
+  // launcher says this is rank 0; otherwise rank 0 reads it after.
+  ManifestAhead manifest_ahead(
+      options.manifest, options.format,
+      LauncherSaysRankZero(
+          [](const char* name) -> const char* { return std::getenv(name); }));
   mpi::Environment environment(argc, argv);
   try {
     SystemClock clock;
@@ -309,7 +317,8 @@ int RunCommand(const RunOptions& options, int* argc, char*** argv) {
     InstallStopHandlers();
     int status = 0;
     if (comm.rank() == 0) {
-      status = RunMaster(options, transport, clock, node, std::move(context));
+      status = RunMaster(options, transport, clock, node, std::move(context),
+                         &manifest_ahead);
     } else {
       PosixLauncher launcher;
       Executor executor(launcher, clock, std::move(context));
