@@ -84,6 +84,9 @@ void Master::FillLane(size_t id) {
   const int depth = runtimes_[scheduler_.ShapeClassOf(running)].Depth(
       options_.follow_budget, options_.max_followers,
       state_.specs()[running].est_runtime);
+  // Looked up once per fill, not per follower (the map's nodes stay put).
+  AssignEncoder* outbox =
+      lane.rank == 0 && local_ ? nullptr : &outbox_[lane.rank];
   while (static_cast<int>(lane.rows.size()) <= depth) {
     int64_t candidate = scheduler_.FollowerFor(running);
     if (candidate < 0) break;
@@ -95,15 +98,15 @@ void Master::FillLane(size_t id) {
     Track(row, lane.rank, 1);
     state_.SetTaskNodes(row, lane.node_ids);
     lanes_.Append(id, row);
-    if (lane.rank == 0 && local_) {
+    if (!outbox) {
       local_->Start(Assignment{row, attempt, state_.FullSpec(row), lane.group,
                                0, follows});
     } else {
       // Encoded from the stored spec and the lane's group in place: a
       // follower is the bulk of what a run of short tasks sends.
       TaskSpec scratch;
-      outbox_[lane.rank].Add(row, attempt, state_.SpecToSend(row, &scratch),
-                             lane.group, 0, follows);
+      outbox->Add(row, attempt, state_.SpecToSend(row, &scratch), lane.group, 0,
+                  follows);
     }
   }
 }

@@ -76,6 +76,9 @@ class TaskNotesTable {
   size_t size() const { return rows_.size(); }
   /// `row`'s notes; empty notes when it has none.
   const TaskNotes& operator[](size_t row) const;
+  /// True when `row` has notes (after Compact, only non-empty ones are
+  /// kept): the check made for every task that ends, inline.
+  bool Has(size_t row) const { return rows_[row].get() != nullptr; }
   /// `row`'s notes, for changing them (made on first use).
   TaskNotes& Edit(size_t row) { return rows_.at(row).GetOrMake(); }
   /// Frees `row`'s block when its notes became empty.

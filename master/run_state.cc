@@ -30,10 +30,18 @@ RunState::RunState(std::vector<TaskSpec> specs, RunInfo info,
 }
 
 int RunState::InternHost(const std::string& host) {
-  auto [it, inserted] =
-      host_index_.emplace(host, static_cast<int>(hosts_.size()));
-  if (inserted) hosts_.push_back(host);
-  return it->second;
+  // Every start names a host: most name the one before again, and the rest
+  // are found without making a map node (emplace would, then drop it).
+  if (last_host_ >= 0 && hosts_[static_cast<size_t>(last_host_)] == host) {
+    return last_host_;
+  }
+  auto it = host_index_.find(host);
+  if (it == host_index_.end()) {
+    it = host_index_.emplace(host, static_cast<int>(hosts_.size())).first;
+    hosts_.push_back(host);
+  }
+  last_host_ = it->second;
+  return last_host_;
 }
 
 void RunState::SetState(TaskStatus* status, TaskState state) {
@@ -116,7 +124,7 @@ void RunState::Apply(const JournalRecord& record) {
   if (record.type == JournalRecordType::kTaskStarted) ApplyStarted(record);
   if (record.type == JournalRecordType::kTaskEnded) ApplyEnded(record);
   if (record.type == JournalRecordType::kTaskResults) {
-    if (!record.results.empty() || !notes_[record.row].empty()) {
+    if (!record.results.empty() || notes_.Has(record.row)) {
       notes_.Edit(record.row).results = record.results;
       notes_.Compact(record.row);
     }
@@ -132,7 +140,7 @@ void RunState::ApplyStarted(const JournalRecord& record) {
   status.start_time = record.time;
   status.end_time = kNoTime;
   // Only the latest attempt's results count; this one has none yet.
-  if (!notes_[record.row].results.empty()) {
+  if (notes_.Has(record.row) && !notes_[record.row].results.empty()) {
     notes_.Edit(record.row).results.clear();
     notes_.Compact(record.row);
   }
@@ -154,7 +162,7 @@ void RunState::ApplyEnded(const JournalRecord& record) {
   SetState(&status, retry ? TaskState::kPending : record.state);
   // This attempt's tails and reason replace the last one's, empty or not.
   if (!record.stdout_tail.empty() || !record.stderr_tail.empty() ||
-      !record.text.empty() || !notes_[record.row].empty()) {
+      !record.text.empty() || notes_.Has(record.row)) {
     TaskNotes& notes = notes_.Edit(record.row);
     notes.stdout_tail = record.stdout_tail;
     notes.stderr_tail = record.stderr_tail;

@@ -126,6 +126,7 @@ class RunState {
   TaskNotesTable notes_;
   std::vector<TaskEvent> events_;
   std::unordered_map<std::string, int> host_index_;
+  int last_host_ = -1;  ///< the host InternHost found last, or -1
   std::array<size_t, kTaskStateCount> counts_{};
   RunInfo info_;
   std::string logs_dir_;
