@@ -83,6 +83,8 @@ int RunWorker(Transport& transport, Executor& executor, Clock& clock,
 
   Backoff backoff(timing.min_idle_wait, timing.max_idle_wait,
                   timing.idle_linger);
+  Backoff running_backoff(timing.min_idle_wait, timing.child_wait,
+                          timing.idle_linger);
   std::optional<ShutdownMsg> shutdown;
   bool draining = false;
   while (!shutdown) {
@@ -95,8 +97,11 @@ int RunWorker(Transport& transport, Executor& executor, Clock& clock,
     active = Report(transport, executor) || active;
     if (active) {
       backoff.Reset();
+      running_backoff.Reset();
     } else if (executor.Running() > 0) {
-      executor.Wait(timing.child_wait);
+      // Waits on the children, as short as when idle right after a report
+      // (the master's answer comes within a millisecond), up to child_wait.
+      executor.Wait(running_backoff.Next());
     } else {
       clock.SleepFor(backoff.Next());
     }
