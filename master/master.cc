@@ -1,5 +1,6 @@
 #include "master/master.h"
 
+#include <algorithm>
 #include <iostream>
 #include <utility>
 
@@ -140,6 +141,7 @@ int Master::Run() {
 
   Backoff backoff(options_.min_idle_wait, options_.max_idle_wait,
                   options_.idle_linger);
+  double quiet_since = -1;  // monotonic time of the first idle poll, or -1
   while (outstanding_count_ > 0 || (!draining_ && scheduler_.Ready() > 0)) {
     bool active = CheckDrain();
     active = ReceiveMessages() || active;
@@ -149,8 +151,9 @@ int Master::Run() {
     progress_.Tick(clock_.Monotonic(), state_);
     if (active) {
       backoff.Reset();
+      quiet_since = -1;
     } else {
-      Wait(backoff.Next());
+      Wait(IdleWait(&backoff, &quiet_since));
     }
   }
   int exit_code = state_.ExitStatus();
@@ -319,6 +322,14 @@ void Master::MaybeFlushAndSnapshot(bool force) {
     }
   }
   if (force || snapshot_due) last_snapshot_ = clock_.Monotonic();
+}
+
+double Master::IdleWait(Backoff* backoff, double* quiet_since) const {
+  const double now = clock_.Monotonic();
+  if (*quiet_since < 0) *quiet_since = now;
+  const double wait = backoff->Next();
+  if (now - *quiet_since < options_.quiet_after) return wait;
+  return std::max(wait, options_.quiet_wait);
 }
 
 void Master::Wait(double seconds) {

@@ -181,6 +181,22 @@ TEST(MasterTest, IdleMasterBacksOffInsteadOfSpinning) {
   EXPECT_GT(h.clock.sleeps, 20);
 }
 
+// After a second of quiet the master polls every 50 ms, not every 10 ms:
+// a task that ran 10 s has its end noticed at most 50 ms late.
+TEST(MasterTest, LongQuietSpellsArePolledLessOften) {
+  Harness h(1, 2, [](const Assignment&, int) {
+    return SimulatedRun{0, 0, 10.0};
+  });
+  h.Run();
+  // 1 s of waits up to 10 ms (~130 with the lingering), then 9 s at 50 ms
+  // (~180); 10 ms throughout would be over 1,000.
+  EXPECT_GT(h.clock.sleeps, 250);
+  EXPECT_LT(h.clock.sleeps, 400);
+  const double ended = h.state.status()[0].end_time;
+  EXPECT_GE(h.state.info().finished_at, ended);
+  EXPECT_LE(h.state.info().finished_at - ended, 0.05 + 1e-6);
+}
+
 TEST(MasterTest, OneCoreTasksArePackedSeveralToANode) {
   Harness h(
       40, 3,
