@@ -83,8 +83,7 @@ int RunWorker(Transport& transport, Executor& executor, Clock& clock,
 
   Backoff backoff(timing.min_idle_wait, timing.max_idle_wait,
                   timing.idle_linger);
-  Backoff running_backoff(timing.min_idle_wait, timing.child_wait,
-                          timing.idle_linger);
+  Backoff running_backoff(timing.first_child_wait, timing.child_wait);
   std::optional<ShutdownMsg> shutdown;
   bool draining = false;
   while (!shutdown) {
@@ -99,8 +98,8 @@ int RunWorker(Transport& transport, Executor& executor, Clock& clock,
       backoff.Reset();
       running_backoff.Reset();
     } else if (executor.Running() > 0) {
-      // Waits on the children, as short as when idle right after a report
-      // (the master's answer comes within a millisecond), up to child_wait.
+      // Waits on the children: briefly right after a report (the master's
+      // answer comes within a millisecond), then longer, up to child_wait.
       executor.Wait(running_backoff.Next());
     } else {
       clock.SleepFor(backoff.Next());

@@ -30,6 +30,10 @@ struct WorkerTiming {
   /// wake-up costs ~150 us of CPU on a virtual machine: 20 a second keep a
   /// worker watching long tasks well under 1% of a core.
   double child_wait = 0.05;
+  /// First wait on running children after any activity, doubling up to
+  /// child_wait: short enough to catch the master's answer to a report soon,
+  /// long enough not to take the CPU from the tasks being started.
+  double first_child_wait = 1e-3;
   /// True once this process was asked to stop (a signal): drain.
   std::function<bool()> drain_requested = [] { return false; };
 };
