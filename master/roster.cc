@@ -12,7 +12,7 @@ NodeRecord ClusterNode::Record() const {
 std::vector<HelloMsg> GatherHellos(Transport& transport, Clock& clock,
                                    std::string* problem) {
   std::vector<HelloMsg> hellos;
-  Backoff backoff(20e-6, 4e-3);
+  Backoff backoff(20e-6, 5e-4);
   while (hellos.size() + 1 < static_cast<size_t>(transport.size())) {
     std::optional<Envelope> envelope = transport.Poll();
     if (!envelope) {

@@ -103,6 +103,16 @@ TEST(PollUntilTest, SleepsWithBackoffUntilDone) {
   EXPECT_DOUBLE_EQ(clock.slept, 20e-6 + 40e-6 + 80e-6);
 }
 
+// A collective completes round by round, each waiting for the slowest
+// rank's next poll: the waits stop growing at half a millisecond.
+TEST(PollUntilTest, WaitsAtMostHalfAMillisecondBetweenPolls) {
+  SleepCountingClock clock;
+  int polls = 0;
+  PollUntil(clock, [&] { return ++polls == 20; });
+  EXPECT_EQ(clock.sleeps, 19);
+  EXPECT_DOUBLE_EQ(clock.slept, (20 + 40 + 80 + 160 + 320) * 1e-6 + 14 * 5e-4);
+}
+
 TEST(PollUntilTest, DoesNotSleepWhenAlreadyDone) {
   SleepCountingClock clock;
   PollUntil(clock, [] { return true; });
