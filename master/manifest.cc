@@ -11,8 +11,8 @@
 #include <future>
 #include <iterator>
 #include <new>
-#include <system_error>
 
+#include "common/run_beside.h"
 #include "common/sha256.h"
 #include "master/manifest_graph.h"
 #include "master/manifest_json.h"
@@ -255,25 +255,6 @@ bool ManifestReader::Finish() {
   return error_count_ == 0;
 }
 
-// The SHA-256 of a manifest's bytes, taken on a thread of its own (or here,
-// when no thread can be made).
-class DigestBeside {
- public:
-  explicit DigestBeside(std::string_view text) : text_(text) {
-    try {
-      pending_ = std::async(std::launch::async, Sha256Hex, text);
-    } catch (const std::system_error&) {
-    }
-  }
-  std::string Get() {
-    return pending_.valid() ? pending_.get() : Sha256Hex(text_);
-  }
-
- private:
-  std::string_view text_;
-  std::future<std::string> pending_;
-};
-
 // `text` must be followed by SIMDJSON_PADDING readable bytes.
 bool ParsePadded(const std::string& path, std::string_view text,
                  ManifestFormat format, Manifest* out,
@@ -282,20 +263,20 @@ bool ParsePadded(const std::string& path, std::string_view text,
   out->tasks.clear();
   // The digest is needed only once the tasks are read: taken beside the
   // parse, it costs nothing when a second core is free.
-  DigestBeside digest(text);
+  std::future<std::string> digest = RunBeside(Sha256Hex, text);
   ManifestReader reader(path, errors);
   manifest_internal::NotText not_text = manifest_internal::DetectNotText(text);
   if (!not_text.message.empty()) {
     // Errors for its lines would only bury this one.
     reader.Error(not_text.line, std::move(not_text.message));
-    out->sha256 = digest.Get();
+    out->sha256 = digest.get();
     return reader.Finish();
   }
   if (format == ManifestFormat::kAuto) {
     format = manifest_internal::DetectFormat(path, text);
   }
   reader.Read(text, format == ManifestFormat::kJsonLines, &out->tasks);
-  out->sha256 = digest.Get();
+  out->sha256 = digest.get();
   if (reader.Finish()) return true;
   // Nothing may run from a manifest with problems; do not keep half of it.
   out->tasks.clear();

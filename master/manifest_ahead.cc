@@ -1,8 +1,8 @@
 #include "master/manifest_ahead.h"
 
 #include <string_view>
-#include <system_error>
-#include <utility>
+
+#include "common/run_beside.h"
 
 namespace sortie {
 
@@ -22,20 +22,12 @@ bool LauncherSaysRankZero(const char* (*getenv)(const char*)) {
   return false;
 }
 
-ManifestAhead::ManifestAhead(std::string path, ManifestFormat format,
+ManifestAhead::ManifestAhead(const std::string& path, ManifestFormat format,
                              bool start)
-    : path_(std::move(path)), format_(format) {
-  if (!start) return;
-  try {
-    pending_ = std::async(std::launch::async, LoadManifestNow, path_, format_);
-  } catch (const std::system_error&) {
-    // No thread to be had: Take() reads instead.
-  }
-}
+    : pending_(start ? RunBeside(LoadManifestNow, path, format)
+                     : std::async(std::launch::deferred, LoadManifestNow, path,
+                                  format)) {}
 
-LoadedManifest ManifestAhead::Take() {
-  if (pending_.valid()) return pending_.get();
-  return LoadManifestNow(path_, format_);
-}
+LoadedManifest ManifestAhead::Take() { return pending_.get(); }
 
 }  // namespace sortie

@@ -32,14 +32,12 @@ bool LauncherSaysRankZero(const char* (*getenv)(const char*));
 class ManifestAhead {
  public:
   /// Starts reading at once when `start`; otherwise Take() reads.
-  ManifestAhead(std::string path, ManifestFormat format, bool start);
+  ManifestAhead(const std::string& path, ManifestFormat format, bool start);
   /// The manifest; waits for the thread. Call at most once.
   LoadedManifest Take();
 
  private:
-  std::string path_;
-  ManifestFormat format_;
-  std::future<LoadedManifest> pending_;
+  std::future<LoadedManifest> pending_;  // deferred: read in Take()
 };
 
 }  // namespace sortie
