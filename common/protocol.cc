@@ -5,6 +5,14 @@
 #include "common/flat_archive.h"
 
 namespace sortie {
+namespace {
+
+// What every decoder throws when the archive reader gave up on the bytes.
+[[noreturn]] void Undecodable(const std::exception& error) {
+  throw ProtocolError(std::string("undecodable message: ") + error.what());
+}
+
+}  // namespace
 
 std::string TagName(int tag) {
   switch (static_cast<MessageTag>(tag)) {
@@ -61,7 +69,7 @@ AssignDecoder::AssignDecoder(std::string_view bytes)
   try {
     *reader_& left_;
   } catch (const std::exception& e) {
-    throw ProtocolError(std::string("undecodable message: ") + e.what());
+    Undecodable(e);
   }
   // Each assignment takes far more than one byte: a larger count is garbage.
   if (left_ > bytes.size()) {
@@ -78,7 +86,7 @@ bool AssignDecoder::Next(Assignment* out) {
     *reader_&* out;
   } catch (const std::exception& e) {
     left_ = 0;
-    throw ProtocolError(std::string("undecodable message: ") + e.what());
+    Undecodable(e);
   }
   --left_;
   return true;
@@ -97,7 +105,7 @@ Msg Decode(std::string_view bytes) {
   try {
     FlatReader(bytes) & msg;
   } catch (const std::exception& e) {
-    throw ProtocolError(std::string("undecodable message: ") + e.what());
+    Undecodable(e);
   }
   return msg;
 }
