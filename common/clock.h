@@ -61,6 +61,11 @@ class Backoff {
   int lingered_ = 0;
 };
 
+/// The back-off of short waits (PollUntil, the master's wait for hellos):
+/// first sleep and cap, in seconds.
+inline constexpr double kShortWaitFirst = 20e-6;
+inline constexpr double kShortWaitCap = 5e-4;
+
 /// Calls `done` until it returns true, sleeping with back-off (20 us up to
 /// 0.5 ms) in between: how a rank waits for a non-blocking MPI operation, since
 /// MPI's blocking waits spin a core the other ranks may need. The cap is low
@@ -68,7 +73,7 @@ class Backoff {
 /// the slowest rank's next poll (4 ms cost 10-40 ms at start-up, 8 ranks).
 template <typename Done>
 void PollUntil(Clock& clock, Done done) {
-  Backoff backoff(20e-6, 5e-4);
+  Backoff backoff(kShortWaitFirst, kShortWaitCap);
   while (!done()) clock.SleepFor(backoff.Next());
 }
 

@@ -12,7 +12,9 @@ NodeRecord ClusterNode::Record() const {
 std::vector<HelloMsg> GatherHellos(Transport& transport, Clock& clock,
                                    std::string* problem) {
   std::vector<HelloMsg> hellos;
-  Backoff backoff(20e-6, 5e-4);
+  // A start-up wait like PollUntil's: each hello is noticed soon after it
+  // comes.
+  Backoff backoff(kShortWaitFirst, kShortWaitCap);
   while (hellos.size() + 1 < static_cast<size_t>(transport.size())) {
     std::optional<Envelope> envelope = transport.Poll();
     if (!envelope) {
