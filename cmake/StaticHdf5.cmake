@@ -1,0 +1,36 @@
+# Sets SORTIE_HDF5, the HDF5 the modules link: the static library beside the
+# shared one FindHDF5 found (SORTIE_HDF5_STATIC, when it exists), otherwise
+# HDF5::HDF5. The static library keeps the shared one's link dependencies,
+# and SORTIE_HDF5_AS_NEEDED says whether the linker may drop the unused ones.
+set(SORTIE_HDF5 HDF5::HDF5)
+set(SORTIE_HDF5_AS_NEEDED OFF)
+if(SORTIE_HDF5_STATIC)
+  set(_sortie_hdf5_libs "")
+  set(_sortie_hdf5_archive "")
+  foreach(_lib IN LISTS HDF5_C_LIBRARIES)
+    # ${CMAKE_MATCH_1} is expanded before if() matches: two steps.
+    set(_archive "")
+    if(_lib MATCHES "^(.*/libhdf5[^/]*)\\.so$")
+      set(_archive "${CMAKE_MATCH_1}.a")
+    endif()
+    if(_archive AND EXISTS "${_archive}")
+      set(_sortie_hdf5_archive "${_archive}")
+      list(APPEND _sortie_hdf5_libs "${_archive}")
+    else()
+      list(APPEND _sortie_hdf5_libs "${_lib}")
+    endif()
+  endforeach()
+  if(_sortie_hdf5_archive)
+    add_library(sortie_hdf5 INTERFACE)
+    target_include_directories(sortie_hdf5 SYSTEM INTERFACE ${HDF5_C_INCLUDE_DIRS}
+                                                            ${HDF5_INCLUDE_DIRS})
+    target_link_libraries(sortie_hdf5 INTERFACE ${_sortie_hdf5_libs})
+    set(SORTIE_HDF5 sortie_hdf5)
+    if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
+      set(SORTIE_HDF5_AS_NEEDED ON)
+    endif()
+    message(STATUS "sortie: HDF5 static (${_sortie_hdf5_archive})")
+  else()
+    message(STATUS "sortie: HDF5 shared (no static library beside it)")
+  endif()
+endif()
