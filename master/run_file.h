@@ -88,6 +88,32 @@ class TaskNotesTable {
   std::vector<HeapBox<TaskNotes>> rows_;
 };
 
+/// Per task, the /nodes rows of its latest placement as "0,3,4" ("" when
+/// it never started): one string per task, or an index per task into a
+/// table of the distinct lists (how RunState keeps them). Borrowed.
+class TaskNodeLists {
+ public:
+  /// One string per task.
+  TaskNodeLists(const std::vector<std::string>& per_task)  // NOLINT: implicit
+      : per_task_(&per_task) {}
+  /// Task i's list is table[index[i]].
+  TaskNodeLists(const std::vector<int32_t>& index,
+                const std::vector<std::string>& table)
+      : index_(&index), table_(&table) {}
+  /// Number of tasks.
+  size_t size() const { return per_task_ ? per_task_->size() : index_->size(); }
+  /// Task i's list.
+  const std::string& operator[](size_t i) const {
+    return per_task_ ? (*per_task_)[i]
+                     : (*table_)[static_cast<size_t>((*index_)[i])];
+  }
+
+ private:
+  const std::vector<std::string>* per_task_ = nullptr;
+  const std::vector<int32_t>* index_ = nullptr;
+  const std::vector<std::string>* table_ = nullptr;
+};
+
 /// Everything run.h5 is made from; borrowed, not owned.
 struct RunView {
   const RunInfo& info;
@@ -95,9 +121,8 @@ struct RunView {
   const std::vector<TaskStatus>& status;  ///< same length as specs
   const std::vector<std::string>& hosts;  ///< TaskStatus::host indexes this
   const std::vector<NodeRecord>& nodes;   ///< rows of /nodes
-  /// Per task (same length as specs): the /nodes rows of its latest
-  /// placement as "0,3,4"; "" when it never started.
-  const std::vector<std::string>& task_nodes;
+  /// Per task (same length as specs).
+  TaskNodeLists task_nodes;
   /// Per task (same length as specs).
   const TaskNotesTable& notes;
   /// Every transition of the run (all attempts, across resumes), in order.

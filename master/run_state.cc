@@ -27,21 +27,7 @@ RunState::RunState(std::vector<TaskSpec> specs, RunInfo info,
   // doubling slack or two copies while it grows (pages stay untouched, so
   // not resident, until used).
   events_.reserve(2 * specs_.size());
-}
-
-int RunState::InternHost(const std::string& host) {
-  // Every start names a host: most name the one before again, and the rest
-  // are found without making a map node (emplace would, then drop it).
-  if (last_host_ >= 0 && hosts_[static_cast<size_t>(last_host_)] == host) {
-    return last_host_;
-  }
-  auto it = host_index_.find(host);
-  if (it == host_index_.end()) {
-    it = host_index_.emplace(host, static_cast<int>(hosts_.size())).first;
-    hosts_.push_back(host);
-  }
-  last_host_ = it->second;
-  return last_host_;
+  node_lists_.Intern("");  // index 0, which task_nodes_ starts at: never ran
 }
 
 void RunState::SetState(TaskStatus* status, TaskState state) {

@@ -6,11 +6,11 @@
 
 #include <array>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "common/task.h"
+#include "master/intern_table.h"
 #include "master/journal.h"
 #include "master/run_file.h"
 
@@ -39,14 +39,17 @@ class RunState {
   RunInfo& info() { return info_; }
   /// Everything run.h5 is written from.
   RunView View() const {
-    return RunView{info_,       specs_, status_, hosts_,   nodes_,
-                   task_nodes_, notes_, events_, logs_dir_};
+    return RunView{info_,    specs_,
+                   status_,  hosts_.strings(),
+                   nodes_,   TaskNodeLists(task_nodes_, node_lists_.strings()),
+                   notes_,   events_,
+                   logs_dir_};
   }
   /// The allocation's nodes (rows of /nodes).
   void SetNodes(std::vector<NodeRecord> nodes) { nodes_ = std::move(nodes); }
   /// The /nodes rows `row`'s latest placement runs on, as "0,3,4".
-  void SetTaskNodes(uint32_t row, std::string node_ids) {
-    task_nodes_.at(row) = std::move(node_ids);
+  void SetTaskNodes(uint32_t row, const std::string& node_ids) {
+    task_nodes_.at(row) = node_lists_.Intern(node_ids);
   }
   /// Why `row` is where it is (e.g. not started before the walltime).
   void SetReason(uint32_t row, std::string reason) {
@@ -54,7 +57,7 @@ class RunState {
   }
 
   /// Index of `host` in the host table, adding it when new.
-  int InternHost(const std::string& host);
+  int InternHost(const std::string& host) { return hosts_.Intern(host); }
   /// Host name for an index from InternHost.
   const std::string& HostName(int index) const {
     return hosts_.at(static_cast<size_t>(index));
@@ -120,13 +123,14 @@ class RunState {
 
   std::vector<TaskSpec> specs_;
   std::vector<TaskStatus> status_;
-  std::vector<std::string> hosts_;
+  InternTable hosts_;
   std::vector<NodeRecord> nodes_;
-  std::vector<std::string> task_nodes_;
+  /// Per task, its node list in node_lists_: 4 bytes a task, not a string's
+  /// 32 (1,000,000 tasks name a handful of distinct lists).
+  std::vector<int32_t> task_nodes_;
+  InternTable node_lists_;
   TaskNotesTable notes_;
   std::vector<TaskEvent> events_;
-  std::unordered_map<std::string, int> host_index_;
-  int last_host_ = -1;  ///< the host InternHost found last, or -1
   std::array<size_t, kTaskStateCount> counts_{};
   RunInfo info_;
   std::string logs_dir_;

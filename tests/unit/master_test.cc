@@ -43,7 +43,10 @@ struct Harness {
           snapshots.push_back(view.info.finished_at);
           done_at_snapshot.push_back(state.Count(TaskState::kDone) +
                                      state.Count(TaskState::kFailed));
-          task_nodes = view.task_nodes;
+          task_nodes.clear();
+          for (size_t i = 0; i < view.task_nodes.size(); ++i) {
+            task_nodes.push_back(view.task_nodes[i]);
+          }
         },
         nullptr, nodes, options);
     return master.Run();
