@@ -140,7 +140,7 @@ void RunState::ApplyEnded(const JournalRecord& record) {
   if (record.state != TaskState::kSkipped) {
     status.attempts = std::max(status.attempts, record.attempt);
     status.exit_code = record.exit_code;
-    status.signal = record.signal;
+    status.signal = static_cast<int16_t>(record.signal);
     status.end_time = record.time;
   }
   if (IsFailure(record.state)) ++status.failures;

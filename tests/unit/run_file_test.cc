@@ -98,7 +98,7 @@ TaskStatus Status(TaskState state, int32_t exit_code, int32_t signal,
   TaskStatus status;
   status.state = state;
   status.exit_code = exit_code;
-  status.signal = signal;
+  status.signal = static_cast<int16_t>(signal);
   status.attempts = attempts;
   status.rank = rank;
   status.host = host;
