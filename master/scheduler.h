@@ -31,12 +31,14 @@ struct NodeCapacity {
 /// What one task asks for, and how it is ordered.
 struct TaskShape {
   int32_t nodes = 1, ranks_per_node = 1, cores_per_rank = 1, gpus_per_rank = 0;
-  int32_t priority = 0;       ///< higher first; ties in row order
-  double est_runtime = -1.0;  ///< seconds; < 0 or NaN: unknown
+  int32_t priority = 0;  ///< higher first; ties in row order
   /// An in-process function: never placed on (or reserving) a node whose
-  /// `runs_functions` is false.
+  /// `runs_functions` is false. (Before est_runtime: 32 bytes, not 40, and
+  /// the scheduler keeps one per task.)
   bool function = false;
+  double est_runtime = -1.0;  ///< seconds; < 0 or NaN: unknown
 };
+static_assert(sizeof(TaskShape) <= 32, "the scheduler keeps one per task");
 
 /// Part of a placement on one node: which cores and GPUs (indices on that
 /// node, ascending).
