@@ -4,11 +4,14 @@
 # the outside (manifest parsing, journal and run.h5 included), against an
 # empty function called N times through a function pointer (call_loop.c).
 #
-# Usage: bench/functions.sh [--tasks N] [--runs R] [--ranks "2 3"]
-#                           [--sortie PATH]
+# Usage: bench/functions.sh [--tasks N] [--runs R] [--warmup W]
+#                           [--ranks "2 3"] [--sortie PATH]
 #
 #   --tasks N     function tasks in the manifest (default 1000000)
 #   --runs R      timed runs of every layout (default 3)
+#   --warmup W    untimed runs of every layout first (default 1): on a
+#                 virtual machine the first run after other work may get
+#                 guest memory the host has not backed yet (bench/RESULTS.md)
 #   --ranks LIST  MPI rank counts, space- or comma-separated (default "2 3");
 #                 each must be >= 2: rank 0 runs no function task
 #   --sortie PATH sortie binary (default: build/sortie beside this script)
@@ -23,16 +26,18 @@ root=$(dirname "$here")
 
 tasks=1000000
 runs=3
+warmup=1
 ranks="2 3"
 sortie="$root/build/sortie"
 mpiexec=${MPIEXEC:-/usr/bin/mpiexec.mpich}
 
-usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
         --tasks) tasks=$2; shift 2 ;;
         --runs) runs=$2; shift 2 ;;
+        --warmup) warmup=$2; shift 2 ;;
         --ranks) ranks=${2//,/ }; shift 2 ;;
         --sortie) sortie=$2; shift 2 ;;
         -h|--help) usage; exit 0 ;;
@@ -44,6 +49,9 @@ for v in "$tasks" "$runs" $ranks; do
         ''|*[!0-9]*|0) echo "functions.sh: '$v' is not a positive integer" >&2; exit 2 ;;
     esac
 done
+case "$warmup" in
+    ''|*[!0-9]*) echo "functions.sh: --warmup '$warmup' is not a whole number" >&2; exit 2 ;;
+esac
 for k in $ranks; do
     [ "$k" -ge 2 ] || { echo "functions.sh: --ranks $k: function tasks need >= 2 ranks" >&2; exit 2; }
 done
@@ -62,7 +70,7 @@ with open(sys.argv[2], "w") as f:
     f.writelines("{\"function\": \"sortie:noop\"}\n" for _ in range(int(sys.argv[1])))
 ' "$tasks" "$tmp/manifest.jsonl"
 
-export BENCH_TASKS=$tasks BENCH_RUNS=$runs BENCH_RANKS=$ranks BENCH_TMP=$tmp \
+export BENCH_TASKS=$tasks BENCH_RUNS=$runs BENCH_WARMUP=$warmup BENCH_RANKS=$ranks BENCH_TMP=$tmp \
        BENCH_SORTIE=$sortie BENCH_MPIEXEC=$mpiexec PYTHONPATH=$here
 /usr/bin/python3 - <<'EOF'
 import os, sys
@@ -70,6 +78,7 @@ from benchlib import run_timed, sortie_ok, log, med, table, summary
 
 n = int(os.environ["BENCH_TASKS"])
 runs = int(os.environ["BENCH_RUNS"])
+warmup = int(os.environ["BENCH_WARMUP"])
 ranks = [int(k) for k in os.environ["BENCH_RANKS"].split()]
 tmp, sortie, mpiexec = (os.environ[k] for k in
                         ("BENCH_TMP", "BENCH_SORTIE", "BENCH_MPIEXEC"))
@@ -80,6 +89,10 @@ layouts = {f"sortie, mpiexec -n {k}":
 times = {name: [] for name in layouts}
 loop = []
 failed = {}
+for r in range(warmup):
+    for name, argv in layouts.items():
+        dt, rc, out = run_timed(argv, cwd=tmp)
+        log(f"warm-up {r + 1}/{warmup}: {name}: {dt:.3f} s (not counted)")
 for r in range(runs):
     # The baseline's own clock: it measures only the calls, not process start.
     dt, rc, out = run_timed([f"{tmp}/call_loop", str(n)])
@@ -94,8 +107,9 @@ for r in range(runs):
             failed.setdefault(name, f"exit {rc}: {out.strip()[-300:]}")
         log(f"run {r + 1}/{runs}: {name}: {dt:.3f} s{'' if ok else ' FAILED'}")
 
-print(f"{n} function tasks (sortie:noop), {runs} run(s); sortie timed from "
-      "the outside (mpiexec start to exit).\n")
+print(f"{n} function tasks (sortie:noop), {runs} run(s) after {warmup} "
+      "untimed warm-up(s); sortie timed from the outside (mpiexec start to "
+      "exit).\n")
 rows = []
 for name, ts in times.items():
     if ts:
