@@ -26,7 +26,8 @@ namespace sortie {
 template <class Archive>
 class FlatArchive {
  public:
-  /// Whether this archive reads (for IsLoadingArchive in common/task.h).
+  /// Whether this archive reads (for IsLoadingArchive in
+  /// common/archive_traits.h).
   using is_loading = typename Archive::is_loading;
 
   FlatArchive(Archive& archive, uint64_t limit)
@@ -86,7 +87,7 @@ class FlatArchive {
 /// `FlatWriter(&bytes) & message`.
 class FlatWriter {
  public:
-  /// Saving (for IsLoadingArchive in common/task.h).
+  /// Saving (for IsLoadingArchive in common/archive_traits.h).
   using is_loading = std::false_type;
 
   /// Appends to `*out`; the bytes are complete after Finish() or once the
@@ -167,7 +168,7 @@ class FlatWriter {
 /// without end. Use as `FlatReader(bytes) & message`.
 class FlatReader {
  public:
-  /// Loading (for IsLoadingArchive in common/task.h).
+  /// Loading (for IsLoadingArchive in common/archive_traits.h).
   using is_loading = std::true_type;
 
   explicit FlatReader(std::string_view bytes) : rest_(bytes) {}

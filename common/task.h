@@ -13,6 +13,9 @@
 #include <utility>
 #include <vector>
 
+#include "common/archive_traits.h"
+#include "common/compact_text.h"
+
 namespace sortie {
 
 /// Lifecycle of a task. Values are stored in the journal: append only.
@@ -77,16 +80,6 @@ class HeapBox {
   std::unique_ptr<T> value_;
 };
 
-/// True for archives that read into the object (Boost's is_loading).
-template <class Archive>
-constexpr bool IsLoadingArchive() {
-  if constexpr (requires { Archive::is_loading::value; }) {
-    return Archive::is_loading::value;
-  } else {
-    return false;
-  }
-}
-
 /// The parts of a task that few tasks set, kept out of line (see
 /// TaskSpec::extras) so a million-task manifest does not carry seven empty
 /// strings and vectors per task.
@@ -122,7 +115,7 @@ struct TaskSpec {
   std::vector<std::string> command;
   bool shell = false;
   /// The manifest's `tags` object as compact JSON; "{}" when absent.
-  std::string tags_json = "{}";
+  CompactText<"{}"> tags_json;
   /// 1-based line of the manifest the task came from.
   uint64_t line = 0;
 
@@ -147,7 +140,7 @@ struct TaskSpec {
   /// `command` is empty and the function runs on every node of the task.
   std::string function;
   /// The function's `args` as compact JSON ("null" when absent).
-  std::string args_json = "null";
+  CompactText<"null"> args_json;
   /// Rows of the tasks that must end DONE before this one starts.
   std::vector<uint32_t> after;
   /// Storage of extras(); use the accessors.

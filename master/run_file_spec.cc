@@ -37,7 +37,7 @@ std::shared_ptr<const SpecColumns> PackSpecColumns(
   add.Text("command", [&specs](size_t i) {
     return specs[i].function.empty() ? CommandText(specs[i]) : std::string();
   });
-  add.Text("tags", [&specs](size_t i) -> const std::string& {
+  add.Text("tags", [&specs](size_t i) -> std::string_view {
     return specs[i].tags_json;
   });
   add.Int32("nodes", [&specs](size_t i) { return specs[i].nodes; });

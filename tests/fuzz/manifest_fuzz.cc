@@ -95,14 +95,14 @@ void CheckTasks(const sortie::Manifest& manifest) {
           (task.ranks_per_node == 1 && task.extras().cwd.empty() &&
            task.extras().env.empty() && task.extras().launcher_args.empty()));
     simdjson::dom::element args;
-    Check(parser.parse(task.args_json).get(args) == simdjson::SUCCESS);
+    Check(parser.parse(task.args_json.str()).get(args) == simdjson::SUCCESS);
     for (const std::string* path :
          {&task.extras().cwd, &task.extras().stdout_path,
           &task.extras().stderr_path}) {
       Check(path->empty() || (*path)[0] == '/');
     }
     simdjson::dom::element tags;
-    Check(parser.parse(task.tags_json).get(tags) == simdjson::SUCCESS &&
+    Check(parser.parse(task.tags_json.str()).get(tags) == simdjson::SUCCESS &&
           tags.is_object());
   }
   CheckDependencies(manifest.tasks);

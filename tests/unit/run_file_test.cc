@@ -409,7 +409,7 @@ Expected ExpectedColumns(const RunData& run) {
     e.out.push_back(spec.extras().stdout_path);
     e.err.push_back(spec.extras().stderr_path);
     e.command.push_back(spec.function.empty() ? CommandText(spec) : "");
-    e.tags.push_back(spec.tags_json);
+    e.tags.emplace_back(spec.tags_json);
     e.node_ids.push_back(run.task_nodes[i]);
     e.function.push_back(spec.function);
     e.nodes.push_back(spec.nodes);
