@@ -80,33 +80,32 @@ class FlatArchive {
   uint64_t limit_;
 };
 
-/// Writes a message in FlatArchive's wire layout straight into a string:
-/// byte for byte what FlatArchive<boost::archive::binary_oarchive> writes
-/// (tests/unit/protocol_test.cc checks it), without a virtual stream call
-/// per field, which was most of the cost of a batch of small tasks. Use as
-/// `FlatWriter(&bytes) & message`.
-class FlatWriter {
+/// FlatArchive's wire layout written straight into a string grown ahead:
+/// what FlatWriter sends and DigestArchive (common/spec_digest.h) digests.
+/// `Derived` is the archive type serialize() functions are given.
+template <class Derived>
+class FlatBytesWriter {
  public:
   /// Saving (for IsLoadingArchive in common/archive_traits.h).
   using is_loading = std::false_type;
 
-  /// Appends to `*out`; the bytes are complete after Finish() or once the
-  /// writer is gone (until then `*out` may be longer).
-  explicit FlatWriter(std::string* out) : out_(out), used_(out->size()) {}
-  ~FlatWriter() { Finish(); }
-  FlatWriter(const FlatWriter&) = delete;
-  FlatWriter& operator=(const FlatWriter&) = delete;
+  FlatBytesWriter(const FlatBytesWriter&) = delete;
+  FlatBytesWriter& operator=(const FlatBytesWriter&) = delete;
 
   template <class T>
-  FlatWriter& operator&(const T& value) {
+  Derived& operator&(const T& value) {
     Visit(value);
-    return *this;
+    return static_cast<Derived&>(*this);
   }
 
-  /// Cuts `*out` to the bytes written. Writing may go on afterwards.
-  void Finish() { out_->resize(used_); }
-  /// Goes on from the end of `*out` (after the caller changed it).
-  void Restart() { used_ = out_->size(); }
+ protected:
+  /// Writes into `*out` from byte `used` on; bytes after the written ones
+  /// are slack.
+  FlatBytesWriter(std::string* out, size_t used) : out_(out), used_(used) {}
+  ~FlatBytesWriter() = default;
+
+  std::string* out_;
+  size_t used_;  // bytes written; out_ may be longer
 
  private:
   template <class T>
@@ -116,7 +115,8 @@ class FlatWriter {
     } else if constexpr (std::is_arithmetic_v<T>) {
       Put(value);
     } else {
-      const_cast<T&>(value).serialize(*this, 0);  // saving only reads
+      // serialize() is non-const by Boost's convention; saving only reads.
+      const_cast<T&>(value).serialize(static_cast<Derived&>(*this), 0);
     }
   }
   // Boost writes a string's length as a size_t, then its bytes.
@@ -156,9 +156,24 @@ class FlatWriter {
     out_->resize(
         std::max({2 * out_->size(), used_ + size + 256, out_->capacity()}));
   }
+};
 
-  std::string* out_;
-  size_t used_;  // bytes written; out_ is longer until the destructor
+/// Writes a message in FlatArchive's wire layout straight into a string:
+/// byte for byte what FlatArchive<boost::archive::binary_oarchive> writes
+/// (tests/unit/protocol_test.cc checks it), without a virtual stream call
+/// per field, which was most of the cost of a batch of small tasks. Use as
+/// `FlatWriter(&bytes) & message`.
+class FlatWriter : public FlatBytesWriter<FlatWriter> {
+ public:
+  /// Appends to `*out`; the bytes are complete after Finish() or once the
+  /// writer is gone (until then `*out` may be longer).
+  explicit FlatWriter(std::string* out) : FlatBytesWriter(out, out->size()) {}
+  ~FlatWriter() { Finish(); }
+
+  /// Cuts `*out` to the bytes written. Writing may go on afterwards.
+  void Finish() { out_->resize(used_); }
+  /// Goes on from the end of `*out` (after the caller changed it).
+  void Restart() { used_ = out_->size(); }
 };
 
 /// Reads what FlatWriter (or FlatArchive over Boost's binary_oarchive)

@@ -43,10 +43,6 @@ uint64_t DigestBytes(const void* data, size_t size) {
   return Mix(hash, static_cast<uint64_t>(size));
 }
 
-uint64_t DigestArchive::digest() const {
-  return DigestBytes(bytes_->data(), used_);
-}
-
 uint64_t SpecDigest(const TaskSpec& spec) {
   // Reused per thread: no allocation per task.
   thread_local std::string scratch;
