@@ -14,10 +14,12 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "common/idle_priority.h"
 #include "common/mpi.h"
 #include "common/mpi_transport.h"
+#include "common/run_beside.h"
 #include "common/version.h"
 #include "master/fit_check.h"
 #include "master/manifest_ahead.h"
@@ -164,11 +166,17 @@ std::unique_ptr<JournalWriter> OpenJournal(const RunOptions& options,
 class SpecColumnsAhead {
  public:
   SpecColumnsAhead(const std::vector<TaskSpec>& specs, std::string logs_dir)
-      : pending_(std::async(std::launch::async,
-                            [&specs, logs = std::move(logs_dir)] {
-                              LowerThisThreadsPriority();
-                              return PackSpecColumns(specs, logs, false);
-                            })) {}
+      : pending_(RunBeside(
+            [&specs,
+             caller = std::this_thread::get_id()](const std::string& logs) {
+              // Deferred (no thread could be made), this runs in Get(true)
+              // on the caller's thread, whose priority must stay.
+              if (std::this_thread::get_id() != caller) {
+                LowerThisThreadsPriority();
+              }
+              return PackSpecColumns(specs, logs, false);
+            },
+            std::move(logs_dir))) {}
 
   /// The packed columns; null while they are not ready (the writer packs
   /// its own then) unless `wait`, or when packing failed.
