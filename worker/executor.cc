@@ -113,6 +113,9 @@ Executor::~Executor() {
   for (const auto& [host, path] : shared_nodefiles_) {
     std::filesystem::remove(path, ec);
   }
+  // Only when empty (remove() leaves a directory with anything in it): one
+  // per rank and run would otherwise pile up in TMPDIR.
+  if (made_scratch_dir_) std::filesystem::remove(context_.scratch_dir, ec);
 }
 
 void Executor::Start(const Assignment& assignment) {
@@ -248,7 +251,9 @@ std::string Executor::WriteNodefile(const Assignment& assignment) {
     if (it != shared_nodefiles_.end()) return it->second;
   }
   std::error_code ec;
-  std::filesystem::create_directories(context_.scratch_dir, ec);
+  if (std::filesystem::create_directories(context_.scratch_dir, ec)) {
+    made_scratch_dir_ = true;
+  }
   std::string path = context_.scratch_dir + "/" +
                      (shared ? "host-" + hosts[0]
                              : "task-" + std::to_string(assignment.row) + "-" +

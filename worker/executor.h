@@ -99,6 +99,8 @@ class Executor {
   ExecutorContext context_;
   std::unordered_map<pid_t, RunningTask> running_;
   std::unordered_map<std::string, std::string> shared_nodefiles_;
+  /// WriteNodefile made context_.scratch_dir: removed with the executor.
+  bool made_scratch_dir_ = false;
   /// Rows started or queued here and not ended yet.
   std::unordered_set<uint32_t> active_rows_;
   /// Queued tasks by the row they follow.

@@ -197,6 +197,29 @@ TEST_F(ExecutorTest, TaskIsBoundToItsCpusAndSeesItsGpusAndNodes) {
   EXPECT_GT(AllowedCpus().size(), 0u);
 }
 
+TEST_F(ExecutorTest, TheScratchDirectoryGoesWithTheExecutor) {
+  // Each rank of each run writes its hostfiles in a directory of its own;
+  // left behind, they piled up in TMPDIR by the thousand.
+  ExecutorContext made = Context();
+  made.scratch_dir = (dir_ / "scratch-made").string();
+  ExecutorContext given = Context();
+  given.scratch_dir = (dir_ / "scratch-given").string();
+  fs::create_directories(given.scratch_dir);
+  for (ExecutorContext* context : {&made, &given}) {
+    Executor executor(launcher_, clock_, *context);
+    executor.Start(Assignment{1, 1, Spec({"true"}),
+                              TaskGroup{{3}, {"hostA"}, {{0}}, {{}}}, 0});
+    while (executor.Running() > 0) {
+      executor.Wait(0.01);
+      executor.Poll();
+    }
+    EXPECT_TRUE(fs::exists(context->scratch_dir));  // the hostfile is there
+  }
+  EXPECT_FALSE(fs::exists(made.scratch_dir));
+  EXPECT_TRUE(fs::exists(given.scratch_dir));
+  EXPECT_TRUE(fs::is_empty(given.scratch_dir));
+}
+
 TEST_F(ExecutorTest, MultiRankCommandStartsThroughTheMpiLauncher) {
   ExecutorContext context = Context();
   context.mpi_launcher = MpiLauncher::FromSpec(
