@@ -89,29 +89,24 @@ class TaskNotesTable {
 };
 
 /// Per task, the /nodes rows of its latest placement as "0,3,4" ("" when
-/// it never started): one string per task, or an index per task into a
-/// table of the distinct lists (how RunState keeps them). Borrowed.
+/// it never started), as RunState keeps them: an index per task into a
+/// table of the distinct lists. Borrowed.
 class TaskNodeLists {
  public:
-  /// One string per task.
-  TaskNodeLists(const std::vector<std::string>& per_task)  // NOLINT: implicit
-      : per_task_(&per_task) {}
   /// Task i's list is table[index[i]].
   TaskNodeLists(const std::vector<int32_t>& index,
                 const std::vector<std::string>& table)
       : index_(&index), table_(&table) {}
   /// Number of tasks.
-  size_t size() const { return per_task_ ? per_task_->size() : index_->size(); }
+  size_t size() const { return index_->size(); }
   /// Task i's list.
   const std::string& operator[](size_t i) const {
-    return per_task_ ? (*per_task_)[i]
-                     : (*table_)[static_cast<size_t>((*index_)[i])];
+    return (*table_)[static_cast<size_t>((*index_)[i])];
   }
 
  private:
-  const std::vector<std::string>* per_task_ = nullptr;
-  const std::vector<int32_t>* index_ = nullptr;
-  const std::vector<std::string>* table_ = nullptr;
+  const std::vector<int32_t>* index_;
+  const std::vector<std::string>* table_;
 };
 
 /// Everything run.h5 is made from; borrowed, not owned.

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/h5.h"
+#include "master/intern_table.h"
 
 namespace sortie {
 namespace {
@@ -74,11 +75,20 @@ struct RunData {
   std::vector<std::string> task_nodes;
   std::vector<TaskNotes> notes;
   std::vector<TaskEvent> events;
-  mutable TaskNotesTable notes_table;  ///< what View() lends of `notes`
+  mutable TaskNotesTable notes_table;       ///< what View() lends of `notes`
+  mutable std::vector<int32_t> node_index;  ///< and of `task_nodes`, as
+  mutable InternTable node_table;           ///< RunState keeps them
   RunView View() const {
     notes_table = TaskNotesTable(notes);
-    return RunView{info,  specs,      status,      hosts,
-                   nodes, task_nodes, notes_table, events};
+    node_table = InternTable();
+    node_index.clear();
+    for (const std::string& list : task_nodes) {
+      node_index.push_back(node_table.Intern(list));
+    }
+    return RunView{info,        specs,
+                   status,      hosts,
+                   nodes,       TaskNodeLists(node_index, node_table.strings()),
+                   notes_table, events};
   }
 };
 
