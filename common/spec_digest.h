@@ -3,12 +3,9 @@
 // so a field added there is covered here without further work.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string>
-#include <type_traits>
-#include <utility>
-#include <vector>
 
 #include "common/flat_archive.h"
 #include "common/task.h"
