@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -66,11 +67,34 @@ int SetAttributes(posix_spawnattr_t* attr) {
   return rc;
 }
 
+// The pilot holds descriptors a task must not inherit: MPI's sockets to the
+// process manager, its pipes and epoll sets, the journal. Most lack
+// FD_CLOEXEC (MPI libraries open them), and a task holding them can keep the
+// launcher waiting or, for a nested mpiexec, confuse it.
+int AddCloseInherited(posix_spawn_file_actions_t* actions) {
+#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
+  return posix_spawn_file_actions_addclosefrom_np(actions, 3);
+#else
+  // Older C libraries: close what is open now (glibc's child ignores EBADF,
+  // e.g. for the directory stream's own descriptor, closed by then).
+  std::error_code ec;
+  int rc = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+    int fd = std::atoi(entry.path().filename().c_str());
+    if (fd > 2 && rc == 0) rc = posix_spawn_file_actions_addclose(actions, fd);
+  }
+  return rc;
+#endif
+}
+
 std::string SetFileActions(const LaunchRequest& request,
                            posix_spawn_file_actions_t* actions) {
   constexpr int kOutFlags = O_WRONLY | O_CREAT | O_TRUNC;
-  int rc =
-      posix_spawn_file_actions_addopen(actions, 0, "/dev/null", O_RDONLY, 0);
+  int rc = AddCloseInherited(actions);
+  if (rc == 0) {
+    rc = posix_spawn_file_actions_addopen(actions, 0, "/dev/null", O_RDONLY, 0);
+  }
   if (rc == 0 && !request.stdout_path.empty()) {
     rc = posix_spawn_file_actions_addopen(
         actions, 1, request.stdout_path.c_str(), kOutFlags, 0644);

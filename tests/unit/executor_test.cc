@@ -133,6 +133,20 @@ TEST_F(ExecutorTest, EachTaskLeadsItsOwnProcessGroup) {
   EXPECT_NE(pgid, std::to_string(getpgrp()));
 }
 
+TEST_F(ExecutorTest, TasksInheritNoDescriptorsButTheirStandardThree) {
+  // What MPI libraries leave open in the pilot: no FD_CLOEXEC.
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  TaskSpec spec = Spec({"for fd in 0 1 2 " + std::to_string(pipe_fds[0]) + " " +
+                        std::to_string(pipe_fds[1]) +
+                        "; do test -e /proc/$$/fd/$fd && echo $fd || :; done"},
+                       true);
+  EXPECT_EQ(RunOne(spec).exit_code, 0);
+  close(pipe_fds[0]);
+  close(pipe_fds[1]);
+  EXPECT_EQ(ReadFile(spec.extras().stdout_path), "0\n1\n2\n");
+}
+
 TEST_F(ExecutorTest, MissingProgramIs127WithReasonInStderr) {
   TaskSpec spec = Spec({"/no/such/program", "x"});
   TaskResult result = RunOne(spec);
