@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -89,13 +90,21 @@ std::string ReadTail(const std::string& path, size_t bytes) {
 }
 
 // A result file left by an earlier attempt (or run) must not be read as this
-// attempt's; its directory must exist for the task to write it.
+// attempt's; its directory must exist for the task to write it. Looked up
+// before it is removed: unlink takes the directory's lock even for a name that
+// is not there, and every task's output files are being created in that
+// directory (a third of the pilot's CPU went to spinning on that lock).
 void PrepareResultFile(const std::string& path) {
   if (path.empty()) return;
+  struct stat info {};
+  if (lstat(path.c_str(), &info) == 0) {
+    unlink(path.c_str());
+    return;
+  }
+  if (errno != ENOENT) return;  // e.g. ENOTDIR: the task will report it
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(),
                                       ec);
-  std::filesystem::remove(path, ec);
 }
 
 }  // namespace
