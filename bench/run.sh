@@ -108,10 +108,15 @@ if os.environ["BENCH_PARALLEL"] == "1":
 else:
     notes.append("GNU parallel not installed: skipped (optional; "
                  "`apt-get install parallel` to include it).")
+# Every sortie run writes a new run file and logs directory, so that each
+# run creates its 2N output files as a user's run does (with --overwrite the
+# files would exist from the first run on and only be truncated). The runs'
+# outputs stay until the end: deleting a few hundred thousand files makes
+# ext4 slow to create new ones for minutes (it skips recently freed inodes).
 for k in ranks:
     tools.append((f"sortie, mpiexec -n {k}",
                   [mpiexec, "-n", str(k), sortie, "run", man,
-                   "--out", f"{tmp}/sortie-{k}.h5", "--overwrite"],
+                   "--out", f"{tmp}/sortie-{k}-run{{run}}.h5"],
                   None, check_sortie, False))
 
 times = {t[0]: [] for t in tools}
@@ -121,6 +126,7 @@ for r in range(runs):
     # to run, so that slow drifts of the machine hit every tool alike.
     order = tools[r % len(tools):] + tools[:r % len(tools)]
     for name, argv, stdin, check, _ in order:
+        argv = [a.replace("{run}", str(r + 1)) for a in argv]
         fin = open(stdin) if stdin else subprocess.DEVNULL
         t0 = time.perf_counter()
         proc = subprocess.run(argv, stdin=fin, stdout=subprocess.PIPE,
