@@ -71,8 +71,13 @@ int SetAttributes(posix_spawnattr_t* attr) {
 // process manager, its pipes and epoll sets, the journal. Most lack
 // FD_CLOEXEC (MPI libraries open them), and a task holding them can keep the
 // launcher waiting or, for a nested mpiexec, confuse it.
+#if defined(__GLIBC__) && defined(__GLIBC_PREREQ)
+#if __GLIBC_PREREQ(2, 34)
+#define SORTIE_HAVE_ADDCLOSEFROM 1
+#endif
+#endif
 int AddCloseInherited(posix_spawn_file_actions_t* actions) {
-#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
+#ifdef SORTIE_HAVE_ADDCLOSEFROM
   return posix_spawn_file_actions_addclosefrom_np(actions, 3);
 #else
   // Older C libraries: close what is open now (glibc's child ignores EBADF,
