@@ -342,6 +342,7 @@ void Master::Wait(double seconds) {
 
 void Master::Finish(int exit_code) {
   state_.info().finished_at = clock_.Now();
+  state_.info().exit_status = exit_code;
   JournalRecord finished;
   finished.type = JournalRecordType::kRunFinished;
   finished.time = state_.info().finished_at;

@@ -198,6 +198,9 @@ RunInfo ReadInfo(hid_t file) {
   if (H5HasAttribute(file, "sortie_version")) {
     info.sortie_version = ReadStringAttribute(file, "sortie_version");
   }
+  if (H5HasAttribute(file, "exit_status")) {
+    info.exit_status = static_cast<int>(ReadIntAttribute(file, "exit_status"));
+  }
   if (H5HasAttribute(file, "world_size")) {
     info.world_size = static_cast<int>(ReadIntAttribute(file, "world_size"));
   }

@@ -33,14 +33,17 @@ JournalHeader ScanHeader(const std::string& path) {
         header.rows = std::max<uint64_t>(header.rows, r.count);
         header.info.world_size = r.rank;
         header.info.finished_at = kNoTime;
+        header.info.exit_status = -1;
         break;
       case JournalRecordType::kRunResumed:
         header.sha256 = r.sha256;
         header.info.world_size = r.rank;
         header.info.finished_at = kNoTime;
+        header.info.exit_status = -1;
         break;
       case JournalRecordType::kRunFinished:
         header.info.finished_at = r.time;
+        header.info.exit_status = r.exit_code;
         break;
       default:
         header.rows = std::max<uint64_t>(header.rows, uint64_t{r.row} + 1);

@@ -195,6 +195,7 @@ void WriteRootAttributes(hid_t file, const RunInfo& info) {
   WriteAttribute(file, "world_size", int32_t{info.world_size});
   WriteAttribute(file, "started_at", info.started_at);
   WriteAttribute(file, "finished_at", info.finished_at);
+  WriteAttribute(file, "exit_status", int32_t{info.exit_status});
 }
 
 // Creates group /`name` with its `columns` attribute and lets

@@ -24,6 +24,9 @@ struct RunInfo {
   int world_size = 1;
   double started_at = kNoTime;
   double finished_at = kNoTime;  ///< NaN in snapshots taken mid-run
+  /// The run's own exit status (docs/running.md); -1 until it finished.
+  /// Kept because launchers do not always pass it on (pmodels/mpich#7057).
+  int exit_status = -1;
 };
 
 /// One node of the allocation as the scheduler saw it (a row of /nodes).

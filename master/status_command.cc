@@ -138,7 +138,8 @@ void PrintJson(const std::string& path, const StatusSummary& s,
                     ",\"source\":" + Quoted(s.source) +
                     ",\"finished\":" + (s.finished ? "true" : "false");
   out += ",\"started_at\":" + Number(s.started_at) +
-         ",\"finished_at\":" + Number(s.finished_at) +
+         ",\"finished_at\":" + Number(s.finished_at) + ",\"exit_status\":" +
+         (s.exit_status >= 0 ? std::to_string(s.exit_status) : "null") +
          ",\"elapsed_s\":" + Number(s.elapsed) +
          ",\"total\":" + std::to_string(s.total) + ",\"counts\":{";
   for (size_t i = 0; i < kTaskStateCount; ++i) {
@@ -213,7 +214,11 @@ void PrintFailures(const StatusSummary& s) {
 void PrintText(const std::string& path, const StatusSummary& s,
                double journal_age) {
   std::cout << path << ": "
-            << (s.finished ? "finished" : "running (or stopped early)")
+            << (s.finished ? "finished" : "running (or stopped early)");
+  if (s.finished && s.exit_status >= 0) {
+    std::cout << " with exit status " << s.exit_status;
+  }
+  std::cout
             << ", from " << (s.source == "journal" ? "its journal" : "RUN.h5");
   if (s.source == "journal" && std::isfinite(journal_age)) {
     std::cout << " (last written " << Duration(journal_age) << " ago)";

@@ -47,6 +47,7 @@ StatusSummary Summarise(const RunData& run, double now, size_t max_failures) {
   s.total = run.tasks.size();
   s.started_at = run.info.started_at;
   s.finished_at = run.info.finished_at;
+  s.exit_status = run.info.exit_status;
   const double until = s.finished ? s.finished_at : now;
   s.elapsed = std::max(0.0, until - s.started_at);
   for (size_t row = 0; row < run.tasks.size(); ++row) {

@@ -153,6 +153,7 @@ class AllDone(Base):
             self.assertEqual(open(cols["stdout"][i]).read(), f"{i}\n")
             self.assertTrue(cols["stdout"][i].startswith(self.path("out", "all.logs")))
         self.assertLess(attrs["started_at"], attrs["finished_at"])
+        self.assertEqual(attrs["exit_status"], 0)
         self.assertFalse(os.path.exists(self.path("out", "all.h5.tmp")))
 
 
@@ -455,8 +456,12 @@ class DrainAndResume(Base):
         proc.send_signal(signal.SIGUSR1 if ARGS.mpi_flavour == "openmpi"
                          else signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
-        self.assertEqual(proc.returncode, 4, err)
-        cols, _ = load_tasks(self.path("R.h5"))
+        cols, attrs = load_tasks(self.path("R.h5"))
+        self.assertEqual(attrs["exit_status"], 4, err)
+        # Hydra now and then loses its ranks' status after a signal and
+        # exits 0 (pmodels/mpich#7057); run.h5 has sortie's own, above.
+        if not (ARGS.mpi_flavour != "openmpi" and proc.returncode == 0):
+            self.assertEqual(proc.returncode, 4, err)
         states = set(cols["state"])
         self.assertIn("INTERRUPTED", states, err)
         self.assertNotIn("DONE", states)
@@ -466,8 +471,9 @@ class DrainAndResume(Base):
         self.assertIn("--resume", proc.stderr)
         proc = run_sortie("run", "m.jsonl", "--out", "R.h5", "--resume")
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        cols, _ = load_tasks(self.path("R.h5"))
+        cols, attrs = load_tasks(self.path("R.h5"))
         self.assertTrue((cols["state"] == "DONE").all())
+        self.assertEqual(attrs["exit_status"], 0)
         interrupted = [i for i in range(6)
                        if open(f"{marks}/t{i}").read().count("run") == 2]
         self.assertTrue(interrupted)
@@ -656,6 +662,7 @@ class StatusWhileRunning(Base):
         self.assertEqual(c["DONE"] + c["RUNNING"] + c["PENDING"] + c["FAILED"],
                          len(tasks), c)
         self.assertEqual(len(seen["running"]), c["RUNNING"])
+        self.assertIsNone(seen["exit_status"])
         ids = {t["id"] for t in tasks}
         for task in seen["running"]:
             self.assertIn(task["id"], ids)  # named from the manifest
@@ -665,6 +672,7 @@ class StatusWhileRunning(Base):
         text = sortie_tool("status", "R.h5")
         self.assertEqual(text.returncode, 0, text.stderr)
         self.assertIn("RUNNING", text.stdout)
+        self.assertNotIn("exit status", text.stdout)
         self.assertIn("from its journal", text.stdout)
         by_journal = sortie_tool("status", "R.h5.journal", "--json")
         self.assertEqual(json.loads(by_journal.stdout)["total"], len(tasks))
@@ -679,6 +687,7 @@ class StatusWhileRunning(Base):
         final = status_json("R.h5")
         self.assertEqual(final["source"], "run.h5")
         self.assertTrue(final["finished"])
+        self.assertEqual(final["exit_status"], 1)
         cols, attrs = load_tasks(self.path("R.h5"))
         for state, count in final["counts"].items():
             self.assertEqual(count, int((cols["state"] == state).sum()), state)

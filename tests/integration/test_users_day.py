@@ -110,6 +110,7 @@ class UsersDay(Base):
         """`sortie status` after the run: finished, the right counts."""
         status = status_json(self.out)
         self.assertTrue(status["finished"])
+        self.assertEqual(status["exit_status"], 1)
         self.assertEqual(status["total"], 10)
         counts = {k: v for k, v in status["counts"].items() if v}
         self.assertEqual(counts, {"DONE": 9, "FAILED": 1})

@@ -80,8 +80,9 @@ def check_attributes(f, problems):
         if not isinstance(attrs.get(name), str):
             problems.append(f"attribute {name} is {attrs.get(name)!r}, "
                             "want a str")
-    if not isinstance(attrs.get("world_size"), (int, np.integer)):
-        problems.append("attribute world_size missing or not an integer")
+    for name in ("world_size", "exit_status"):
+        if not isinstance(attrs.get(name), (int, np.integer)):
+            problems.append(f"attribute {name} missing or not an integer")
     for name in FLOAT_ATTRS:
         if not isinstance(attrs.get(name), (float, np.floating)):
             problems.append(f"attribute {name} missing or not a float")

@@ -118,6 +118,7 @@ TEST(MasterTest, ShutsDownEveryWorkerWithTheRunsExitStatus) {
   ASSERT_EQ(h.cluster.shutdowns.size(), 2u);
   EXPECT_EQ(h.cluster.shutdowns[1].exit_code, 1);
   EXPECT_EQ(h.cluster.shutdowns[2].exit_code, 1);
+  EXPECT_EQ(h.state.info().exit_status, 1);  // what run.h5 records
 
   Harness ok(5, 2, [](const Assignment&, int) { return SimulatedRun{}; });
   EXPECT_EQ(ok.Run(), 0);

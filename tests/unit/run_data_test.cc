@@ -79,6 +79,7 @@ TEST_F(RunDataTest, ReadsWhatTheWriterWrote) {
   RunState state(manifest.tasks, RunInfo{});
   state.info().started_at = 50;
   state.info().finished_at = 60;
+  state.info().exit_status = 1;
   state.SetNodes({NodeRecord{0, "hostA", 4, 0}, NodeRecord{1, "hostB", 4, 1}});
   state.Apply(state.StartedRecord(1, 1, 1, "hostB", 51));
   state.SetTaskNodes(1, "1,0");
@@ -96,6 +97,7 @@ TEST_F(RunDataTest, ReadsWhatTheWriterWrote) {
   EXPECT_EQ(run.source, "run.h5");
   EXPECT_TRUE(RunFinished(run));
   EXPECT_DOUBLE_EQ(run.info.started_at, 50);
+  EXPECT_EQ(run.info.exit_status, 1);
   ASSERT_EQ(run.tasks.size(), 2u);
   EXPECT_EQ(run.tasks[0].id, "first");
   EXPECT_EQ(run.tasks[0].state, TaskState::kPending);
@@ -130,6 +132,7 @@ TEST_F(RunDataTest, LiveJournalIsReplayedWithoutBeingTouched) {
   EXPECT_EQ(run.source, "journal");
   EXPECT_FALSE(RunFinished(run));
   EXPECT_DOUBLE_EQ(run.info.started_at, 100);
+  EXPECT_EQ(run.info.exit_status, -1);
   ASSERT_EQ(run.tasks.size(), 2u);
   EXPECT_EQ(run.tasks[0].id, "first");  // named from the manifest
   EXPECT_EQ(run.tasks[0].state, TaskState::kFailed);
@@ -153,6 +156,28 @@ TEST_F(RunDataTest, WithoutTheManifestTasksAreNumbered) {
   ASSERT_EQ(run.tasks.size(), 2u);
   EXPECT_EQ(run.tasks[0].id, "#0");
   EXPECT_EQ(run.tasks[1].state, TaskState::kRunning);
+}
+
+// A launcher may lose the exit status (pmodels/mpich#7057); the journal
+// keeps it, and a later resume forgets it until that run finishes.
+TEST_F(RunDataTest, TheJournalKnowsTheRunsExitStatus) {
+  Manifest manifest;
+  const std::string journal = WriteJournal(manifest, WriteManifest(&manifest));
+  JournalRecord record;
+  record.type = JournalRecordType::kRunFinished;
+  record.time = 104;
+  record.exit_code = 4;
+  JournalWriter::OpenForAppend(journal)->Append(record);
+  RunData run = ReadRunJournal(journal, PathFor("R.h5"));
+  EXPECT_TRUE(RunFinished(run));
+  EXPECT_EQ(run.info.exit_status, 4);
+
+  record.type = JournalRecordType::kRunResumed;
+  record.time = 200;
+  JournalWriter::OpenForAppend(journal)->Append(record);
+  run = ReadRunJournal(journal, PathFor("R.h5"));
+  EXPECT_FALSE(RunFinished(run));
+  EXPECT_EQ(run.info.exit_status, -1);
 }
 
 TEST_F(RunDataTest, AJournalWithoutARunIsRefused) {

@@ -599,16 +599,17 @@ TEST(RunFileTest, WritesEveryRootAttribute) {
   EXPECT_EQ(ReadIntAttribute(root, "world_size"), 4);
   EXPECT_EQ(ReadDoubleAttribute(root, "started_at"), 1700000000.25);
   EXPECT_TRUE(std::isnan(ReadDoubleAttribute(root, "finished_at")));
+  EXPECT_EQ(ReadIntAttribute(root, "exit_status"), -1);
   H5O_info_t info;
   ASSERT_GE(H5Oget_info2(root, &info, H5O_INFO_NUM_ATTRS), 0);
-  EXPECT_EQ(info.num_attrs, 8u);
+  EXPECT_EQ(info.num_attrs, 9u);
 }
 
 TEST(RunFileTest, RootAttributeTypes) {
   const fs::path path = TestDir() / "RUN.h5";
   WriteRunFile(path, SampleRun().View());
   const H5File file = OpenFileReadOnly(path);
-  for (const char* name : {"schema_version", "world_size"}) {
+  for (const char* name : {"schema_version", "world_size", "exit_status"}) {
     EXPECT_GT(H5Tequal(AttributeType(file.get(), name).get(), H5T_STD_I32LE), 0)
         << name;
   }
