@@ -218,8 +218,7 @@ void PrintText(const std::string& path, const StatusSummary& s,
   if (s.finished && s.exit_status >= 0) {
     std::cout << " with exit status " << s.exit_status;
   }
-  std::cout
-            << ", from " << (s.source == "journal" ? "its journal" : "RUN.h5");
+  std::cout << ", from " << (s.source == "journal" ? "its journal" : "RUN.h5");
   if (s.source == "journal" && std::isfinite(journal_age)) {
     std::cout << " (last written " << Duration(journal_age) << " ago)";
   }

@@ -42,8 +42,8 @@ struct StatusSummary {
   double started_at = kNoTime;
   double finished_at = kNoTime;
   int exit_status = -1;  ///< the run's exit status; -1 until finished
-  double elapsed = 0;  ///< seconds from started_at to now or the end
-  size_t ended = 0;    ///< tasks that ran and ended: DONE+FAILED+TIMEOUT
+  double elapsed = 0;    ///< seconds from started_at to now or the end
+  size_t ended = 0;      ///< tasks that ran and ended: DONE+FAILED+TIMEOUT
   double tasks_per_second = 0;       ///< ended / elapsed
   std::vector<RunningTask> running;  ///< longest running first
   std::vector<FailedTask> failures;  ///< most recent first, at most the limit
