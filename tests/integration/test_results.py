@@ -127,8 +127,11 @@ class ResultsSurviveKill(Base):
         write_manifest(self.path("m.jsonl"), tasks)
         cmd = [tr.ARGS.mpiexec, "-n", str(tr.ARGS.np), tr.ARGS.sortie, "run", "m.jsonl",
                "--out", "R.h5", "--snapshot-interval", "0.1"]
+        # The killed ranks' scratch directories stay here, not in /tmp.
+        os.makedirs(self.path("tmp"))
         proc = subprocess.Popen(cmd, cwd=self.dir, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
+                                stderr=subprocess.DEVNULL, start_new_session=True,
+                                env=dict(os.environ, TMPDIR=self.path("tmp")))
         deadline = time.monotonic() + 30
         while not self.quick_tasks_done() and time.monotonic() < deadline:
             time.sleep(0.1)

@@ -550,10 +550,16 @@ class KillAndResume(Base):
                 if cols["state"][i] == "DONE" and i not in recorded:
                     recorded[i] = runs(i)
 
+        # Killed ranks leave their scratch directories (nodefiles) behind:
+        # here, not in the machine's /tmp.
+        killed_tmp = self.path("tmp-killed")
+        os.makedirs(killed_tmp)
+        killed_env = dict(os.environ, TMPDIR=killed_tmp)
         kills = 0
         while kills < 20:
             proc = subprocess.Popen(base, cwd=self.dir, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL, start_new_session=True)
+                                    stderr=subprocess.DEVNULL, start_new_session=True,
+                                    env=killed_env)
             time.sleep(rng.uniform(0.1, 0.6))
             if proc.poll() is not None:
                 self.fail(f"the run ended (status {proc.returncode}) before kill {kills + 1}")
@@ -562,8 +568,12 @@ class KillAndResume(Base):
             kills += 1
             time.sleep(0.1)  # let orphaned tasks (own process groups) finish
             check_and_record()
-        proc = run_sortie("run", "m.jsonl", "--out", "R.h5", "--resume")
+        final_tmp = self.path("tmp-final")
+        os.makedirs(final_tmp)
+        proc = run_sortie("run", "m.jsonl", "--out", "R.h5", "--resume",
+                          env=dict(os.environ, TMPDIR=final_tmp))
         self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(os.listdir(final_tmp), [])  # a run that ends cleans up
         check_and_record()
         cols, _ = load_tasks(self.path("R.h5"))
         self.assertTrue((cols["state"] == "DONE").all())
