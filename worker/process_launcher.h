@@ -59,11 +59,13 @@ class ProcessLauncher {
   virtual void SignalGroup(pid_t pid, int signal) = 0;
 };
 
-/// The real launcher: posix_spawn, one pidfd per child so waiting is a
-/// poll() that wakes the moment a child exits, without spinning.
+/// The real launcher: posix_spawn. Waiting wakes the moment a child exits,
+/// without spinning: in sigtimedwait for SIGCHLD when the constructing
+/// thread blocks that signal (as `sortie run` does in every thread), else in
+/// a poll() of one pidfd per child.
 class PosixLauncher : public ProcessLauncher {
  public:
-  PosixLauncher() = default;
+  PosixLauncher();
   ~PosixLauncher() override;
   PosixLauncher(const PosixLauncher&) = delete;
   PosixLauncher& operator=(const PosixLauncher&) = delete;
@@ -77,8 +79,10 @@ class PosixLauncher : public ProcessLauncher {
  private:
   std::string PrepareDirectories(const LaunchRequest& request);
 
-  /// pid -> pidfd (-1 when the kernel has no pidfd_open).
+  /// pid -> pidfd (-1 when waiting for SIGCHLD, or without pidfd_open).
   std::map<pid_t, int> children_;
+  /// SIGCHLD is blocked, so an exit leaves it pending for sigtimedwait.
+  bool wait_for_signal_ = false;
   /// Output directories known to exist: created once, not stat'ed per task.
   std::unordered_set<std::string> made_dirs_;
 };
