@@ -119,8 +119,20 @@ for k in ranks:
                    "--out", f"{tmp}/sortie-{k}-run{{run}}.h5"],
                   None, check_sortie, False))
 
+def create_cost(tag, files=2000):
+    """Microseconds to create one empty file here (kept until the end).
+    sortie creates two per task and the baselines none, so a slow file
+    system (ext4 for minutes after a mass deletion) slows sortie alone."""
+    probe = f"{tmp}/probe-{tag}"
+    os.mkdir(probe)
+    t0 = time.perf_counter()
+    for i in range(files):
+        os.close(os.open(f"{probe}/{i}.out", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
+    return (time.perf_counter() - t0) / files * 1e6
+
 times = {t[0]: [] for t in tools}
 failures = {}
+create_before = create_cost("before")
 for r in range(runs):
     # Interleave the tools within each run and rotate their order from run
     # to run, so that slow drifts of the machine hit every tool alike.
@@ -143,6 +155,8 @@ for r in range(runs):
                                 + out.strip()[-300:])
         print(f"run {r + 1}/{runs}: {name}: {dt:.3f} s{'' if ok else ' FAILED'}",
               file=sys.stderr, flush=True)
+
+create_after = create_cost("after")
 
 def med(name):
     return statistics.median(times[name]) if times[name] else None
@@ -177,6 +191,13 @@ if best:
             print(f"| {b} | {med(b) / med(best):.2f}x |")
         else:
             print(f"| {b} | n/a (baseline failed) |")
+
+print(f"\nCreating an empty file in the runs' directory (2,000 in a row, "
+      f"Python): {create_before:.1f} µs each before the runs, "
+      f"{create_after:.1f} µs after. sortie creates 2 per task, the baselines "
+      "none; several times the usual (about 20 µs on ext4, 6 µs on tmpfs) "
+      "means the file system is slowing sortie alone, e.g. for minutes after "
+      "a mass deletion (bench/RESULTS.md).")
 
 raw = baselines[0]
 summary("(2) process tasks", f"best sortie layout ÷ raw posix_spawn, {n:,} x /bin/true"
