@@ -1,6 +1,5 @@
 #include "master/run_command.h"
 
-#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -32,6 +31,7 @@
 #include "master/walltime.h"
 #include "worker/environment.h"
 #include "worker/mpi_function_runner.h"
+#include "worker/process_launcher.h"
 #include "worker/worker.h"
 
 extern char** environ;
@@ -53,19 +53,6 @@ void InstallStopHandlers() {
   sigemptyset(&action.sa_mask);
   for (int signal : {SIGTERM, SIGINT, SIGUSR1})
     sigaction(signal, &action, nullptr);
-}
-
-// Children are reaped through pidfds and waitpid, never through SIGCHLD.
-// Left unblocked, each child's exit wakes whichever thread does not block it
-// (the MPI library's progress thread, asleep in epoll_wait), once per task:
-// up to 2% of a core at a thousand tasks a second. Blocked here, before
-// MPI_Init and the manifest thread exist, it is blocked in every thread they
-// start; tasks start with an empty mask.
-void BlockChildSignals() {
-  sigset_t child;
-  sigemptyset(&child);
-  sigaddset(&child, SIGCHLD);
-  pthread_sigmask(SIG_BLOCK, &child, nullptr);
 }
 
 std::string Hostname() {
@@ -298,6 +285,10 @@ int RunCommand(const RunOptions& options, int* argc, char*** argv) {
   // instead of killing the rank; again after it, because the MPI library
   // may take signals for itself (MPICH with UCX takes SIGUSR1).
   InstallStopHandlers();
+  // Before MPI_Init and the manifest thread: left unblocked in any thread,
+  // each task's exit woke it (the MPI library's progress thread, asleep in
+  // epoll_wait), up to 2% of a core at a thousand tasks a second. Tasks
+  // start with an empty mask.
   BlockChildSignals();
   // Read on a thread while MPI_Init waits for the other ranks, when the
   // launcher says this is rank 0; otherwise rank 0 reads it after.

@@ -186,7 +186,19 @@ LaunchOutcome SpawnFailure(int error_number, const std::string& program) {
   return outcome;
 }
 
+sigset_t ChildSignal() {
+  sigset_t child;
+  sigemptyset(&child);
+  sigaddset(&child, SIGCHLD);
+  return child;
+}
+
 }  // namespace
+
+void BlockChildSignals() {
+  const sigset_t child = ChildSignal();
+  pthread_sigmask(SIG_BLOCK, &child, nullptr);
+}
 
 // Only when the signal is blocked does a child's exit leave it pending to be
 // waited for: unblocked with the default action, the kernel drops it.
@@ -283,9 +295,7 @@ void PosixLauncher::WaitForExit(double seconds) {
     // Cheaper than a pidfd per child (a spawn loop of /bin/true took 0.975x
     // the time). A SIGCHLD left from a child already reaped only makes one
     // wait return early.
-    sigset_t child;
-    sigemptyset(&child);
-    sigaddset(&child, SIGCHLD);
+    const sigset_t child = ChildSignal();
     sigtimedwait(&child, nullptr, &timeout);
     return;
   }

@@ -59,6 +59,12 @@ class ProcessLauncher {
   virtual void SignalGroup(pid_t pid, int signal) = 0;
 };
 
+/// Blocks SIGCHLD in the calling thread, and so in every thread it starts
+/// afterwards: call it first in main, before any library starts threads.
+/// Launchers built after it wait in sigtimedwait, and no other thread is
+/// woken by each task's exit.
+void BlockChildSignals();
+
 /// The real launcher: posix_spawn. Waiting wakes the moment a child exits,
 /// without spinning: in sigtimedwait for SIGCHLD when the constructing
 /// thread blocks that signal (as `sortie run` does in every thread), else in
