@@ -50,7 +50,7 @@ case "$size" in
         idle=(--ranks "2 4" --seconds 10 --runs "$runs")
         startup=(--ranks 8 --runs "$start_runs") ;;
     smoke)
-        process=(--tasks 200 --runs 1 --ranks "1 2")
+        process=(--tasks 200 --runs 1 --ranks "1 2" --settle 0)
         functions=(--tasks 2000 --runs 1 --ranks 2)
         memory=(--tasks 2000 --runs 1)
         idle=(--ranks 2 --seconds 3 --runs 1)

@@ -3,7 +3,7 @@
 # task set, interleaved in one invocation, and print a markdown table.
 #
 # Usage: bench/run.sh [--tasks N] [--runs R] [--ranks "1 2 3"] [--sortie PATH]
-#                     [--procs P]
+#                     [--procs P] [--settle S] [--settle-us U]
 #
 #   --tasks N     tasks in the set (default 10000); every task is /bin/true
 #   --runs R      timed runs of every tool (default 5)
@@ -11,6 +11,9 @@
 #                 (default "1 2 3"); each is a separate row
 #   --sortie PATH sortie binary (default: build/sortie beside this script)
 #   --procs P     concurrency of the baselines (default: nproc)
+#   --settle S    before the first round, wait up to S seconds (default 600;
+#                 0: do not wait) until creating an empty file in the runs'
+#                 directory costs at most U microseconds (default 40)
 #
 # Needs: bash, cc, /usr/bin/python3, xargs, mpiexec.mpich.
 # Optional: GNU parallel (skipped with a note when not installed).
@@ -26,9 +29,11 @@ runs=5
 ranks="1 2 3"
 sortie="$root/build/sortie"
 procs=$(nproc)
+settle=600
+settle_us=40
 mpiexec=${MPIEXEC:-/usr/bin/mpiexec.mpich}
 
-usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -37,12 +42,15 @@ while [ $# -gt 0 ]; do
         --ranks) ranks=${2//,/ }; shift 2 ;;
         --sortie) sortie=$2; shift 2 ;;
         --procs) procs=$2; shift 2 ;;
+        --settle) settle=$2; shift 2 ;;
+        --settle-us) settle_us=$2; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
     esac
 done
 
-for v in "$tasks" "$runs" "$procs" $ranks; do
+case "$settle" in ''|*[!0-9]*) echo "run.sh: --settle '$settle' is not a number of seconds" >&2; exit 2 ;; esac
+for v in "$tasks" "$runs" "$procs" "$settle_us" $ranks; do
     case "$v" in
         ''|*[!0-9]*|0) echo "run.sh: '$v' is not a positive integer" >&2; exit 2 ;;
     esac
@@ -73,10 +81,25 @@ have_parallel=0
 if command -v parallel >/dev/null 2>&1 && parallel --version 2>/dev/null | grep -q 'GNU parallel'; then
     have_parallel=1
 fi
+# GNU parallel creates and deletes two temp files per job (its buffered
+# output). On ext4 without a journal, creating files near many recently
+# deleted ones is slow for minutes (it skips them one by one), so its rounds
+# in the same file system would slow the sortie rounds after them, which
+# create two output files per task. Its temp files go to a tmpfs when there
+# is one, which makes GNU parallel no slower.
+parallel_tmp=$tmp/parallel-tmp
+if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] && [ -w /dev/shm ]; then
+    parallel_tmp=$(mktemp -d /dev/shm/sortie-bench-parallel.XXXXXX)
+    trap 'rm -rf "$tmp" "$parallel_tmp"' EXIT
+else
+    mkdir "$parallel_tmp"
+fi
 
 export BENCH_TASKS=$tasks BENCH_RUNS=$runs BENCH_RANKS=$ranks BENCH_PROCS=$procs \
        BENCH_TMP=$tmp BENCH_SORTIE=$sortie BENCH_MPIEXEC=$mpiexec \
-       BENCH_PARALLEL=$have_parallel PYTHONPATH=$here
+       BENCH_PARALLEL=$have_parallel BENCH_PARALLEL_TMP=$parallel_tmp \
+       BENCH_SETTLE=$settle BENCH_SETTLE_US=$settle_us \
+       PYTHONPATH=$here
 
 /usr/bin/python3 - <<'EOF'
 import os, statistics, subprocess, sys, time
@@ -103,7 +126,9 @@ tools = [("raw posix_spawn loop (P=%d)" % p,
 notes = []
 if os.environ["BENCH_PARALLEL"] == "1":
     tools.append(("GNU parallel -j %d" % p,
-                  ["parallel", "--will-cite", "-j", str(p), "/bin/true", "{}"],
+                  ["parallel", "--will-cite", "--tmpdir",
+                   os.environ["BENCH_PARALLEL_TMP"], "-j", str(p),
+                   "/bin/true", "{}"],
                   lst, None, True))
 else:
     notes.append("GNU parallel not installed: skipped (optional; "
@@ -130,8 +155,31 @@ def create_cost(tag, files=2000):
         os.close(os.open(f"{probe}/{i}.out", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
     return (time.perf_counter() - t0) / files * 1e6
 
+def settle(max_s, limit_us):
+    """Wait up to max_s seconds until creating a file costs <= limit_us.
+    Returns (seconds waited, first cost, last cost). Probes are small and
+    30 s apart: each one dirties inode-table blocks, and ext4 skips the
+    inodes freed near a dirty block for longer."""
+    t0 = time.monotonic()
+    first = last = None
+    k = 0
+    while True:
+        last = create_cost(f"settle-{k}", files=100)
+        first = last if first is None else first
+        k += 1
+        waited = time.monotonic() - t0
+        if last <= limit_us or waited >= max_s:
+            return waited, first, last
+        print(f"file system slow: {last:.0f} µs per file created, over "
+              f"{limit_us} µs; waiting ({waited:.0f} of up to {max_s} s)",
+              file=sys.stderr, flush=True)
+        time.sleep(min(30, max_s - waited))
+
 times = {t[0]: [] for t in tools}
 failures = {}
+settle_max = int(os.environ["BENCH_SETTLE"])
+settle_us = int(os.environ["BENCH_SETTLE_US"])
+settled = settle(settle_max, settle_us) if settle_max > 0 else None
 create_before = create_cost("before")
 for r in range(runs):
     # Interleave the tools within each run and rotate their order from run
@@ -198,6 +246,17 @@ print(f"\nCreating an empty file in the runs' directory (2,000 in a row, "
       "none; several times the usual (about 20 µs on ext4, 6 µs on tmpfs) "
       "means the file system is slowing sortie alone, e.g. for minutes after "
       "a mass deletion (bench/RESULTS.md).")
+if settled:
+    waited, first, last = settled
+    verdict = ("settled" if last <= settle_us else
+               f"had not settled (over {settle_us} µs) when the wait ended")
+    print(f"Before the first round: {first:.1f} µs per file created at first, "
+          f"{last:.1f} µs after waiting {waited:.0f} s; the file system "
+          f"{verdict}.")
+if os.environ["BENCH_PARALLEL"] == "1":
+    print(f"GNU parallel's temp files (two per job, each deleted) went to "
+          f"{os.environ['BENCH_PARALLEL_TMP']}, away from the runs' "
+          "directory unless that is where it is.")
 
 raw = baselines[0]
 summary("(2) process tasks", f"best sortie layout ÷ raw posix_spawn, {n:,} x /bin/true"
