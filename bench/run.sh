@@ -61,7 +61,8 @@ sortie=$(cd "$(dirname "$sortie")" && pwd)/$(basename "$sortie")
 [ -x "$mpiexec" ] || { echo "run.sh: no MPI launcher at $mpiexec" >&2; exit 2; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sortie-bench.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+parallel_tmp=$tmp/parallel-tmp  # may move to a tmpfs, below
+trap 'rm -rf "$tmp" "$parallel_tmp"' EXIT
 
 # The raw baseline: posix_spawn + waitpid, nothing else.
 cc -O2 -o "$tmp/spawn_loop" "$here/spawn_loop.c"
@@ -87,10 +88,8 @@ fi
 # in the same file system would slow the sortie rounds after them, which
 # create two output files per task. Its temp files go to a tmpfs when there
 # is one, which makes GNU parallel no slower.
-parallel_tmp=$tmp/parallel-tmp
 if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] && [ -w /dev/shm ]; then
     parallel_tmp=$(mktemp -d /dev/shm/sortie-bench-parallel.XXXXXX)
-    trap 'rm -rf "$tmp" "$parallel_tmp"' EXIT
 else
     mkdir "$parallel_tmp"
 fi
