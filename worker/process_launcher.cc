@@ -1,12 +1,9 @@
 #include "worker/process_launcher.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,29 +14,10 @@
 #include <cstring>
 #include <filesystem>
 
+#include "worker/spawn.h"
+
 namespace sortie {
 namespace {
-
-/// Owns posix_spawn's attribute and file-action objects.
-class SpawnSetup {
- public:
-  SpawnSetup() {
-    posix_spawnattr_init(&attr_);
-    posix_spawn_file_actions_init(&actions_);
-  }
-  ~SpawnSetup() {
-    posix_spawn_file_actions_destroy(&actions_);
-    posix_spawnattr_destroy(&attr_);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
-  posix_spawnattr_t* attr() { return &attr_; }
-  posix_spawn_file_actions_t* actions() { return &actions_; }
-
- private:
-  posix_spawnattr_t attr_;
-  posix_spawn_file_actions_t actions_;
-};
 
 int PidfdOpen(pid_t pid) {
 #ifdef SYS_pidfd_open
@@ -50,123 +28,30 @@ int PidfdOpen(pid_t pid) {
 #endif
 }
 
-// The child starts from a clean slate: default dispositions for every signal
-// (the pilot may ignore some) and nothing blocked, in its own process group so
-// the whole tree can be signalled.
-int SetAttributes(posix_spawnattr_t* attr) {
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  int rc = posix_spawnattr_setsigdefault(attr, &all);
-  if (rc == 0) rc = posix_spawnattr_setsigmask(attr, &none);
-  if (rc == 0) rc = posix_spawnattr_setpgroup(attr, 0);
-  if (rc == 0) {
-    rc = posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGDEF |
-                                            POSIX_SPAWN_SETSIGMASK |
-                                            POSIX_SPAWN_SETPGROUP);
+/// What a child is bound to: `cpus` as a mask, or null for no binding.
+const cpu_set_t* CpuMask(const std::vector<int32_t>& cpus, cpu_set_t* mask) {
+  if (cpus.empty()) return nullptr;
+  CPU_ZERO(mask);
+  for (int32_t cpu : cpus) {
+    if (cpu >= 0 && cpu < CPU_SETSIZE) CPU_SET(static_cast<size_t>(cpu), mask);
   }
-  return rc;
-}
-
-// The pilot holds descriptors a task must not inherit: MPI's sockets to the
-// process manager, its pipes and epoll sets, the journal. Most lack
-// FD_CLOEXEC (MPI libraries open them), and a task holding them can keep the
-// launcher waiting or, for a nested mpiexec, confuse it.
-#if defined(__GLIBC__) && defined(__GLIBC_PREREQ)
-#if __GLIBC_PREREQ(2, 34)
-#define SORTIE_HAVE_ADDCLOSEFROM 1
-#endif
-#endif
-int AddCloseInherited(posix_spawn_file_actions_t* actions) {
-#ifdef SORTIE_HAVE_ADDCLOSEFROM
-  return posix_spawn_file_actions_addclosefrom_np(actions, 3);
-#else
-  // Older C libraries: close what is open now (glibc's child ignores EBADF,
-  // e.g. for the directory stream's own descriptor, closed by then).
-  std::error_code ec;
-  int rc = 0;
-  for (const auto& entry :
-       std::filesystem::directory_iterator("/proc/self/fd", ec)) {
-    int fd = std::atoi(entry.path().filename().c_str());
-    if (fd > 2 && rc == 0) rc = posix_spawn_file_actions_addclose(actions, fd);
-  }
-  return rc;
-#endif
-}
-
-std::string SetFileActions(const LaunchRequest& request,
-                           posix_spawn_file_actions_t* actions) {
-  constexpr int kOutFlags = O_WRONLY | O_CREAT | O_TRUNC;
-  int rc = AddCloseInherited(actions);
-  if (rc == 0) {
-    rc = posix_spawn_file_actions_addopen(actions, 0, "/dev/null", O_RDONLY, 0);
-  }
-  if (rc == 0 && !request.stdout_path.empty()) {
-    rc = posix_spawn_file_actions_addopen(
-        actions, 1, request.stdout_path.c_str(), kOutFlags, 0644);
-  }
-  if (rc == 0 && !request.stderr_path.empty()) {
-    rc = request.stderr_path == request.stdout_path
-             ? posix_spawn_file_actions_adddup2(actions, 1, 2)
-             : posix_spawn_file_actions_addopen(
-                   actions, 2, request.stderr_path.c_str(), kOutFlags, 0644);
-  }
-  if (rc == 0 && !request.cwd.empty()) {
-    rc = posix_spawn_file_actions_addchdir_np(actions, request.cwd.c_str());
-  }
-  return rc == 0 ? std::string()
-                 : std::string("posix_spawn setup: ") + std::strerror(rc);
-}
-
-// Asked only after posix_spawn failed, whose ENOENT could mean the program,
-// the working directory or an output file's directory: names the culprit.
-std::string DiagnosePaths(const LaunchRequest& request) {
-  struct stat info {};
-  if (!request.cwd.empty() &&
-      (stat(request.cwd.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))) {
-    return "working directory " + request.cwd + " does not exist";
-  }
-  for (const std::string* path : {&request.stdout_path, &request.stderr_path}) {
-    if (path->empty()) continue;
-    int fd = open(path->c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return "cannot open " + *path + ": " + std::strerror(errno);
-    close(fd);
-  }
-  return {};
-}
-
-/// The calling thread's CPU mask when the pilot started: what a spawn
-/// restores after binding a child. Read once; nothing else changes it.
-const cpu_set_t* PilotMask() {
-  static const cpu_set_t* mask = [] {
-    static cpu_set_t saved;
-    return sched_getaffinity(0, sizeof(saved), &saved) == 0 ? &saved : nullptr;
-  }();
   return mask;
 }
 
-/// Binds the calling thread to `cpus` for its lifetime (no-op when empty).
-class ScopedAffinity {
- public:
-  explicit ScopedAffinity(const std::vector<int32_t>& cpus) {
-    if (cpus.empty() || PilotMask() == nullptr) return;
-    cpu_set_t wanted;
-    CPU_ZERO(&wanted);
-    for (int32_t cpu : cpus) {
-      if (cpu >= 0 && cpu < CPU_SETSIZE)
-        CPU_SET(static_cast<size_t>(cpu), &wanted);
-    }
-    active_ = sched_setaffinity(0, sizeof(wanted), &wanted) == 0;
+/// The descriptors open now, for a kernel without close_range.
+std::vector<int> OpenDescriptors() {
+  std::vector<int> fds;
+  std::error_code ec;
+  for (const auto& entry :
+       std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+    fds.push_back(std::atoi(entry.path().filename().c_str()));
   }
-  ~ScopedAffinity() {
-    if (active_) sched_setaffinity(0, sizeof(cpu_set_t), PilotMask());
-  }
-  ScopedAffinity(const ScopedAffinity&) = delete;
-  ScopedAffinity& operator=(const ScopedAffinity&) = delete;
+  return fds;
+}
 
- private:
-  bool active_ = false;
-};
+const char* OrNull(const std::string& s) {
+  return s.empty() ? nullptr : s.c_str();
+}
 
 std::vector<char*> CStrings(const std::vector<std::string>& strings) {
   std::vector<char*> pointers;
@@ -183,6 +68,38 @@ LaunchOutcome SpawnFailure(int error_number, const std::string& program) {
   if (error_number == ENOENT) outcome.exit_code = 127;
   if (error_number == EACCES || error_number == ENOEXEC)
     outcome.exit_code = 126;
+  return outcome;
+}
+
+/// Names what kept `request` from starting, from the step that failed.
+LaunchOutcome StartFailure(const LaunchRequest& request,
+                           const SpawnResult& result) {
+  const std::string reason = std::strerror(result.error);
+  LaunchOutcome outcome;
+  switch (result.failed) {
+    case SpawnStep::kNone:
+    case SpawnStep::kFork:
+    case SpawnStep::kExec:
+      return SpawnFailure(result.error, request.argv[0]);
+    case SpawnStep::kSetup:
+      outcome.error = "cannot start " + request.argv[0] + ": " + reason;
+      break;
+    case SpawnStep::kStdin:
+      outcome.error = "cannot open /dev/null: " + reason;
+      break;
+    case SpawnStep::kStdout:
+      outcome.error = "cannot open " + request.stdout_path + ": " + reason;
+      break;
+    case SpawnStep::kStderr:
+      outcome.error = "cannot open " + request.stderr_path + ": " + reason;
+      break;
+    case SpawnStep::kCwd:
+      outcome.error =
+          result.error == ENOENT || result.error == ENOTDIR
+              ? "working directory " + request.cwd + " does not exist"
+              : "cannot enter working directory " + request.cwd + ": " + reason;
+      break;
+  }
   return outcome;
 }
 
@@ -214,39 +131,36 @@ PosixLauncher::~PosixLauncher() {
   }
 }
 
-// The common case costs one posix_spawn: paths are checked only when it
-// fails, and output directories only the first time they are seen.
+// Output directories are created only the first time they are seen; the
+// rest of a task's set-up happens in the child (worker/spawn.h).
 LaunchOutcome PosixLauncher::Launch(const LaunchRequest& request) {
   LaunchOutcome outcome;
-  SpawnSetup setup;
   if (request.argv.empty()) outcome.error = "empty command";
   if (outcome.error.empty()) outcome.error = PrepareDirectories(request);
-  if (outcome.error.empty()) {
-    outcome.error = SetFileActions(request, setup.actions());
-  }
-  if (outcome.error.empty() && SetAttributes(setup.attr()) != 0) {
-    outcome.error = "posix_spawnattr setup failed";
-  }
   if (!outcome.error.empty()) return outcome;
 
   std::vector<char*> c_argv = CStrings(request.argv);
   std::vector<char*> c_envp = CStrings(request.envp);
-  pid_t pid = -1;
-  int rc = 0;
-  {
-    // posix_spawn has no affinity attribute: the child inherits the calling
-    // thread's mask, so bind this thread for the spawn and restore it.
-    ScopedAffinity binding(request.cpus);
-    rc = posix_spawnp(&pid, c_argv[0], setup.actions(), setup.attr(),
-                      c_argv.data(), c_envp.data());
-  }
-  if (rc != 0) {
-    outcome.error = DiagnosePaths(request);
-    if (!outcome.error.empty()) return outcome;
-    return SpawnFailure(rc, request.argv[0]);
-  }
-  children_[pid] = wait_for_signal_ ? -1 : PidfdOpen(pid);
-  outcome.pid = pid;
+  cpu_set_t mask;
+  const std::vector<int> open_fds =
+      HaveCloseRange() ? std::vector<int>() : OpenDescriptors();
+  SpawnPlan plan;
+  plan.file = c_argv[0];
+  plan.argv = c_argv.data();
+  plan.envp = c_envp.data();
+  plan.stdout_path = OrNull(request.stdout_path);
+  plan.stderr_to_stdout = !request.stderr_path.empty() &&
+                          request.stderr_path == request.stdout_path;
+  plan.stderr_path = OrNull(request.stderr_path);
+  plan.cwd = OrNull(request.cwd);
+  plan.cpus = CpuMask(request.cpus, &mask);
+  plan.close_fds = open_fds.empty() ? nullptr : open_fds.data();
+  plan.close_fd_count = open_fds.size();
+
+  const SpawnResult result = SpawnProcess(plan);
+  if (result.pid < 0) return StartFailure(request, result);
+  children_[result.pid] = wait_for_signal_ ? -1 : PidfdOpen(result.pid);
+  outcome.pid = result.pid;
   return outcome;
 }
 

@@ -1,6 +1,6 @@
 // Starting and watching task processes. The interface lets the executor be
-// tested with a fake; PosixLauncher is the real one (posix_spawn, never
-// system()).
+// tested with a fake; PosixLauncher is the real one (vfork + exec through
+// worker/spawn.h, never system()).
 #pragma once
 
 #include <sys/types.h>
@@ -65,10 +65,10 @@ class ProcessLauncher {
 /// woken by each task's exit.
 void BlockChildSignals();
 
-/// The real launcher: posix_spawn. Waiting wakes the moment a child exits,
-/// without spinning: in sigtimedwait for SIGCHLD when the constructing
-/// thread blocks that signal (as `sortie run` does in every thread), else in
-/// a poll() of one pidfd per child.
+/// The real launcher: vfork + exec (SpawnProcess). Waiting wakes the moment a
+/// child exits, without spinning: in sigtimedwait for SIGCHLD when the
+/// constructing thread blocks that signal (as `sortie run` does in every
+/// thread), else in a poll() of one pidfd per child.
 class PosixLauncher : public ProcessLauncher {
  public:
   PosixLauncher();

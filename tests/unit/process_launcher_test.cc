@@ -1,13 +1,19 @@
-// PosixLauncher's two ways of waiting for a child: sigtimedwait when the
+// PosixLauncher: how a child starts (a clean slate, or a failure that names
+// its cause), and its two ways of waiting for a child: sigtimedwait when the
 // thread blocks SIGCHLD (as `sortie run` does), a pidfd poll otherwise.
 #include "worker/process_launcher.h"
 
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 namespace sortie {
 namespace {
@@ -41,6 +47,111 @@ LaunchRequest Command(std::vector<std::string> argv) {
   request.argv = std::move(argv);
   request.envp = {"PATH=/usr/bin:/bin"};
   return request;
+}
+
+/// Runs `request` to its end; returns its exit code (-1 if it did not start).
+int RunToEnd(PosixLauncher& launcher, const LaunchRequest& request) {
+  if (launcher.Launch(request).pid <= 0) return -1;
+  std::vector<ProcessExit> ended;
+  while ((ended = launcher.Reap()).empty()) launcher.WaitForExit(1.0);
+  return ended.front().exit_code;
+}
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class PosixLauncherStartTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("sortie-launcher-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_;
+  PosixLauncher launcher_;
+};
+
+// The pilot's own ignored and blocked signals must not reach a task: a task
+// ignoring SIGTERM could not be stopped at its walltime.
+TEST_F(PosixLauncherStartTest, TheTaskIgnoresAndBlocksNoSignal) {
+  struct sigaction ignore {
+  }, saved_term{}, saved_usr1{};
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGTERM, &ignore, &saved_term);
+  sigaction(SIGUSR1, &ignore, &saved_usr1);
+  sigset_t usr2, saved_mask;
+  sigemptyset(&usr2);
+  sigaddset(&usr2, SIGUSR2);
+  pthread_sigmask(SIG_BLOCK, &usr2, &saved_mask);
+
+  LaunchRequest request =
+      Command({"grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"});
+  request.stdout_path = (dir_ / "signals.out").string();
+  const int exit_code = RunToEnd(launcher_, request);
+
+  pthread_sigmask(SIG_SETMASK, &saved_mask, nullptr);
+  sigaction(SIGTERM, &saved_term, nullptr);
+  sigaction(SIGUSR1, &saved_usr1, nullptr);
+  EXPECT_EQ(exit_code, 0);
+  EXPECT_EQ(ReadFile(request.stdout_path),
+            "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+}
+
+TEST_F(PosixLauncherStartTest, AnOutputFileThatCannotBeOpenedIsNamed) {
+  std::filesystem::create_directories(dir_ / "a-directory");
+  LaunchRequest request = Command({"true"});
+  request.stdout_path = (dir_ / "fine.out").string();
+  request.stderr_path = (dir_ / "a-directory").string();
+  const LaunchOutcome outcome = launcher_.Launch(request);
+  EXPECT_EQ(outcome.pid, -1);
+  EXPECT_EQ(outcome.exit_code, -1);
+  EXPECT_EQ(outcome.error, "cannot open " + request.stderr_path + ": " +
+                               std::strerror(EISDIR));
+  EXPECT_EQ(launcher_.Running(), 0u);
+}
+
+TEST_F(PosixLauncherStartTest, AProgramThatIsNotExecutableIs126) {
+  const std::string script = (dir_ / "not-executable").string();
+  std::ofstream(script) << "#!/bin/sh\n";
+  chmod(script.c_str(), 0644);
+  const LaunchOutcome outcome = launcher_.Launch(Command({script}));
+  EXPECT_EQ(outcome.pid, -1);
+  EXPECT_EQ(outcome.exit_code, 126);
+  EXPECT_EQ(outcome.error,
+            "cannot run " + script + ": " + std::strerror(EACCES));
+}
+
+TEST_F(PosixLauncherStartTest, AProgramNotInPathIs127) {
+  const LaunchOutcome outcome =
+      launcher_.Launch(Command({"sortie-no-such-program"}));
+  EXPECT_EQ(outcome.pid, -1);
+  EXPECT_EQ(outcome.exit_code, 127);
+  EXPECT_EQ(outcome.error, "cannot run sortie-no-such-program: " +
+                               std::string(std::strerror(ENOENT)));
+}
+
+TEST_F(PosixLauncherStartTest, AWorkingDirectoryThatIsAFileIsNamed) {
+  const std::string file = (dir_ / "a-file").string();
+  std::ofstream(file) << "x";
+  LaunchRequest request = Command({"true"});
+  request.cwd = file;
+  const LaunchOutcome outcome = launcher_.Launch(request);
+  EXPECT_EQ(outcome.pid, -1);
+  EXPECT_EQ(outcome.error, "working directory " + file + " does not exist");
+}
+
+TEST_F(PosixLauncherStartTest, StdoutAndStderrTruncateAndCanShareAFile) {
+  LaunchRequest request = Command({"sh", "-c", "echo out; echo err >&2"});
+  request.stdout_path = (dir_ / "both.log").string();
+  request.stderr_path = request.stdout_path;
+  std::ofstream(request.stdout_path) << "old contents, longer than the new\n";
+  EXPECT_EQ(RunToEnd(launcher_, request), 0);
+  EXPECT_EQ(ReadFile(request.stdout_path), "out\nerr\n");
 }
 
 class PosixLauncherWaitTest : public ::testing::TestWithParam<bool> {};
