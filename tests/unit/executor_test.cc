@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "test_dir.h"
 #include "worker/node_discovery.h"
 
 namespace sortie {
@@ -18,21 +19,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 class ExecutorTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("sortie_executor_test_" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
+  void SetUp() override { dir_ = FreshTestDir("executor_test"); }
   void TearDown() override { fs::remove_all(dir_); }
 
   TaskSpec Spec(std::vector<std::string> command, bool shell = false) {

@@ -24,6 +24,7 @@
 
 #include "common/crc32c.h"
 #include "master/journal_format.h"
+#include "test_dir.h"
 
 namespace sortie {
 namespace {
@@ -233,13 +234,6 @@ JournalRecord MakeRecord(uint64_t i) {
   }
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 void WriteFile(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << bytes;
@@ -274,14 +268,7 @@ std::string RawFrame(const std::string& payload) {
 
 class JournalTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const char* env = std::getenv("SORTIE_TEST_TMP");
-    dir_ = std::filesystem::path(env != nullptr ? env : ::testing::TempDir()) /
-           ("journal_test." + std::to_string(::getpid()) + "." +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
+  void SetUp() override { dir_ = FreshTestDir("journal_test"); }
   void TearDown() override {
     if (!HasFailure()) std::filesystem::remove_all(dir_);
   }

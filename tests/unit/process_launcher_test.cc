@@ -13,7 +13,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
+
+#include "test_dir.h"
 
 namespace sortie {
 namespace {
@@ -57,20 +58,9 @@ int RunToEnd(PosixLauncher& launcher, const LaunchRequest& request) {
   return ended.front().exit_code;
 }
 
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 class PosixLauncherStartTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("sortie-launcher-" + std::to_string(getpid()));
-    std::filesystem::create_directories(dir_);
-  }
+  void SetUp() override { dir_ = FreshTestDir("process_launcher_test"); }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   std::filesystem::path dir_;
   PosixLauncher launcher_;

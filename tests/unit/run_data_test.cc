@@ -11,6 +11,7 @@
 #include "master/journal.h"
 #include "master/manifest.h"
 #include "master/run_state.h"
+#include "test_dir.h"
 
 namespace sortie {
 namespace {
@@ -19,14 +20,7 @@ namespace fs = std::filesystem;
 
 class RunDataTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const char* env = std::getenv("SORTIE_TEST_TMP");
-    dir_ = fs::path(env != nullptr ? env : ::testing::TempDir()) /
-           ("run_data_test." + std::to_string(::getpid()) + "." +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
+  void SetUp() override { dir_ = FreshTestDir("run_data_test"); }
   void TearDown() override {
     if (!HasFailure()) fs::remove_all(dir_);
   }

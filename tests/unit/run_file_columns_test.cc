@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "test_dir.h"
+
 namespace sortie::run_file_internal {
 namespace {
 
@@ -17,12 +19,7 @@ namespace fs = std::filesystem;
 class ColumnsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* base = std::getenv("SORTIE_TEST_TMP");
-    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(base ? base : fs::temp_directory_path()) /
-           (std::string("columns_") + test->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = FreshTestDir("run_file_columns_test");
     path_ = (dir_ / "columns.h5").string();
     file_ = H5File(
         H5Fcreate(path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));

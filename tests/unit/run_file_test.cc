@@ -19,6 +19,7 @@
 
 #include "common/h5.h"
 #include "master/intern_table.h"
+#include "test_dir.h"
 
 namespace sortie {
 namespace {
@@ -54,16 +55,7 @@ const std::vector<std::string> kFloat64Columns = {"start_time", "end_time",
 const std::vector<std::string> kNodeColumns = {"rank", "host", "cores", "gpus"};
 
 // A fresh, empty directory for one test.
-fs::path TestDir() {
-  const char* base = std::getenv("SORTIE_TEST_TMP");
-  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-  const fs::path dir =
-      fs::path(base ? base : fs::temp_directory_path()) /
-      (std::string("run_file_") + test->test_suite_name() + "_" + test->name());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path TestDir() { return FreshTestDir("run_file_test"); }
 
 // Owns what a RunView borrows.
 struct RunData {
