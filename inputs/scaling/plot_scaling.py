@@ -46,7 +46,11 @@ def plot(table, key, out):
     """Two panels against nodes (log2 axis): `key`, and the speedup."""
     nodes = table.index.to_numpy()
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    errors = [table["mean"] - table["min"], table["max"] - table["mean"]]
+    # Repetitions that measured the same value can average an ulp outside
+    # their own range (three times 0.7 has a mean below 0.7); matplotlib
+    # refuses a negative error bar.
+    errors = [(table["mean"] - table["min"]).clip(lower=0),
+              (table["max"] - table["mean"]).clip(lower=0)]
     left.errorbar(nodes, table["mean"], yerr=errors, marker="o", capsize=3,
                   label="measured")
     left.plot(nodes, table["mean"].iloc[0] * nodes[0] / nodes, "--",

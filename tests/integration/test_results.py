@@ -242,6 +242,21 @@ class ScalingExample(Base):
             self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
         self.assertGreater(os.path.getsize(png), 10000)
 
+    def test_plot_takes_repetitions_that_measured_the_same(self):
+        # Three times 0.7 s averages an ulp below 0.7: no negative error bar.
+        sys.path.insert(0, os.path.join(ROOT, "inputs", "scaling"))
+        import pandas as pd
+        import plot_scaling
+        table = pd.DataFrame({"mean": [pd.Series([0.7] * 3).mean(), 0.4],
+                              "min": [0.7, 0.3], "max": [0.7, 0.5]},
+                             index=pd.Index([1, 2], name="nodes"))
+        table["speedup"] = table["mean"].iloc[0] / table["mean"]
+        self.assertLess(table["mean"].iloc[0], table["min"].iloc[0])
+        png = self.path("same.png")
+        plot_scaling.plot(table, "time", png)
+        with open(png, "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+
 
 if __name__ == "__main__":
     tr.main(sys.modules[__name__])
