@@ -580,6 +580,14 @@ TEST_F(JournalTest, AppendBuffersUntilFlushOrAMegabyte) {
   EXPECT_EQ(std::filesystem::file_size(path), fmt::kHeaderSize);
   for (uint64_t i = 0; i < 50'000; ++i) writer.Append(MakeRecord(1));
   EXPECT_EQ(writer.Pending(), 50'002u);  // written out, but not yet durable
+  // The full megabyte went to the flusher's thread, which writes it on its
+  // own time: wait for the file to grow rather than catch it mid-write.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::filesystem::file_size(path) <= (uint64_t{1} << 20) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   EXPECT_GT(std::filesystem::file_size(path), uint64_t{1} << 20);
   writer.Flush();
   EXPECT_EQ(writer.Pending(), 0u);
