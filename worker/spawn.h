@@ -27,8 +27,8 @@ struct SpawnPlan {
   /// null: the parent thread's mask. The parent thread holds this mask over
   /// the vfork, so the child starts on its CPUs.
   const cpu_set_t* cpus = nullptr;
-  /// Descriptors to close when the kernel has no close_range (before 5.9);
-  /// ignored otherwise, when everything above stderr is closed.
+  /// null: close everything above stderr with close_range. Otherwise the
+  /// descriptors to close, for kernels without close_range (before 5.9).
   const int* close_fds = nullptr;
   size_t close_fd_count = 0;
 };

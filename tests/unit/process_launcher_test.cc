@@ -69,8 +69,9 @@ class PosixLauncherStartTest : public ::testing::Test {
 // The pilot's own ignored and blocked signals must not reach a task: a task
 // ignoring SIGTERM could not be stopped at its walltime.
 TEST_F(PosixLauncherStartTest, TheTaskIgnoresAndBlocksNoSignal) {
-  struct sigaction ignore {
-  }, saved_term{}, saved_usr1{};
+  struct sigaction ignore = {};
+  struct sigaction saved_term = {};
+  struct sigaction saved_usr1 = {};
   ignore.sa_handler = SIG_IGN;
   sigaction(SIGTERM, &ignore, &saved_term);
   sigaction(SIGUSR1, &ignore, &saved_usr1);
