@@ -84,8 +84,14 @@ template <class T>
 void Store(char* p, T v) {
   static_assert(std::is_integral_v<T>);
   const auto u = static_cast<std::make_unsigned_t<T>>(v);
-  for (size_t i = 0; i < sizeof(T); ++i) {
-    p[i] = static_cast<char>((u >> (8 * i)) & 0xFFu);
+  if constexpr (std::endian::native == std::endian::little) {
+    // One store: byte by byte, the payload buffer's read of these bytes
+    // could not be forwarded from the stores and stalled on every field.
+    std::memcpy(p, &u, sizeof u);
+  } else {
+    for (size_t i = 0; i < sizeof(T); ++i) {
+      p[i] = static_cast<char>((u >> (8 * i)) & 0xFFu);
+    }
   }
 }
 
@@ -94,8 +100,12 @@ template <class T>
 T Load(const char* p) {
   static_assert(std::is_integral_v<T>);
   std::make_unsigned_t<T> u = 0;
-  for (size_t i = sizeof(T); i-- > 0;) {
-    u = static_cast<decltype(u)>(u << 8 | static_cast<unsigned char>(p[i]));
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(&u, p, sizeof u);
+  } else {
+    for (size_t i = sizeof(T); i-- > 0;) {
+      u = static_cast<decltype(u)>(u << 8 | static_cast<unsigned char>(p[i]));
+    }
   }
   return static_cast<T>(u);
 }
