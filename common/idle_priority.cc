@@ -38,13 +38,14 @@ IdlePrefault::IdlePrefault(void* begin, size_t bytes)
             (reinterpret_cast<uintptr_t>(begin) + page - 1) & ~(page - 1);
         const uintptr_t end =
             (reinterpret_cast<uintptr_t>(begin) + bytes) & ~(page - 1);
-        while (first < end && !stop_.load(std::memory_order_relaxed)) {
-          const size_t step = std::min<uintptr_t>(kPrefaultStep, end - first);
-          if (madvise(reinterpret_cast<void*>(first), step,
+        uintptr_t last = end;
+        while (first < last && !stop_.load(std::memory_order_relaxed)) {
+          const size_t step = std::min<uintptr_t>(kPrefaultStep, last - first);
+          if (madvise(reinterpret_cast<void*>(last - step), step,
                       MADV_POPULATE_WRITE) != 0) {
             return;
           }
-          first += step;
+          last -= step;
         }
       }) {}
 

@@ -15,8 +15,10 @@ void LowerThisThreadsPriority();
 /// Makes the pages of [begin, begin + bytes) resident on a thread at idle
 /// priority, without changing what they hold, so the loop that fills them
 /// later does not stop at a page fault for each (first-touch faults are
-/// slow in virtual machines). Best effort: needs MADV_POPULATE_WRITE (Linux
-/// 5.14); elsewhere it does nothing.
+/// slow in virtual machines). It works from the end backwards, meeting a
+/// loop that fills from the front instead of racing it over the same pages.
+/// Best effort: needs MADV_POPULATE_WRITE (Linux 5.14); elsewhere it does
+/// nothing.
 class IdlePrefault {
  public:
   IdlePrefault(void* begin, size_t bytes);

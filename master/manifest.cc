@@ -11,7 +11,9 @@
 #include <future>
 #include <iterator>
 #include <new>
+#include <optional>
 
+#include "common/idle_priority.h"
 #include "common/run_beside.h"
 #include "common/sha256.h"
 #include "master/manifest_graph.h"
@@ -36,6 +38,9 @@ constexpr size_t kMaxErrors = 10000;
 // Pre-sizing the task list avoids regrowing it, but must not make a huge
 // hostile file reserve gigabytes up front.
 constexpr size_t kMaxReserve = size_t{1} << 22;
+// Below this many likely tasks the task list is faulted in by the parse
+// itself: a prefault thread costs more than it saves.
+constexpr size_t kPrefaultFrom = 20000;
 
 bool LineOrder(const ManifestError& a, const ManifestError& b) {
   return a.line < b.line;
@@ -88,6 +93,12 @@ void ManifestReader::Read(std::string_view text, bool json,
   size_t expected =
       std::min(manifest_internal::CountLikelyTasks(text), kMaxReserve);
   tasks->reserve(expected);
+  // The parse fills the list from the front while a second core, otherwise
+  // waiting for MPI_Init, faults its pages in from the back.
+  std::optional<IdlePrefault> prefault;
+  if (expected >= kPrefaultFrom) {
+    prefault.emplace(tasks->data(), tasks->capacity() * sizeof(TaskSpec));
+  }
   if (json) ids_.Reserve(expected);
   std::string_view rest = SkipByteOrderMark(text);
   for (uint64_t number = 1; !rest.empty(); ++number) {

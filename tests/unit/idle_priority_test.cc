@@ -54,5 +54,32 @@ TEST(IdlePriorityTest, PrefaultMakesPagesResidentAndKeepsWhatTheyHold) {
   munmap(memory, bytes);
 }
 
+// A loop fills its range from the front, so the prefault starts at the back:
+// stopped early, it has made the end resident and left the start alone.
+TEST(IdlePriorityTest, PrefaultWorksFromTheEndBackwards) {
+  const size_t bytes = size_t{1} << 30;  // never finished before it is stopped
+  void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  ASSERT_NE(memory, MAP_FAILED);
+  const auto page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  auto* last_page = static_cast<char*>(memory) + bytes - page;
+  {
+    IdlePrefault prefault(memory, bytes);
+    const auto give_up =
+        std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (ResidentPages(last_page, page) == 0 &&
+           std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  }
+  if (ResidentPages(last_page, page) == 1) {
+    EXPECT_EQ(ResidentPages(memory, page), 0u);
+    EXPECT_LT(ResidentPages(memory, bytes), bytes / page / 2);
+  } else {  // no MADV_POPULATE_WRITE (before Linux 5.14)
+    EXPECT_EQ(madvise(memory, page, 23), -1);
+  }
+  munmap(memory, bytes);
+}
+
 }  // namespace
 }  // namespace sortie

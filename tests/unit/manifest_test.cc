@@ -1010,6 +1010,32 @@ std::string MultiNodeLine(int i) {
          "\n";
 }
 
+// Large enough that the task list is faulted in by a second thread while
+// the parse fills it: every task must still read exactly as written.
+TEST(ManifestTest, ALargeManifestKeepsEveryTaskAsWritten) {
+  constexpr int kLines = 60000;
+  std::string text;
+  for (int i = 0; i < kLines; ++i) text += MultiNodeLine(i);
+  Parsed parsed = Parse(text);
+  ASSERT_TRUE(parsed.ok) << ::testing::PrintToString(parsed.errors);
+  ASSERT_THAT(parsed.manifest.tasks, SizeIs(kLines));
+  for (int i = 0; i < kLines; ++i) {
+    const TaskSpec& task = parsed.manifest.tasks[static_cast<size_t>(i)];
+    const std::string n = std::to_string(i);
+    ASSERT_EQ(task.line, static_cast<uint64_t>(i + 1));
+    if (i % 4 == 3) {
+      ASSERT_EQ(task.id, "f" + n);
+      ASSERT_EQ(task.function, "sortie:sleep");
+      ASSERT_EQ(task.nodes, 2);
+    } else {
+      ASSERT_EQ(task.id, "t" + n);
+      ASSERT_THAT(task.command, ElementsAre("./sim", n));
+      ASSERT_EQ(task.nodes, 1 + i % 3);
+      ASSERT_EQ(task.priority, i % 10);
+    }
+  }
+}
+
 // Parses `text` (of `lines` task lines) and returns the rate in lines/s.
 double ParseRate(const std::string& text, int lines) {
   auto start = std::chrono::steady_clock::now();
