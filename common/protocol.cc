@@ -100,19 +100,25 @@ std::string Encode(const Msg& msg) {
 }
 
 template <class Msg>
-Msg Decode(std::string_view bytes) {
-  Msg msg;
+void DecodeInto(std::string_view bytes, Msg* msg) {
   try {
-    FlatReader(bytes) & msg;
+    FlatReader(bytes) & *msg;
   } catch (const std::exception& e) {
     Undecodable(e);
   }
+}
+
+template <class Msg>
+Msg Decode(std::string_view bytes) {
+  Msg msg;
+  DecodeInto(bytes, &msg);
   return msg;
 }
 
 #define SORTIE_INSTANTIATE(Msg)                 \
   template std::string Encode<Msg>(const Msg&); \
-  template Msg Decode<Msg>(std::string_view);
+  template Msg Decode<Msg>(std::string_view);   \
+  template void DecodeInto<Msg>(std::string_view, Msg*);
 
 SORTIE_INSTANTIATE(HelloMsg)
 SORTIE_INSTANTIATE(AssignMsg)

@@ -255,6 +255,13 @@ std::string Encode(const Msg& msg);
 template <class Msg>
 Msg Decode(std::string_view bytes);
 
+/// Decodes wire bytes into `*msg`, reusing what it holds: a vector keeps its
+/// elements, and their strings their capacity, for the next message of the
+/// kind (a receive loop then allocates nothing per message). Throws
+/// ProtocolError on garbage, leaving `*msg` unspecified but valid.
+template <class Msg>
+void DecodeInto(std::string_view bytes, Msg* msg);
+
 }  // namespace sortie
 
 // As for TaskSpec (common/task.h): no per-object class info or tracking.

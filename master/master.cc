@@ -167,12 +167,12 @@ bool Master::ReceiveMessages() {
     active = true;
     switch (static_cast<MessageTag>(envelope->tag)) {
       case MessageTag::kStarted:
-        HandleStarted(envelope->source,
-                      Decode<StartedMsg>(envelope->payload).tasks);
+        DecodeInto(envelope->payload, &started_in_);
+        HandleStarted(envelope->source, started_in_.tasks);
         break;
       case MessageTag::kFinished:
-        HandleFinished(envelope->source,
-                       Decode<FinishedMsg>(envelope->payload).results);
+        DecodeInto(envelope->payload, &finished_in_);
+        HandleFinished(envelope->source, finished_in_.results);
         break;
       default:
         throw ProtocolError("master got unexpected " + TagName(envelope->tag) +

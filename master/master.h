@@ -146,6 +146,9 @@ class Master {
   std::vector<size_t> lanes_to_fill_;
   std::vector<RuntimeEstimate> runtimes_;          ///< by shape class
   std::unordered_map<int, AssignEncoder> outbox_;  ///< by rank, sent per round
+  /// Reports are decoded into these, reused from message to message.
+  StartedMsg started_in_;
+  FinishedMsg finished_in_;
   Dependants dependants_;
   SpecHashesAhead spec_hashes_;
   IdlePrefault events_prefault_;

@@ -115,6 +115,48 @@ TEST(ProtocolTest, ResultsKeepSignalsAndTimes) {
   EXPECT_EQ(back.results[0].results, r.results);  // NaN == NaN here
 }
 
+// The master decodes every report into the same message: what the previous
+// one held (more results, longer tails, more values) must not show through.
+TEST(ProtocolTest, DecodeIntoLeavesNothingOfThePreviousMessage) {
+  FinishedMsg big;
+  for (uint32_t row = 0; row < 5; ++row) {
+    TaskResult r;
+    r.row = row;
+    r.exit_code = 3;
+    r.signal = 9;
+    r.cause = EndCause::kTimedOut;
+    r.stdout_tail = std::string(100, 'o');
+    r.stderr_tail = std::string(50, 'e');
+    r.results = {{"a", 1.0, "1"}, {"b", 2.0, "2"}};
+    big.results.push_back(r);
+  }
+  TaskResult small;
+  small.row = 7;
+  small.exit_code = 0;
+  small.stdout_tail = "x";
+  small.start_time = 2.5;
+  small.end_time = 3.5;
+  FinishedMsg reused;
+  DecodeInto(Encode(big), &reused);
+  ASSERT_EQ(reused.results.size(), 5u);
+  DecodeInto(Encode(FinishedMsg{{small, small}}), &reused);
+  const FinishedMsg fresh =
+      Decode<FinishedMsg>(Encode(FinishedMsg{{small, small}}));
+  ASSERT_EQ(reused.results.size(), 2u);
+  for (const TaskResult& r : reused.results) {
+    EXPECT_EQ(r.row, 7u);
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(r.signal, 0);
+    EXPECT_EQ(r.cause, EndCause::kExited);
+    EXPECT_EQ(r.stdout_tail, "x");
+    EXPECT_EQ(r.stderr_tail, "");
+    EXPECT_TRUE(r.results.empty());
+    EXPECT_DOUBLE_EQ(r.end_time, 3.5);
+    EXPECT_EQ(r.FinalState(), fresh.results[0].FinalState());
+  }
+  EXPECT_THROW(DecodeInto(std::string("\x05garbage"), &reused), ProtocolError);
+}
+
 TEST(ProtocolTest, StartedAndShutdownRoundTrip) {
   StartedMsg started{{StartNotice{1, 1, 2.5}, StartNotice{2, 1, 3.5}}};
   StartedMsg s = Decode<StartedMsg>(Encode(started));
