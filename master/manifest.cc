@@ -13,7 +13,7 @@
 #include <new>
 #include <optional>
 
-#include "common/idle_priority.h"
+#include "common/prefault.h"
 #include "common/run_beside.h"
 #include "common/sha256.h"
 #include "master/manifest_graph.h"
@@ -95,7 +95,7 @@ void ManifestReader::Read(std::string_view text, bool json,
   tasks->reserve(expected);
   // The parse fills the list from the front while a second core, otherwise
   // waiting for MPI_Init, faults its pages in from the back.
-  std::optional<IdlePrefault> prefault;
+  std::optional<BackgroundPrefault> prefault;
   if (expected >= kPrefaultFrom) {
     prefault.emplace(tasks->data(), tasks->capacity() * sizeof(TaskSpec));
   }

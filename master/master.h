@@ -12,7 +12,7 @@
 #include <unordered_map>
 
 #include "common/clock.h"
-#include "common/idle_priority.h"
+#include "common/prefault.h"
 #include "common/transport.h"
 #include "master/dependants.h"
 #include "master/journal.h"
@@ -151,7 +151,7 @@ class Master {
   FinishedMsg finished_in_;
   Dependants dependants_;
   SpecHashesAhead spec_hashes_;
-  IdlePrefault events_prefault_;
+  BackgroundPrefault events_prefault_;
   std::vector<uint32_t> waiting_on_;  ///< row -> prerequisites not yet DONE
   bool draining_ = false;
   double last_flush_ = 0;

@@ -64,7 +64,7 @@ class RunState {
   }
 
   /// Where the events still to be recorded will go: reserved, mostly not
-  /// yet touched memory (see IdlePrefault). Valid until the next event.
+  /// yet touched memory (see BackgroundPrefault). Valid until the next event.
   std::pair<void*, size_t> UnusedEventSpace() {
     return {events_.data() + events_.size(),
             (events_.capacity() - events_.size()) * sizeof(TaskEvent)};

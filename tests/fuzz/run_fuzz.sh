@@ -43,7 +43,7 @@ sources=(
   "$src/common/task.cc"
   "$src/common/task_results.cc"
   "$src/common/posix_regex.cc"
-  "$src/common/idle_priority.cc"
+  "$src/common/prefault.cc"
 )
 
 # Compiles the fuzz target unless the one in BUILD_DIR is newer than every

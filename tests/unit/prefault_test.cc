@@ -1,6 +1,6 @@
-// Background helpers at idle priority: they must finish their work without
-// changing anything they were pointed at.
-#include "common/idle_priority.h"
+// Faulting memory in ahead of a loop: it must finish its work without
+// changing anything it was pointed at.
+#include "common/prefault.h"
 
 #include <gtest/gtest.h>
 #include <sys/mman.h>
@@ -23,7 +23,7 @@ size_t ResidentPages(void* begin, size_t bytes) {
   return resident;
 }
 
-TEST(IdlePriorityTest, PrefaultMakesPagesResidentAndKeepsWhatTheyHold) {
+TEST(PrefaultTest, PrefaultMakesPagesResidentAndKeepsWhatTheyHold) {
   const size_t bytes = size_t{16} << 20;
   void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -34,7 +34,7 @@ TEST(IdlePriorityTest, PrefaultMakesPagesResidentAndKeepsWhatTheyHold) {
   const auto page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   ASSERT_LT(ResidentPages(memory, bytes), bytes / page / 2);
   {
-    IdlePrefault prefault(memory, bytes);
+    BackgroundPrefault prefault(memory, bytes);
     const auto give_up =
         std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (ResidentPages(memory, bytes) < bytes / page &&
@@ -56,7 +56,7 @@ TEST(IdlePriorityTest, PrefaultMakesPagesResidentAndKeepsWhatTheyHold) {
 
 // A loop fills its range from the front, so the prefault starts at the back:
 // stopped early, it has made the end resident and left the start alone.
-TEST(IdlePriorityTest, PrefaultWorksFromTheEndBackwards) {
+TEST(PrefaultTest, PrefaultWorksFromTheEndBackwards) {
   const size_t bytes = size_t{1} << 30;  // never finished before it is stopped
   void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -64,7 +64,7 @@ TEST(IdlePriorityTest, PrefaultWorksFromTheEndBackwards) {
   const auto page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   auto* last_page = static_cast<char*>(memory) + bytes - page;
   {
-    IdlePrefault prefault(memory, bytes);
+    BackgroundPrefault prefault(memory, bytes);
     const auto give_up =
         std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (ResidentPages(last_page, page) == 0 &&
