@@ -67,6 +67,9 @@ runs = int(os.environ["BENCH_RUNS"])
 tmp, sortie, mpiexec = (os.environ[v] for v in
                         ("BENCH_TMP", "BENCH_SORTIE", "BENCH_MPIEXEC"))
 tick = os.sysconf("SC_CLK_TCK")
+# The kernel keeps the first 15 bytes of a process's name: --sortie may
+# name a binary other than build/sortie.
+sortie_comm = os.path.basename(sortie)[:15]
 
 def stat(pid):
     """(comm, ppid) of a process, or None when it is gone."""
@@ -89,7 +92,7 @@ def sortie_pids(root):
         p = pid
         while p in parent and p != root:
             p = parent[p][1]
-        if p == root and comm == "sortie":
+        if p == root and comm == sortie_comm:
             out.append(pid)
     return out
 
