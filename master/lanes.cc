@@ -21,27 +21,32 @@ size_t Lanes::Open(uint32_t row, int32_t rank, TaskGroup group,
   lane.rank = rank;
   lane.group = std::move(group);
   lane.node_ids = std::move(node_ids);
-  lane_of_[row] = id;
+  Set(row, id);
   return id;
 }
 
 void Lanes::Append(size_t id, uint32_t row) { lanes_[id].rows.push_back(row); }
 
 int64_t Lanes::LaneRunning(uint32_t row) const {
-  auto it = lane_of_.find(row);
-  return it == lane_of_.end() ? -1 : static_cast<int64_t>(it->second);
+  if (row >= lane_of_.size() || lane_of_[row] == 0) return -1;
+  return static_cast<int64_t>(lane_of_[row]) - 1;
 }
 
 int64_t Lanes::Advance(size_t id) {
   Lane& lane = lanes_[id];
-  lane_of_.erase(lane.rows.front());
+  Clear(lane.rows.front());
   lane.rows.pop_front();
   if (lane.rows.empty()) {
     free_.push_back(id);
     return -1;
   }
-  lane_of_[lane.rows.front()] = id;
+  Set(lane.rows.front(), id);
   return lane.rows.front();
+}
+
+void Lanes::Set(uint32_t row, size_t id) {
+  if (row >= lane_of_.size()) lane_of_.resize(size_t{row} + 1);
+  lane_of_[row] = static_cast<uint32_t>(id + 1);
 }
 
 void RuntimeEstimate::Observe(double seconds) {
