@@ -102,6 +102,9 @@ void ManifestReader::Read(std::string_view text, bool json,
   if (json) ids_.Reserve(expected);
   std::string_view rest = SkipByteOrderMark(text);
   for (uint64_t number = 1; !rest.empty(); ++number) {
+    // A manifest with a problem is refused and its tasks dropped: faulting
+    // in the rest of their list would only hold memory until then.
+    if (error_count_ > 0) prefault.reset();
     size_t newline = rest.find('\n');
     std::string_view line = rest.substr(0, newline);
     rest.remove_prefix(newline == std::string_view::npos ? rest.size()
