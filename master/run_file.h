@@ -138,8 +138,8 @@ struct SpecColumns;
 /// Packs the spec columns of `specs`, with default output paths derived
 /// from `logs_dir` as RunView::logs_dir says. Makes no HDF5 call and reads
 /// nothing else, so it may run on another thread while the run goes on.
-/// `parallel`: pack two columns at a time (on this thread and one more)
-/// rather than all on this one.
+/// Reads each spec once for all columns. `parallel`: compress on this
+/// thread and one more rather than on this one alone.
 std::shared_ptr<const SpecColumns> PackSpecColumns(
     const std::vector<TaskSpec>& specs, std::string_view logs_dir,
     bool parallel);

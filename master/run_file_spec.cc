@@ -1,5 +1,7 @@
 #include "master/run_file_spec.h"
 
+#include "master/column_feeds.h"
+
 namespace sortie {
 namespace {
 
@@ -19,43 +21,70 @@ std::string OutputPath(const TaskSpec& spec, uint32_t row,
 std::shared_ptr<const SpecColumns> PackSpecColumns(
     const std::vector<TaskSpec>& specs, std::string_view logs_dir,
     bool parallel) {
-  std::vector<run_file_internal::ColumnJob> jobs;
-  run_file_internal::ColumnJobs add(&jobs, "", specs.size());
-  add.Text("id",
-           [&specs](size_t i) -> const std::string& { return specs[i].id; });
-  add.Text("stdout", [&specs, logs_dir](size_t i) {
+  using run_file_internal::NumberFeed;
+  using run_file_internal::TextFeed;
+  const size_t rows = specs.size();
+  auto id = [&specs](size_t i) -> const std::string& { return specs[i].id; };
+  auto out = [&specs, logs_dir](size_t i) {
     return OutputPath(specs[i], static_cast<uint32_t>(i), logs_dir,
                       specs[i].extras().stdout_path, ".out");
-  });
-  add.Text("stderr", [&specs, logs_dir](size_t i) {
+  };
+  auto err = [&specs, logs_dir](size_t i) {
     return OutputPath(specs[i], static_cast<uint32_t>(i), logs_dir,
                       specs[i].extras().stderr_path, ".err");
-  });
+  };
   // CommandText builds a string per row (twice: width, then data); still
   // cheaper than holding every command text in memory at once. A function
   // task has no command; "" beats CommandText's "[]" for telling them apart.
-  add.Text("command", [&specs](size_t i) {
+  auto command = [&specs](size_t i) {
     return specs[i].function.empty() ? CommandText(specs[i]) : std::string();
-  });
-  add.Text("tags", [&specs](size_t i) -> std::string_view {
+  };
+  auto tags = [&specs](size_t i) -> std::string_view {
     return specs[i].tags_json;
-  });
-  add.Int32("nodes", [&specs](size_t i) { return specs[i].nodes; });
-  add.Int32("ranks_per_node",
-            [&specs](size_t i) { return specs[i].ranks_per_node; });
-  add.Int32("cores_per_rank",
-            [&specs](size_t i) { return specs[i].cores_per_rank; });
-  add.Int32("gpus_per_rank",
-            [&specs](size_t i) { return specs[i].gpus_per_rank; });
-  add.Int32("priority", [&specs](size_t i) { return specs[i].priority; });
-  add.Float64("est_runtime",
-              [&specs](size_t i) { return specs[i].est_runtime; });
-  add.Text("function", [&specs](size_t i) -> const std::string& {
+  };
+  auto function = [&specs](size_t i) -> const std::string& {
     return specs[i].function;
-  });
+  };
+  const auto width = run_file_internal::LongestValues(rows, id, out, err,
+                                                      command, tags, function);
+  TextFeed id_feed(rows, width[0], id, parallel);
+  TextFeed out_feed(rows, width[1], out, parallel);
+  TextFeed err_feed(rows, width[2], err, parallel);
+  TextFeed command_feed(rows, width[3], command, parallel);
+  TextFeed tags_feed(rows, width[4], tags, parallel);
+  TextFeed function_feed(rows, width[5], function, parallel);
+  auto int32_feed = [&](auto get) {
+    return NumberFeed<int32_t, decltype(get)>(rows, get, parallel);
+  };
+  auto nodes = int32_feed([&specs](size_t i) { return specs[i].nodes; });
+  auto ranks_per_node =
+      int32_feed([&specs](size_t i) { return specs[i].ranks_per_node; });
+  auto cores_per_rank =
+      int32_feed([&specs](size_t i) { return specs[i].cores_per_rank; });
+  auto gpus_per_rank =
+      int32_feed([&specs](size_t i) { return specs[i].gpus_per_rank; });
+  auto priority = int32_feed([&specs](size_t i) { return specs[i].priority; });
+  auto est_runtime_get = [&specs](size_t i) { return specs[i].est_runtime; };
+  NumberFeed<double, decltype(est_runtime_get)> est_runtime(
+      rows, est_runtime_get, parallel);
+  run_file_internal::FeedRows(rows, id_feed, out_feed, err_feed, command_feed,
+                              tags_feed, nodes, ranks_per_node, cores_per_rank,
+                              gpus_per_rank, priority, est_runtime,
+                              function_feed);
   auto packed = std::make_shared<SpecColumns>();
-  static_cast<run_file_internal::PackedColumns&>(*packed) =
-      run_file_internal::PackColumns(std::move(jobs), parallel);
+  auto& columns = packed->columns;
+  columns.emplace_back("id", id_feed.Finish());
+  columns.emplace_back("stdout", out_feed.Finish());
+  columns.emplace_back("stderr", err_feed.Finish());
+  columns.emplace_back("command", command_feed.Finish());
+  columns.emplace_back("tags", tags_feed.Finish());
+  columns.emplace_back("nodes", nodes.Finish());
+  columns.emplace_back("ranks_per_node", ranks_per_node.Finish());
+  columns.emplace_back("cores_per_rank", cores_per_rank.Finish());
+  columns.emplace_back("gpus_per_rank", gpus_per_rank.Finish());
+  columns.emplace_back("priority", priority.Finish());
+  columns.emplace_back("est_runtime", est_runtime.Finish());
+  columns.emplace_back("function", function_feed.Finish());
   return packed;
 }
 
