@@ -19,6 +19,9 @@ class Dependants {
   /// Indexes every `after` entry of `specs` (rows, already resolved).
   explicit Dependants(const std::vector<TaskSpec>& specs);
 
+  /// True when no task names another in `after`.
+  bool empty() const { return first_.empty(); }
+
   /// The rows whose `after` names `row`, in row order.
   std::span<const uint32_t> Of(uint32_t row) const {
     if (first_.empty()) return {};

@@ -31,16 +31,24 @@ std::vector<ManifestError> CheckFits(const Manifest& manifest,
 
 std::vector<ManifestError> CheckFits(
     const Manifest& manifest, const std::vector<NodeCapacity>& capacities) {
-  // Manifests repeat a few shapes many times: judge each shape once.
+  // Manifests repeat a few shapes many times: judge each shape once, and
+  // look a shape up only when it differs from the previous task's.
   std::map<ShapeKey, std::string> verdicts;
   std::vector<ManifestError> errors;
+  const std::string* verdict = nullptr;
+  ShapeKey last_key;
   for (const TaskSpec& spec : manifest.tasks) {
-    TaskShape shape = ShapeOf(spec);
-    auto [it, fresh] = verdicts.emplace(KeyOf(shape), std::string());
-    if (fresh) it->second = Scheduler::WhyNeverFits(shape, capacities);
-    if (!it->second.empty()) {
+    const TaskShape shape = ShapeOf(spec);
+    const ShapeKey key = KeyOf(shape);
+    if (verdict == nullptr || key != last_key) {
+      auto [it, fresh] = verdicts.try_emplace(key);
+      if (fresh) it->second = Scheduler::WhyNeverFits(shape, capacities);
+      verdict = &it->second;
+      last_key = key;
+    }
+    if (!verdict->empty()) {
       errors.push_back(ManifestError{manifest.path, spec.line,
-                                     "task \"" + spec.id + "\" " + it->second});
+                                     "task \"" + spec.id + "\" " + *verdict});
     }
   }
   return errors;

@@ -41,22 +41,32 @@ Scheduler::Scheduler(std::vector<TaskShape> shapes)
     : shapes_(std::move(shapes)), tasks_(shapes_.size()) {
   // Function and command tasks of the same size may run on different
   // nodes: separate classes.
+  // Consecutive rows mostly share a class: the map is consulted only when
+  // a row's shape differs from the previous row's.
   std::map<std::array<int32_t, 5>, uint32_t> class_of;
+  std::array<int32_t, 5> last_key{};
+  uint32_t last_class = 0;
   for (size_t row = 0; row < shapes_.size(); ++row) {
     const TaskShape& s = shapes_[row];
     const std::array<int32_t, 5> key = {s.nodes, s.ranks_per_node,
                                         s.cores_per_rank, s.gpus_per_rank,
                                         s.function ? 1 : 0};
-    auto [it, added] =
-        class_of.emplace(key, static_cast<uint32_t>(classes_.size()));
-    if (added) {
-      ShapeClass& c = classes_.emplace_back();
-      c.nodes = s.nodes;
-      c.cores = int64_t{s.ranks_per_node} * s.cores_per_rank;
-      c.gpus = int64_t{s.ranks_per_node} * s.gpus_per_rank;
-      c.function = s.function;
+    if (row == 0 || key != last_key) {
+      auto [it, added] =
+          class_of.emplace(key, static_cast<uint32_t>(classes_.size()));
+      if (added) {
+        ShapeClass& c = classes_.emplace_back();
+        c.nodes = s.nodes;
+        c.cores = int64_t{s.ranks_per_node} * s.cores_per_rank;
+        c.gpus = int64_t{s.ranks_per_node} * s.gpus_per_rank;
+        c.function = s.function;
+        // The fields ShapeProblem looks at are the class's key.
+        c.valid = ShapeProblem(s).empty();
+      }
+      last_key = key;
+      last_class = it->second;
     }
-    tasks_[row].shape_class = it->second;
+    tasks_[row].shape_class = last_class;
   }
 }
 
@@ -103,11 +113,11 @@ void Scheduler::MakeReady(uint32_t row) {
     throw std::logic_error("MakeReady: row " + std::to_string(row) +
                            " is already queued or running");
   }
-  if (std::string problem = ShapeProblem(shapes_[row]); !problem.empty()) {
-    throw std::invalid_argument("MakeReady: row " + std::to_string(row) + " " +
-                                problem);
-  }
   ShapeClass& c = classes_[task.shape_class];
+  if (!c.valid) {
+    throw std::invalid_argument("MakeReady: row " + std::to_string(row) + " " +
+                                ShapeProblem(shapes_[row]));
+  }
   const QueueKey key{shapes_[row].priority, row};
   if (c.queue.empty()) {
     heads_.insert(key);

@@ -130,6 +130,7 @@ class Scheduler {
   struct ShapeClass {
     int64_t nodes = 1, cores = 1, gpus = 0;
     bool function = false;  ///< kept off the node no_functions_
+    bool valid = true;      ///< ShapeProblem finds nothing wrong
     ReadyQueue<QueueKey, Before> queue;
   };
   struct Task {

@@ -351,6 +351,39 @@ TEST(MasterTest,
   }
 }
 
+// As after --resume: prerequisites DONE in the journal release their
+// dependants at once; a pending one still holds its own back.
+TEST(MasterTest, PrerequisitesDoneBeforeTheRunDoNotHoldTheirDependants) {
+  // 0 (done before) -> 1; 2 (pending) -> 3; 0 and 2 -> 4.
+  std::vector<TaskSpec> specs = Specs(5);
+  specs[1].after = {0};
+  specs[3].after = {2};
+  specs[4].after = {0, 2};
+  Harness h(
+      specs, 2,
+      [](const Assignment&, int) {
+        return SimulatedRun{0, 0, 1.0};
+      },
+      1);
+  h.state.Apply(RunState::StartedRecord(0, 1, 1, "n", 1.0, 0));
+  TaskResult done;
+  done.row = 0;
+  done.attempt = 1;
+  done.exit_code = 0;
+  done.start_time = 1.0;
+  done.end_time = 2.0;
+  h.state.Apply(RunState::EndedRecord(done, 1));
+  ASSERT_EQ(h.state.status()[0].state, TaskState::kDone);
+  EXPECT_EQ(h.Run(), 0);
+  std::vector<uint32_t> order;
+  for (const auto& [assignment, rank] : h.cluster.assignments) {
+    order.push_back(assignment.row);
+  }
+  // One core: 1 and 2 are ready at the start, in row order; 3 and 4 wait
+  // for 2.
+  EXPECT_THAT(order, ::testing::ElementsAre(1, 2, 3, 4));
+}
+
 TEST(MasterTest, DrainInterruptsRunningTasksAndStartsNoMore) {
   Harness h(
       10, 3,
