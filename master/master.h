@@ -68,6 +68,10 @@ struct MasterOptions {
   /// est_runtime would take it past that point.
   double walltime_end = std::numeric_limits<double>::infinity();
   double walltime_margin = 60.0;
+  /// Rows queued per loop round at the start when the order cannot depend
+  /// on the rest (one shape class, one priority, no `after`): the first
+  /// tasks go out before a million rows are queued.
+  size_t initial_queue_chunk = 65536;
   /// The progress line (off unless an interval is given).
   ProgressOptions progress;
 };
@@ -99,6 +103,12 @@ class Master {
   };
 
   void QueueInitialTasks();
+  /// Queues the next `most` rows not looked at yet; false when none was left.
+  bool QueueMoreInitialTasks(size_t most);
+  /// Rows the start has not looked at yet, while they are queued in chunks.
+  bool InitialRowsLeft() const {
+    return initial_next_ < state_.status().size();
+  }
   void Enqueue(uint32_t row);
   void AfterEnd(uint32_t row);
   void SkipDependants(uint32_t row);
@@ -153,6 +163,7 @@ class Master {
   SpecHashesAhead spec_hashes_;
   BackgroundPrefault events_prefault_;
   std::vector<uint32_t> waiting_on_;  ///< row -> prerequisites not yet DONE
+  size_t initial_next_ = 0;           ///< first row not queued at the start
   bool draining_ = false;
   double last_flush_ = 0;
   double last_snapshot_ = 0;

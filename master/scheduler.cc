@@ -67,6 +67,7 @@ Scheduler::Scheduler(std::vector<TaskShape> shapes)
       last_class = it->second;
     }
     tasks_[row].shape_class = last_class;
+    if (s.priority != shapes_[0].priority) uniform_priority_ = false;
   }
 }
 

@@ -102,6 +102,8 @@ class Scheduler {
   uint32_t ShapeClassOf(uint32_t row) const { return tasks_[row].shape_class; }
   /// Number of shape classes (class ids are 0 to this - 1).
   size_t ShapeClasses() const { return classes_.size(); }
+  /// True when every task has the same priority.
+  bool UniformPriority() const { return uniform_priority_; }
   /// Queued, not yet placed.
   size_t Ready() const { return ready_; }
   /// Placed, not yet released.
@@ -213,6 +215,7 @@ class Scheduler {
   Reservation reservation_;
   int32_t no_functions_ = -1;  ///< the node with !runs_functions, or -1
   size_t ready_ = 0;
+  bool uniform_priority_ = true;
   size_t running_ = 0;
 };
 

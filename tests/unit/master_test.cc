@@ -384,6 +384,57 @@ TEST(MasterTest, PrerequisitesDoneBeforeTheRunDoNotHoldTheirDependants) {
   EXPECT_THAT(order, ::testing::ElementsAre(1, 2, 3, 4));
 }
 
+std::vector<uint32_t> AssignedRows(const Harness& h) {
+  std::vector<uint32_t> rows;
+  for (const auto& [assignment, rank] : h.cluster.assignments) {
+    rows.push_back(assignment.row);
+  }
+  return rows;
+}
+
+// Queued a few rows per loop round, the tasks start in the order of a run
+// queued all at once.
+TEST(MasterTest, RowsQueuedInChunksStartInRowOrder) {
+  auto one_second = [](const Assignment&, int) {
+    return SimulatedRun{0, 0, 1.0};
+  };
+  Harness whole(9, 3, one_second, 2);
+  whole.options.initial_queue_chunk = 0;  // all at once
+  Harness chunked(9, 3, one_second, 2);
+  chunked.options.initial_queue_chunk = 2;
+  EXPECT_EQ(whole.Run(), 0);
+  EXPECT_EQ(chunked.Run(), 0);
+  EXPECT_EQ(chunked.state.Count(TaskState::kDone), 9u);
+  // Four cores: rows 0-3 start first, 4-7 a second later, then 8 (which
+  // node runs which row may differ).
+  const std::vector<double> starts = {0, 0, 0, 0, 1, 1, 1, 1, 2};
+  for (uint32_t row = 0; row < 9; ++row) {
+    EXPECT_NEAR(chunked.state.status()[row].start_time,
+                whole.state.status()[row].start_time, 0.01)
+        << row;
+    EXPECT_NEAR(chunked.state.status()[row].start_time -
+                    chunked.state.status()[0].start_time,
+                starts[row], 0.01)
+        << row;
+  }
+}
+
+// With priorities, a later row may have to go first: everything is queued
+// before anything starts.
+TEST(MasterTest, PrioritiesTurnOffChunkedQueuing) {
+  std::vector<TaskSpec> specs = Specs(6);
+  specs[5].priority = 10;
+  Harness h(
+      specs, 2,
+      [](const Assignment&, int) {
+        return SimulatedRun{0, 0, 1.0};
+      },
+      1);
+  h.options.initial_queue_chunk = 2;
+  EXPECT_EQ(h.Run(), 0);
+  EXPECT_THAT(AssignedRows(h), ::testing::ElementsAre(5, 0, 1, 2, 3, 4));
+}
+
 TEST(MasterTest, DrainInterruptsRunningTasksAndStartsNoMore) {
   Harness h(
       10, 3,
