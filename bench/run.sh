@@ -156,16 +156,20 @@ def create_cost(tag, files=2000):
 
 def settle(max_s, limit_us):
     """Wait up to max_s seconds until creating a file costs <= limit_us.
-    Returns (seconds waited, first cost, last cost). A probe creates 1,000
-    files: the cost grows as allocation moves past the freed inodes, and
-    100 files once read 15 µs where the next 2,000 took 36. Probes are 30 s
-    apart: each dirties inode-table blocks, and ext4 skips the inodes freed
-    near a dirty block for longer."""
+    Returns (seconds waited, first cost, last cost). A probe creates as
+    many files as one sortie run (2N, at least 1,000, at most 20,000): the
+    cost grows as allocation moves past the freed inodes, and a run's
+    files fill its directory's inode group and spill into the groups that
+    a previous benchmark's clean-up freed. 100 files once read 15 µs where
+    the next 2,000 took 36, and 1,000 read 31 µs before runs that created
+    files at several hundred. Probes are 30 s apart: each dirties
+    inode-table blocks, and ext4 skips the inodes freed near a dirty block
+    for longer."""
     t0 = time.monotonic()
     first = last = None
     k = 0
     while True:
-        last = create_cost(f"settle-{k}", files=1000)
+        last = create_cost(f"settle-{k}", files=min(max(2 * n, 1000), 20000))
         first = last if first is None else first
         k += 1
         waited = time.monotonic() - t0
