@@ -77,8 +77,8 @@ Master::Master(RunState& state, Transport& transport, Clock& clock,
 // On resume a prerequisite may already have failed for good: its dependants
 // are skipped before anything starts. A run whose order is row order alone
 // (one shape class, one priority, no `after`) queues its rows a chunk per
-// loop round: queuing a million takes the master about 15 ms, which the
-// first tasks need not wait for.
+// loop round: queuing a million takes the master 15-30 ms, which the first
+// tasks need not wait for.
 void Master::QueueInitialTasks() {
   const std::vector<TaskStatus>& status = state_.status();
   for (uint32_t row = 0; row < status.size() && !dependants_.empty(); ++row) {
