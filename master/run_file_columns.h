@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -127,14 +128,6 @@ class ColumnWriter {
   ChunkPacker packer_;
 };
 
-/// Calls write(first, count) for consecutive chunk-sized blocks of `rows`.
-template <class WriteBlock>
-void ForEachChunk(size_t rows, hsize_t chunk_rows, WriteBlock write) {
-  for (hsize_t first = 0; first < rows; first += chunk_rows) {
-    write(first, std::min<hsize_t>(chunk_rows, rows - first));
-  }
-}
-
 /// The column type of a C++ number type.
 template <class T>
 constexpr ColumnType ColumnTypeOf() {
@@ -146,68 +139,152 @@ constexpr ColumnType ColumnTypeOf() {
   return ColumnType::kUInt8;
 }
 
-/// Packs `rows` numbers; `get(row)` returns the value of one row as a T.
+/// Gathers one number column a row at a time into a ChunkPacker. Feeds
+/// let several columns of one table be packed in a single pass over its
+/// rows (FeedRows): when the rows are large structs (a TaskSpec is 192
+/// bytes), a pass per column pulls the whole array through the cache again.
 template <class T, class Get>
-PackedColumn PackNumberColumn(size_t rows, Get get, bool parallel = true) {
-  // The first row's value is the likeliest to fill whole chunks.
-  const T fill = rows > 0 ? static_cast<T>(get(0)) : T{};
-  ChunkPacker packer(ColumnTypeOf<T>(), H5T_CSET_ASCII, sizeof(T), rows, &fill,
-                     parallel);
-  std::vector<T> buffer;
-  ForEachChunk(rows, packer.chunk_rows(), [&](hsize_t first, hsize_t count) {
-    buffer.resize(count);
-    for (hsize_t i = 0; i < count; ++i) buffer[i] = get(first + i);
-    packer.Add(first, count, buffer.data());
-  });
-  return packer.Finish();
-}
-
-/// Byte length of the longest `get(row)`, at least 1 (HDF5 has no 0-byte
-/// strings).
-template <class Get>
-size_t LongestValue(size_t rows, Get get) {
-  size_t longest = 1;
-  for (size_t row = 0; row < rows; ++row) {
-    const auto& value = get(row);
-    longest = std::max(longest, std::string_view(value).size());
+class NumberFeed {
+ public:
+  /// `rows` rows; `get(row)` returns one row's value.
+  NumberFeed(size_t rows, Get get, bool parallel)
+      : get_(std::move(get)),
+        fill_(rows > 0 ? static_cast<T>(get_(0)) : T{}),
+        packer_(ColumnTypeOf<T>(), H5T_CSET_ASCII, sizeof(T), rows, &fill_,
+                parallel) {
+    buffer_.reserve(packer_.chunk_rows());
   }
-  return longest;
-}
 
-/// Packs `rows` fixed-length strings of `width` bytes, NULL-padded.
-/// `get(row)` returns something convertible to std::string_view. Only one
-/// raw chunk is in memory at a time, so a long value in one row costs width
-/// x chunk rows, not x rows.
+  /// Takes the next row, which must be `row` (rows come in order).
+  void Take(size_t row) {
+    buffer_.push_back(static_cast<T>(get_(row)));
+    if (buffer_.size() == packer_.chunk_rows()) Flush();
+  }
+
+  /// The packed column, once every row was taken.
+  PackedColumn Finish() {
+    Flush();
+    return packer_.Finish();
+  }
+
+ private:
+  void Flush() {
+    if (buffer_.empty()) return;
+    packer_.Add(first_, buffer_.size(), buffer_.data());
+    first_ += buffer_.size();
+    buffer_.clear();
+  }
+
+  Get get_;
+  T fill_;  // the first row's value, likeliest to fill whole chunks
+  ChunkPacker packer_;
+  std::vector<T> buffer_;
+  hsize_t first_ = 0;
+};
+
+/// Gathers one column of fixed-length strings of `width` bytes per row
+/// (NUL-padded) a row at a time. Only one raw chunk is in memory at a time,
+/// so a long value in one row costs width x chunk rows, not x rows.
 template <class Get>
-PackedColumn PackStringColumn(size_t rows, H5T_cset_t cset, size_t width,
-                              Get get, bool parallel = true) {
-  auto put = [&](size_t row, char* out) {
-    const auto& value = get(row);
+class TextFeed {
+ public:
+  /// `get(row)` returns something convertible to std::string_view.
+  TextFeed(size_t rows, H5T_cset_t cset, size_t width, Get get, bool parallel)
+      : get_(std::move(get)),
+        width_(width),
+        fill_(FirstRow(rows)),
+        packer_(ColumnType::kString, cset, width, rows, fill_.data(), parallel),
+        buffer_(packer_.chunk_rows() * width, '\0') {}
+
+  /// Takes the next row, which must be `row` (rows come in order).
+  void Take(size_t row) {
+    Put(row, buffer_.data() + taken_ * width_);
+    if (++taken_ == packer_.chunk_rows()) Flush();
+  }
+
+  /// The packed column, once every row was taken.
+  PackedColumn Finish() {
+    Flush();
+    return packer_.Finish();
+  }
+
+ private:
+  void Put(size_t row, char* out) {
+    const auto& value = get_(row);
     const std::string_view text(value);
-    if (text.size() > width) {
+    if (text.size() > width_) {
       throw std::logic_error("run.h5: value wider than its column");
     }
     // An empty string_view may have a null data(), which memcpy forbids.
     if (!text.empty()) std::memcpy(out, text.data(), text.size());
-  };
-  // The first row's value is the likeliest to fill whole chunks.
-  std::vector<char> buffer(width, '\0');
-  if (rows > 0) put(0, buffer.data());
-  ChunkPacker packer(ColumnType::kString, cset, width, rows, buffer.data(),
-                     parallel);
-  ForEachChunk(rows, packer.chunk_rows(), [&](hsize_t first, hsize_t count) {
-    buffer.assign(count * width, '\0');
-    for (hsize_t i = 0; i < count; ++i)
-      put(first + i, buffer.data() + i * width);
-    packer.Add(first, count, buffer.data());
-  });
-  return packer.Finish();
+  }
+  std::string FirstRow(size_t rows) {
+    std::string row(width_, '\0');
+    if (rows > 0) Put(0, row.data());
+    return row;
+  }
+  void Flush() {
+    if (taken_ == 0) return;
+    packer_.Add(first_, taken_, buffer_.data());
+    std::fill_n(buffer_.begin(), taken_ * width_, '\0');
+    first_ += taken_;
+    taken_ = 0;
+  }
+
+  Get get_;
+  size_t width_;
+  std::string fill_;  // the first row, likeliest to fill whole chunks
+  ChunkPacker packer_;
+  std::vector<char> buffer_;  // one chunk
+  size_t taken_ = 0;          // rows in buffer_
+  hsize_t first_ = 0;
+};
+
+/// The byte length of the longest value of each getter over `rows` rows, at
+/// least 1 (HDF5 has no 0-byte strings), in one pass.
+template <class... Gets>
+std::array<size_t, sizeof...(Gets)> LongestValues(size_t rows,
+                                                  const Gets&... gets) {
+  std::array<size_t, sizeof...(Gets)> longest;
+  longest.fill(1);
+  for (size_t row = 0; row < rows; ++row) {
+    size_t column = 0;
+    ((longest[column] =
+          std::max(longest[column], std::string_view(gets(row)).size()),
+      ++column),
+     ...);
+  }
+  return longest;
+}
+
+/// Hands rows 0 to `rows` - 1 to every feed, each row to all feeds in turn.
+template <class... Feeds>
+void FeedRows(size_t rows, Feeds&... feeds) {
+  for (size_t row = 0; row < rows; ++row) (feeds.Take(row), ...);
+}
+
+/// Packs `rows` numbers; `get(row)` returns the value of one row as a T.
+template <class T, class Get>
+PackedColumn PackNumberColumn(size_t rows, Get get, bool parallel = true) {
+  NumberFeed<T, Get> feed(rows, std::move(get), parallel);
+  FeedRows(rows, feed);
+  return feed.Finish();
+}
+
+/// Packs `rows` fixed-length strings of `width` bytes, NUL-padded.
+/// `get(row)` returns something convertible to std::string_view.
+template <class Get>
+PackedColumn PackStringColumn(size_t rows, H5T_cset_t cset, size_t width,
+                              Get get, bool parallel = true) {
+  TextFeed feed(rows, cset, width, std::move(get), parallel);
+  FeedRows(rows, feed);
+  return feed.Finish();
 }
 
 /// Packs a UTF-8 text column as wide as its longest value.
 template <class Get>
 PackedColumn PackTextColumn(size_t rows, Get get, bool parallel = true) {
-  return PackStringColumn(rows, H5T_CSET_UTF8, LongestValue(rows, get), get,
+  return PackStringColumn(rows, H5T_CSET_UTF8, LongestValues(rows, get)[0], get,
                           parallel);
 }
 

@@ -1,7 +1,5 @@
 #include "master/run_file_spec.h"
 
-#include "master/column_feeds.h"
-
 namespace sortie {
 namespace {
 
@@ -47,12 +45,12 @@ std::shared_ptr<const SpecColumns> PackSpecColumns(
   };
   const auto width = run_file_internal::LongestValues(rows, id, out, err,
                                                       command, tags, function);
-  TextFeed id_feed(rows, width[0], id, parallel);
-  TextFeed out_feed(rows, width[1], out, parallel);
-  TextFeed err_feed(rows, width[2], err, parallel);
-  TextFeed command_feed(rows, width[3], command, parallel);
-  TextFeed tags_feed(rows, width[4], tags, parallel);
-  TextFeed function_feed(rows, width[5], function, parallel);
+  TextFeed id_feed(rows, H5T_CSET_UTF8, width[0], id, parallel);
+  TextFeed out_feed(rows, H5T_CSET_UTF8, width[1], out, parallel);
+  TextFeed err_feed(rows, H5T_CSET_UTF8, width[2], err, parallel);
+  TextFeed command_feed(rows, H5T_CSET_UTF8, width[3], command, parallel);
+  TextFeed tags_feed(rows, H5T_CSET_UTF8, width[4], tags, parallel);
+  TextFeed function_feed(rows, H5T_CSET_UTF8, width[5], function, parallel);
   auto int32_feed = [&](auto get) {
     return NumberFeed<int32_t, decltype(get)>(rows, get, parallel);
   };

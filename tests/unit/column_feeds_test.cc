@@ -1,11 +1,12 @@
-// Columns gathered in one pass over the rows (column_feeds.h) are packed
-// byte for byte like those gathered one column at a time.
-#include "master/column_feeds.h"
-
+// Columns gathered in one pass over the rows, several feeds taking each row
+// in turn (run_file_columns.h), are packed byte for byte like each column
+// gathered on its own.
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
+
+#include "master/run_file_columns.h"
 
 namespace sortie::run_file_internal {
 namespace {
@@ -47,8 +48,8 @@ TEST(ColumnFeedsTest, OnePassPacksWhatColumnAtATimePacks) {
   const auto width = LongestValues(kRows, name, empty);
   EXPECT_EQ(width[0], std::string("task-976").size() + 12);
   EXPECT_EQ(width[1], 1u);  // HDF5 has no 0-byte strings
-  TextFeed name_feed(kRows, width[0], name, false);
-  TextFeed empty_feed(kRows, width[1], empty, true);
+  TextFeed name_feed(kRows, H5T_CSET_UTF8, width[0], name, false);
+  TextFeed empty_feed(kRows, H5T_CSET_UTF8, width[1], empty, true);
   NumberFeed<int32_t, decltype(count)> count_feed(kRows, count, true);
   NumberFeed<double, decltype(seconds)> seconds_feed(kRows, seconds, false);
   FeedRows(kRows, name_feed, empty_feed, count_feed, seconds_feed);
@@ -67,14 +68,14 @@ TEST(ColumnFeedsTest, OnePassPacksWhatColumnAtATimePacks) {
 TEST(ColumnFeedsTest, NoRowsMakeEmptyColumns) {
   auto name = [](size_t row) { return Name(row); };
   const auto width = LongestValues(0, name);
-  TextFeed name_feed(0, width[0], name, false);
+  TextFeed name_feed(0, H5T_CSET_UTF8, width[0], name, false);
   FeedRows(0, name_feed);
   ExpectSame(name_feed.Finish(), PackTextColumn(0, name));
 }
 
 TEST(ColumnFeedsTest, ValueWiderThanItsColumnIsRefused) {
   auto name = [](size_t row) { return Name(row); };
-  TextFeed name_feed(kRows, 4, name, false);
+  TextFeed name_feed(kRows, H5T_CSET_UTF8, 4, name, false);
   EXPECT_THROW(FeedRows(kRows, name_feed), std::logic_error);
 }
 
