@@ -62,7 +62,8 @@ std::vector<char*> CStrings(const std::vector<std::string>& strings) {
   return pointers;
 }
 
-LaunchOutcome SpawnFailure(int error_number, const std::string& program) {
+/// "cannot run", with the shell's exit codes: 127 not found, 126 not runnable.
+LaunchOutcome ProgramFailure(int error_number, const std::string& program) {
   LaunchOutcome outcome;
   outcome.error = "cannot run " + program + ": " + std::strerror(error_number);
   if (error_number == ENOENT) outcome.exit_code = 127;
@@ -73,14 +74,13 @@ LaunchOutcome SpawnFailure(int error_number, const std::string& program) {
 
 /// Names what kept `request` from starting, from the step that failed.
 LaunchOutcome StartFailure(const LaunchRequest& request,
-                           const SpawnResult& result) {
-  const std::string reason = std::strerror(result.error);
+                           const SpawnFailure& failure) {
+  const std::string reason = std::strerror(failure.error);
   LaunchOutcome outcome;
-  switch (result.failed) {
-    case SpawnStep::kNone:
+  switch (failure.step) {
     case SpawnStep::kFork:
     case SpawnStep::kExec:
-      return SpawnFailure(result.error, request.argv[0]);
+      return ProgramFailure(failure.error, request.argv[0]);
     case SpawnStep::kSetup:
       outcome.error = "cannot start " + request.argv[0] + ": " + reason;
       break;
@@ -95,7 +95,7 @@ LaunchOutcome StartFailure(const LaunchRequest& request,
       break;
     case SpawnStep::kCwd:
       outcome.error =
-          result.error == ENOENT || result.error == ENOTDIR
+          failure.error == ENOENT || failure.error == ENOTDIR
               ? "working directory " + request.cwd + " does not exist"
               : "cannot enter working directory " + request.cwd + ": " + reason;
       break;
@@ -158,9 +158,11 @@ LaunchOutcome PosixLauncher::Launch(const LaunchRequest& request) {
   plan.close_fd_count = open_fds.size();
 
   const SpawnResult result = SpawnProcess(plan);
-  if (result.pid < 0) return StartFailure(request, result);
-  children_[result.pid] = wait_for_signal_ ? -1 : PidfdOpen(result.pid);
-  outcome.pid = result.pid;
+  if (const auto* failure = std::get_if<SpawnFailure>(&result))
+    return StartFailure(request, *failure);
+  const pid_t pid = std::get<pid_t>(result);
+  children_[pid] = wait_for_signal_ ? -1 : PidfdOpen(pid);
+  outcome.pid = pid;
   return outcome;
 }
 

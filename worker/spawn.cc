@@ -155,13 +155,13 @@ bool HaveCloseRange() {
 }
 
 SpawnResult SpawnProcess(const SpawnPlan& plan) {
-  volatile ChildReport report{SpawnStep::kNone, false, 0};
+  volatile ChildReport report{SpawnStep::kSetup, false, 0};
   // With every signal blocked no handler of the pilot can run in the child
   // before it has reset them all; the child unblocks just before exec.
   sigset_t all, saved;
   sigfillset(&all);
   const int mask_rc = pthread_sigmask(SIG_BLOCK, &all, &saved);
-  if (mask_rc != 0) return SpawnResult{-1, SpawnStep::kFork, mask_rc};
+  if (mask_rc != 0) return SpawnFailure{SpawnStep::kFork, mask_rc};
 
   pid_t pid = -1;
   int fork_error = 0;
@@ -173,12 +173,12 @@ SpawnResult SpawnProcess(const SpawnPlan& plan) {
   }
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);
 
-  if (pid < 0) return SpawnResult{-1, SpawnStep::kFork, fork_error};
+  if (pid < 0) return SpawnFailure{SpawnStep::kFork, fork_error};
   if (report.failed) {
     ReapFailedChild(pid);
-    return SpawnResult{-1, report.step, report.error};
+    return SpawnFailure{report.step, report.error};
   }
-  return SpawnResult{pid, SpawnStep::kNone, 0};
+  return pid;
 }
 
 }  // namespace sortie

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <variant>
 
 namespace sortie {
 
@@ -35,7 +36,6 @@ struct SpawnPlan {
 
 /// The step at which a child failed to start.
 enum class SpawnStep {
-  kNone,    ///< it started
   kFork,    ///< vfork itself (no child)
   kSetup,   ///< process group, signal mask or descriptors
   kStdin,   ///< opening /dev/null
@@ -45,12 +45,14 @@ enum class SpawnStep {
   kExec,    ///< exec of the program
 };
 
-/// What SpawnProcess did: a pid, or the step that failed and its errno.
-struct SpawnResult {
-  pid_t pid = -1;  ///< > 0 when the program is running
-  SpawnStep failed = SpawnStep::kNone;
-  int error = 0;  ///< errno of the failed step
+/// Why a child did not start: the step that failed and its errno.
+struct SpawnFailure {
+  SpawnStep step;
+  int error;
 };
+
+/// What SpawnProcess did: the running program's pid, or why it did not start.
+using SpawnResult = std::variant<pid_t, SpawnFailure>;
 
 /// Starts `plan` in a child that leads a new process group, has every signal
 /// at its default action and none blocked, stdin from /dev/null, stdout and
