@@ -32,6 +32,7 @@
 #include "worker/environment.h"
 #include "worker/mpi_function_runner.h"
 #include "worker/process_launcher.h"
+#include "worker/scratch_dir.h"
 #include "worker/worker.h"
 
 extern char** environ;
@@ -266,12 +267,6 @@ int RunMaster(const RunOptions& options, Transport& transport, Clock& clock,
   return exit_code;
 }
 
-std::string ScratchDir(int rank) {
-  const char* tmp = std::getenv("TMPDIR");
-  return std::string(tmp && *tmp ? tmp : "/tmp") + "/sortie-" +
-         std::to_string(getpid()) + "-rank" + std::to_string(rank);
-}
-
 }  // namespace
 
 std::string DefaultLogsDir(const std::string& out) {
@@ -315,8 +310,9 @@ int RunCommand(const RunOptions& options, int* argc, char*** argv) {
     mpi::PendingComm function_world = mpi::PendingComm::IdupWorld();
     MpiTransport transport(comm);
     auto [local_rank, local_size] = placement.LocalRankAndSize();
+    const std::string host = Hostname();
     NodeResources node =
-        ShareOfHost(Hostname(), AllowedCpus(), DetectGpus(),
+        ShareOfHost(host, AllowedCpus(), DetectGpus(),
                     HostPlacement{local_rank, local_size}, options.node);
     MpiFunctionRunner functions(function_world, clock);
     ExecutorContext context;
@@ -326,7 +322,12 @@ int RunCommand(const RunOptions& options, int* argc, char*** argv) {
                                ? MpiLauncher::Detect(environ)
                                : MpiLauncher::FromSpec(options.launcher);
     context.functions = comm.rank() == 0 ? nullptr : &functions;
-    context.scratch_dir = ScratchDir(comm.rank());
+    const std::string scratch_root = ScratchRoot();
+    context.scratch_dir =
+        ScratchDirPath(scratch_root, host, getpid(), comm.rank());
+    context.after_making_scratch_dir = [scratch_root, host] {
+      RemoveScratchDirsOfGoneRanks(scratch_root, host, ProcessExists);
+    };
     context.kill_grace = options.grace;
     InstallStopHandlers();
     int status = 0;

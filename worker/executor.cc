@@ -262,6 +262,7 @@ std::string Executor::WriteNodefile(const Assignment& assignment) {
   std::error_code ec;
   if (std::filesystem::create_directories(context_.scratch_dir, ec)) {
     made_scratch_dir_ = true;
+    if (context_.after_making_scratch_dir) context_.after_making_scratch_dir();
   }
   std::string path = context_.scratch_dir + "/" +
                      (shared ? "host-" + hosts[0]

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <deque>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -30,6 +31,9 @@ struct ExecutorContext {
   FunctionRunner* functions = nullptr;
   /// Directory for hostfiles (created on first use).
   std::string scratch_dir = "/tmp";
+  /// When set, called once, right after this executor made scratch_dir: the
+  /// run clears what killed ranks left beside it (worker/scratch_dir.h).
+  std::function<void()> after_making_scratch_dir;
   /// Seconds between SIGTERM and SIGKILL when sortie stops a task (timeout
   /// or drain).
   double kill_grace = 3.0;

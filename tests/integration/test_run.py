@@ -582,6 +582,36 @@ class KillAndResume(Base):
             self.assertGreaterEqual(runs(i), 1)
 
 
+class ScratchDirsOfKilledRanks(Base):
+    """A rank killed with SIGKILL leaves its hostfile directory in TMPDIR; the
+    next run on the host removes it, and only it."""
+
+    def test_next_run_sweeps_what_gone_ranks_left(self):
+        import socket
+        tmp = self.path("tmp")
+        host = socket.gethostname()
+        gone_pid = subprocess.Popen(["true"]).pid
+        os.waitpid(gone_pid, 0)
+
+        def planted(host_name, pid, rank):
+            d = os.path.join(tmp, f"sortie-{host_name}-{pid}-rank{rank}")
+            os.makedirs(d)
+            with open(os.path.join(d, f"host-{host_name}.nodes"), "w") as f:
+                f.write(host_name + "\n")
+            return os.path.basename(d)
+
+        gone = [planted(host, gone_pid, r) for r in (1, 2)]
+        kept = [planted(host, os.getpid(), 1),  # alive: this test
+                planted(host + "x", gone_pid, 1)]  # another host's
+        write_manifest(self.path("m.jsonl"),
+                       [{"command": ["true"]} for _ in range(2 * max(ARGS.np, 1))])
+        proc = run_sortie("run", "m.jsonl", "--out", "R.h5",
+                          env=dict(os.environ, TMPDIR=tmp))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(sorted(os.listdir(tmp)), sorted(kept))
+        self.assertTrue(set(gone).isdisjoint(os.listdir(tmp)))
+
+
 class IdleCost(Base):
     def test_waiting_pilot_uses_under_5_percent_cpu(self):
         if ARGS.sanitized:

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "test_dir.h"
@@ -208,10 +209,19 @@ TEST_F(ExecutorTest, TheScratchDirectoryGoesWithTheExecutor) {
   ExecutorContext given = Context();
   given.scratch_dir = (dir_ / "scratch-given").string();
   fs::create_directories(given.scratch_dir);
+  // Called when the executor makes the directory, which a killed rank's
+  // next of kin on the host then sweeps; not for a directory it was given.
+  std::map<std::string, int> sweeps;
   for (ExecutorContext* context : {&made, &given}) {
+    context->after_making_scratch_dir = [&sweeps, context] {
+      EXPECT_TRUE(fs::is_directory(context->scratch_dir));
+      ++sweeps[context->scratch_dir];
+    };
     Executor executor(launcher_, clock_, *context);
-    executor.Start(Assignment{1, 1, Spec({"true"}),
-                              TaskGroup{{3}, {"hostA"}, {{0}}, {{}}}, 0});
+    for (uint32_t row : {1u, 2u}) {  // the second shares the hostfile
+      executor.Start(Assignment{row, 1, Spec({"true"}),
+                                TaskGroup{{3}, {"hostA"}, {{0}}, {{}}}, 0});
+    }
     while (executor.Running() > 0) {
       executor.Wait(0.01);
       executor.Poll();
@@ -221,6 +231,7 @@ TEST_F(ExecutorTest, TheScratchDirectoryGoesWithTheExecutor) {
   EXPECT_FALSE(fs::exists(made.scratch_dir));
   EXPECT_TRUE(fs::exists(given.scratch_dir));
   EXPECT_TRUE(fs::is_empty(given.scratch_dir));
+  EXPECT_EQ(sweeps, (std::map<std::string, int>{{made.scratch_dir, 1}}));
 }
 
 TEST_F(ExecutorTest, MultiRankCommandStartsThroughTheMpiLauncher) {
