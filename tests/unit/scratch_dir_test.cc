@@ -51,7 +51,8 @@ TEST_F(ScratchDirTest, RemovesOnlyTheGoneRanksOfThisHost) {
   fs::create_directories(not_ours);
 
   const int removed = RemoveScratchDirsOfGoneRanks(
-      root_.string(), "node-1", [&](pid_t pid) { return alive.count(pid) > 0; });
+      root_.string(), "node-1",
+      [&](pid_t pid) { return alive.count(pid) > 0; });
 
   EXPECT_EQ(removed, 2);
   EXPECT_FALSE(fs::exists(gone0));
