@@ -77,40 +77,34 @@ Request& Request::operator=(Request&& other) noexcept {
   return *this;
 }
 
-bool Request::Test() {
-  if (request_ == MPI_REQUEST_NULL) return true;
+namespace {
+
+bool TestRequest(MPI_Request* request) {
+  if (*request == MPI_REQUEST_NULL) return true;
   int done = 0;
-  Check(MPI_Test(&request_, &done, MPI_STATUS_IGNORE), "MPI_Test");
+  Check(MPI_Test(request, &done, MPI_STATUS_IGNORE), "MPI_Test");
   return done != 0;
 }
 
-bool CollectiveRequest::Test() {
-  if (request_ == MPI_REQUEST_NULL) return true;
-  int done = 0;
-  Check(MPI_Test(&request_, &done, MPI_STATUS_IGNORE), "MPI_Test");
-  return done != 0;
-}
+}  // namespace
+
+bool Request::Test() { return TestRequest(&request_); }
+
+bool CollectiveRequest::Test() { return TestRequest(&request_); }
 
 PendingComm PendingComm::IdupWorld() {
-  PendingComm pending;
-  pending.handle_ = std::make_unique<MPI_Comm>(MPI_COMM_NULL);
-  Check(MPI_Comm_idup(MPI_COMM_WORLD, pending.handle_.get(),
-                      pending.request_.out()),
+  PendingComm pending(std::make_unique<MPI_Comm>(MPI_COMM_NULL));
+  Check(MPI_Comm_idup(MPI_COMM_WORLD, pending.idup_.buffer(),
+                      pending.idup_.out()),
         "MPI_Comm_idup");
   return pending;
 }
 
-PendingComm::~PendingComm() {
-  // Still pending (on the way to MPI_Abort): MPI may yet write the handle.
-  if (handle_) static_cast<void>(handle_.release());
-}
-
 bool PendingComm::Test() {
-  if (!handle_) return comm_.get() != MPI_COMM_NULL;
-  if (!request_.Test()) return false;
+  if (comm_.get() != MPI_COMM_NULL) return true;
+  if (!idup_.Test()) return false;
   // The handle may only be used once the duplication completed.
-  comm_ = Comm(*handle_);
-  handle_.reset();
+  comm_ = Comm(idup_.Result("MPI_Comm_idup's communicator"));
   Check(MPI_Comm_set_errhandler(comm_.get(), MPI_ERRORS_RETURN),
         "MPI_Comm_set_errhandler");
   return true;
@@ -176,11 +170,6 @@ std::vector<char> NodeKey() {
 
 }  // namespace
 
-struct PendingPlacement::Keys {
-  std::vector<char> mine;
-  std::vector<char> all;
-};
-
 PendingPlacement PendingPlacement::Start() {
   // One allgather of a node key, not MPI_Comm_split_type(SHARED): MPICH
   // builds a shared-memory segment for the split communicator, through PMI,
@@ -188,34 +177,25 @@ PendingPlacement PendingPlacement::Start() {
   // for this); sortie only needs the two counts.
   int world_size = 0;
   Check(MPI_Comm_size(MPI_COMM_WORLD, &world_size), "MPI_Comm_size");
-  PendingPlacement placement;
-  placement.keys_ = std::make_unique<Keys>();
-  placement.keys_->mine = NodeKey();
-  placement.keys_->all.resize(static_cast<size_t>(kNodeKeyBytes) *
-                              static_cast<size_t>(world_size));
-  Check(MPI_Iallgather(placement.keys_->mine.data(), kNodeKeyBytes, MPI_CHAR,
-                       placement.keys_->all.data(), kNodeKeyBytes, MPI_CHAR,
-                       MPI_COMM_WORLD, placement.request_.out()),
+  auto keys = std::make_unique<Keys>();
+  keys->mine = NodeKey();
+  keys->all.resize(static_cast<size_t>(kNodeKeyBytes) *
+                   static_cast<size_t>(world_size));
+  PendingPlacement placement(std::move(keys));
+  Keys* buffer = placement.keys_.buffer();
+  Check(MPI_Iallgather(buffer->mine.data(), kNodeKeyBytes, MPI_CHAR,
+                       buffer->all.data(), kNodeKeyBytes, MPI_CHAR,
+                       MPI_COMM_WORLD, placement.keys_.out()),
         "MPI_Iallgather (node keys)");
   return placement;
 }
 
-PendingPlacement::~PendingPlacement() {
-  // Still pending (on the way to MPI_Abort): MPI may yet write the buffer.
-  if (!done_) static_cast<void>(keys_.release());
-}
-
-bool PendingPlacement::Test() {
-  if (!done_) done_ = request_.Test();
-  return done_;
-}
-
 std::pair<int, int> PendingPlacement::LocalRankAndSize() const {
-  if (!done_) throw std::logic_error("node keys used before they arrived");
+  const Keys& keys = keys_.Result("the node keys");
   int world_rank = 0;
   Check(MPI_Comm_rank(MPI_COMM_WORLD, &world_rank), "MPI_Comm_rank");
-  const std::vector<char>& mine = keys_->mine;
-  const std::vector<char>& all = keys_->all;
+  const std::vector<char>& mine = keys.mine;
+  const std::vector<char>& all = keys.all;
   int rank = 0, size = 0;
   for (size_t r = 0; r * kNodeKeyBytes < all.size(); ++r) {
     const char* key = all.data() + r * kNodeKeyBytes;

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace sortie::mpi {
 
@@ -130,6 +131,50 @@ class CollectiveRequest {
   MPI_Request request_ = MPI_REQUEST_NULL;
 };
 
+/// A non-blocking collective with the buffer it writes into. The buffer is
+/// on the heap, since MPI writes to its address until the collective
+/// completes and it must not move with this object; destroyed while still
+/// pending (on the way to MPI_Abort), it is leaked rather than freed under
+/// MPI's hands. Move-only; the owner completes it with Test() before
+/// MPI_Finalize (see CollectiveRequest).
+template <class Buffer>
+class PendingCollective {
+ public:
+  PendingCollective() = default;
+  /// Holds `buffer` until the collective started on it (with buffer() and
+  /// out()) completes.
+  explicit PendingCollective(std::unique_ptr<Buffer> buffer)
+      : buffer_(std::move(buffer)) {}
+  ~PendingCollective() {
+    if (!done_) static_cast<void>(buffer_.release());
+  }
+  PendingCollective(PendingCollective&& other) noexcept = default;
+  // Not assignable: assigning over a pending operation would lose it.
+  PendingCollective& operator=(PendingCollective&&) = delete;
+
+  /// True once the collective completed (and from then on). Never blocks:
+  /// poll it with back-off.
+  bool Test() {
+    if (!done_ && buffer_) done_ = request_.Test();
+    return done_;
+  }
+  /// The buffer, to start the collective on.
+  Buffer* buffer() { return buffer_.get(); }
+  /// The raw request, for the MPI call that starts the collective.
+  MPI_Request* out() { return request_.out(); }
+  /// The buffer once Test() returned true; before, throws std::logic_error
+  /// saying `what` was used too early.
+  const Buffer& Result(const char* what) const {
+    if (!done_) throw std::logic_error(std::string(what) + " used too early");
+    return *buffer_;
+  }
+
+ private:
+  std::unique_ptr<Buffer> buffer_;
+  CollectiveRequest request_;
+  bool done_ = false;
+};
+
 /// A duplicate of MPI_COMM_WORLD under construction (MPI_Comm_idup): start-up
 /// goes on while it completes, which it does whenever the ranks call MPI.
 /// Once complete it has MPI_ERRORS_RETURN, so errors on the pilot's traffic
@@ -143,11 +188,6 @@ class PendingComm {
   /// of MPI_Comm_idup from its progress engine, where they would interleave
   /// differently with a later collective on each rank (open-mpi/ompi#2025).
   static PendingComm IdupWorld();
-  PendingComm() = default;
-  ~PendingComm();
-  PendingComm(PendingComm&& other) noexcept = default;
-  // Not assignable: assigning over a pending operation would lose it.
-  PendingComm& operator=(PendingComm&&) = delete;
 
   /// True once the duplicate is ready (then comm() may be used). Never
   /// blocks: poll it with back-off.
@@ -156,10 +196,9 @@ class PendingComm {
   const Comm& comm() const;
 
  private:
-  // On the heap: MPI may write the new handle when the operation completes,
-  // so its address must not change when this object moves.
-  std::unique_ptr<MPI_Comm> handle_;
-  CollectiveRequest request_;
+  explicit PendingComm(std::unique_ptr<MPI_Comm> handle)
+      : idup_(std::move(handle)) {}
+  PendingCollective<MPI_Comm> idup_;
   Comm comm_;
 };
 
@@ -175,25 +214,23 @@ class PendingPlacement {
   /// Starts the exchange. Collective over MPI_COMM_WORLD (same order on
   /// every rank, as for PendingComm::IdupWorld); call it once, at start-up.
   static PendingPlacement Start();
-  PendingPlacement() = default;
-  ~PendingPlacement();
-  PendingPlacement(PendingPlacement&& other) noexcept = default;
-  // Not assignable: assigning over a pending operation would lose it.
-  PendingPlacement& operator=(PendingPlacement&&) = delete;
 
   /// True once every rank's key has arrived. Never blocks: poll it with
   /// back-off.
-  bool Test();
+  bool Test() { return keys_.Test(); }
   /// {rank among this node's ranks, their number}; throws std::logic_error
   /// before Test() returned true.
   std::pair<int, int> LocalRankAndSize() const;
 
  private:
-  struct Keys;
-  // On the heap: MPI writes into it until the operation completes.
-  std::unique_ptr<Keys> keys_;
-  CollectiveRequest request_;
-  bool done_ = false;
+  /// This rank's node key, sent, and every rank's, received.
+  struct Keys {
+    std::vector<char> mine;
+    std::vector<char> all;
+  };
+  explicit PendingPlacement(std::unique_ptr<Keys> keys)
+      : keys_(std::move(keys)) {}
+  PendingCollective<Keys> keys_;
 };
 
 /// MPI_Get_library_version, trimmed to its first line.
