@@ -139,6 +139,14 @@ void Executor::Start(const Assignment& assignment) {
   active_rows_.insert(assignment.row);
   StartNow(assignment);
   StartUnblocked();
+  SweepIfDue();
+}
+
+// After the tasks are on their way: the sweep reads all of TMPDIR.
+void Executor::SweepIfDue() {
+  if (!sweep_due_) return;
+  sweep_due_ = false;
+  context_.after_making_scratch_dir();
 }
 
 // A loop, not recursion. Bounded, so that a long chain of function tasks
@@ -262,7 +270,7 @@ std::string Executor::WriteNodefile(const Assignment& assignment) {
   std::error_code ec;
   if (std::filesystem::create_directories(context_.scratch_dir, ec)) {
     made_scratch_dir_ = true;
-    if (context_.after_making_scratch_dir) context_.after_making_scratch_dir();
+    sweep_due_ = static_cast<bool>(context_.after_making_scratch_dir);
   }
   std::string path = context_.scratch_dir + "/" +
                      (shared ? "host-" + hosts[0]
@@ -317,6 +325,7 @@ bool Executor::Poll() {
     Reap();
   }
   StartUnblocked();
+  SweepIfDue();
   return !started_.empty() || !finished_.empty();
 }
 

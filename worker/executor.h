@@ -31,8 +31,9 @@ struct ExecutorContext {
   FunctionRunner* functions = nullptr;
   /// Directory for hostfiles (created on first use).
   std::string scratch_dir = "/tmp";
-  /// When set, called once, right after this executor made scratch_dir: the
-  /// run clears what killed ranks left beside it (worker/scratch_dir.h).
+  /// When set, called once, at the end of the Start() or Poll() in which
+  /// this executor made scratch_dir: the run clears what killed ranks left
+  /// beside it (worker/scratch_dir.h).
   std::function<void()> after_making_scratch_dir;
   /// Seconds between SIGTERM and SIGKILL when sortie stops a task (timeout
   /// or drain).
@@ -86,6 +87,7 @@ class Executor {
   };
   void StartNow(const Assignment& assignment);
   void StartUnblocked();
+  void SweepIfDue();
   void Ended(uint32_t row);
   void EnforceDeadlines();
   void Stop(pid_t pid, RunningTask* task, EndCause cause, double now);
@@ -105,6 +107,8 @@ class Executor {
   std::unordered_map<std::string, std::string> shared_nodefiles_;
   /// WriteNodefile made context_.scratch_dir: removed with the executor.
   bool made_scratch_dir_ = false;
+  /// context_.after_making_scratch_dir is to be called.
+  bool sweep_due_ = false;
   /// Rows started or queued here and not ended yet.
   std::unordered_set<uint32_t> active_rows_;
   /// Queued tasks by the row they follow.
