@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <string_view>
 #include <system_error>
 
@@ -38,7 +39,10 @@ pid_t PidInName(std::string_view name, const std::string& host) {
   long long pid = 0, rank = 0;
   if (!TakeNumber(&name, &pid) || name.substr(0, 5) != "-rank") return -1;
   name.remove_prefix(5);
-  if (!TakeNumber(&name, &rank) || !name.empty() || pid <= 0) return -1;
+  if (!TakeNumber(&name, &rank) || !name.empty() || pid <= 0 ||
+      pid > std::numeric_limits<pid_t>::max()) {
+    return -1;
+  }
   return static_cast<pid_t>(pid);
 }
 

@@ -46,6 +46,9 @@ TEST_F(ScratchDirTest, RemovesOnlyTheGoneRanksOfThisHost) {
   const std::string other_host = Make("node", 300, 0);
   const std::string prefix_host = Make("node-1-300", 7, 0);
   const std::string odd = root_ / "sortie-node-1-300-rank1x";
+  // A PID beyond pid_t's range is no PID (not one cut down to fit).
+  const std::string huge = root_ / "sortie-node-1-4294967596-rank0";
+  fs::create_directories(huge);
   fs::create_directories(odd);
   const std::string not_ours = root_ / "unrelated";
   fs::create_directories(not_ours);
@@ -57,7 +60,8 @@ TEST_F(ScratchDirTest, RemovesOnlyTheGoneRanksOfThisHost) {
   EXPECT_EQ(removed, 2);
   EXPECT_FALSE(fs::exists(gone0));
   EXPECT_FALSE(fs::exists(gone1));
-  for (const std::string& kept : {live, other_host, prefix_host, odd, not_ours})
+  for (const std::string& kept :
+       {live, other_host, prefix_host, odd, huge, not_ours})
     EXPECT_TRUE(fs::exists(kept)) << kept;
 }
 
