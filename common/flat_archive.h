@@ -22,10 +22,12 @@
 
 namespace sortie {
 
+/// Whether T is a std::vector (FlatWalk writes its count, then elements).
 template <class T>
 inline constexpr bool kIsVector = false;
 template <class T, class Allocator>
 inline constexpr bool kIsVector<std::vector<T, Allocator>> = true;
+/// Whether T is a std::pair (FlatWalk writes first, then second).
 template <class T>
 inline constexpr bool kIsPair = false;
 template <class A, class B>
@@ -35,12 +37,12 @@ inline constexpr bool kIsPair<std::pair<A, B>> = true;
 /// numbers, strings, vectors (their element count, then the elements),
 /// pairs, and anything else through its serialize(). `Derived` supplies the
 /// primitives, which it may keep private if it befriends this class:
-///   Number(T&)           one number (T arithmetic; const when saving)
-///   Text(std::string&)   one string (const when saving)
-///   Count<kBytes>(size) a vector's count: saving writes `size` and returns
-///                        it; loading returns the count read, after checking
-///                        that many elements of >= kBytes bytes each fit
-///   Numbers(T*, count)   a vector's arithmetic elements, in a row
+///   Number(T&)            one number (T arithmetic; const when saving)
+///   Text(std::string&)    one string (const when saving)
+///   Count<kBytes>(size)   a vector's count: saving writes `size` and returns
+///                         it; loading returns the count read, after checking
+///                         that many elements of >= kBytes bytes each fit
+///   Numbers(T*, count)    a vector's arithmetic elements, in a row
 /// Use as `archive & value`; with `kLoading` it reads into `value`.
 template <class Derived, bool kLoading>
 class FlatWalk {
