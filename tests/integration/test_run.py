@@ -590,8 +590,9 @@ class ScratchDirsOfKilledRanks(Base):
         import socket
         tmp = self.path("tmp")
         host = socket.gethostname()
-        gone_pid = subprocess.Popen(["true"]).pid
-        os.waitpid(gone_pid, 0)
+        gone = subprocess.Popen(["true"])
+        gone.wait()  # reaped: its PID names no process now
+        gone_pid = gone.pid
 
         def planted(host_name, pid, rank):
             d = os.path.join(tmp, f"sortie-{host_name}-{pid}-rank{rank}")
@@ -600,7 +601,7 @@ class ScratchDirsOfKilledRanks(Base):
                 f.write(host_name + "\n")
             return os.path.basename(d)
 
-        gone = [planted(host, gone_pid, r) for r in (1, 2)]
+        swept = [planted(host, gone_pid, r) for r in (1, 2)]
         kept = [planted(host, os.getpid(), 1),  # alive: this test
                 planted(host + "x", gone_pid, 1)]  # another host's
         write_manifest(self.path("m.jsonl"),
@@ -609,7 +610,7 @@ class ScratchDirsOfKilledRanks(Base):
                           env=dict(os.environ, TMPDIR=tmp))
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(sorted(os.listdir(tmp)), sorted(kept))
-        self.assertTrue(set(gone).isdisjoint(os.listdir(tmp)))
+        self.assertTrue(set(swept).isdisjoint(os.listdir(tmp)))
 
 
 class IdleCost(Base):
