@@ -25,16 +25,21 @@ int WorldSize() {
   return size;
 }
 
-// Polls as the pilot does, with a deadline so a hang fails the test.
-template <class Pending>
-bool Complete(Pending& pending) {
+// Polls `done` as the pilot does, with a deadline so a hang fails the test.
+template <class Done>
+bool Eventually(Done done) {
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!pending.Test()) {
+  while (!done()) {
     if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   return true;
+}
+
+template <class Pending>
+bool Complete(Pending& pending) {
+  return Eventually([&] { return pending.Test(); });
 }
 
 TEST(PendingCommTest, IsTheWorldOnceCompleteAndReturnsErrors) {
@@ -83,13 +88,7 @@ TEST(PointToPointTest, ProbedMessageArrivesWhole) {
   const std::string sent = "from " + std::to_string(comm.rank());
   Request request = Isend(comm, next, 7, sent);
   std::optional<ProbedMessage> probed;
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!(probed = Improbe(comm)) &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
-  ASSERT_TRUE(probed.has_value());
+  ASSERT_TRUE(Eventually([&] { return (probed = Improbe(comm)).has_value(); }));
   EXPECT_EQ(probed->tag, 7);
   EXPECT_EQ(probed->source, (comm.rank() + comm.size() - 1) % comm.size());
   EXPECT_EQ(Mrecv(&*probed), "from " + std::to_string(probed->source));
