@@ -20,11 +20,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class ExecutorTest : public ::testing::Test {
+class ExecutorTest : public TestWithDir {
  protected:
-  void SetUp() override { dir_ = FreshTestDir("executor_test"); }
-  void TearDown() override { fs::remove_all(dir_); }
-
   TaskSpec Spec(std::vector<std::string> command, bool shell = false) {
     TaskSpec spec;
     spec.id = "task" + std::to_string(next_++);
@@ -48,7 +45,6 @@ class ExecutorTest : public ::testing::Test {
     return {};
   }
 
-  fs::path dir_;
   int next_ = 0;
   SystemClock clock_;
   PosixLauncher launcher_;

@@ -58,11 +58,8 @@ int RunToEnd(PosixLauncher& launcher, const LaunchRequest& request) {
   return ended.front().exit_code;
 }
 
-class PosixLauncherStartTest : public ::testing::Test {
+class PosixLauncherStartTest : public TestWithDir {
  protected:
-  void SetUp() override { dir_ = FreshTestDir("process_launcher_test"); }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::filesystem::path dir_;
   PosixLauncher launcher_;
 };
 

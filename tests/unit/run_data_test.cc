@@ -18,12 +18,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class RunDataTest : public ::testing::Test {
+class RunDataTest : public TestWithDir {
  protected:
-  void SetUp() override { dir_ = FreshTestDir("run_data_test"); }
-  void TearDown() override {
-    if (!HasFailure()) fs::remove_all(dir_);
-  }
   std::string PathFor(const std::string& name) const {
     return (dir_ / name).string();
   }
@@ -64,7 +60,6 @@ class RunDataTest : public ::testing::Test {
     writer.Flush();
     return journal;
   }
-  fs::path dir_;
 };
 
 TEST_F(RunDataTest, ReadsWhatTheWriterWrote) {

@@ -16,10 +16,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class ColumnsTest : public ::testing::Test {
+class ColumnsTest : public TestWithDir {
  protected:
   void SetUp() override {
-    dir_ = FreshTestDir("run_file_columns_test");
+    TestWithDir::SetUp();
     path_ = (dir_ / "columns.h5").string();
     file_ = H5File(
         H5Fcreate(path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
@@ -46,7 +46,6 @@ class ColumnsTest : public ::testing::Test {
     return H5Dget_storage_size(Open(name).get());
   }
 
-  fs::path dir_;
   std::string path_;
   H5File file_;
 };

@@ -16,20 +16,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class ScratchDirTest : public ::testing::Test {
+class ScratchDirTest : public TestWithDir {
  protected:
-  void SetUp() override { root_ = FreshTestDir("scratch_dir_test"); }
-  void TearDown() override { fs::remove_all(root_); }
-
   // A directory as a rank makes it, holding one hostfile.
   std::string Make(const std::string& host, pid_t pid, int rank) {
-    std::string dir = ScratchDirPath(root_.string(), host, pid, rank);
+    std::string dir = ScratchDirPath(dir_.string(), host, pid, rank);
     fs::create_directories(dir);
     std::ofstream(dir + "/host-" + host + ".nodes") << host << "\n";
     return dir;
   }
-
-  fs::path root_;
 };
 
 TEST_F(ScratchDirTest, PathNamesRootHostPidAndRank) {
@@ -45,17 +40,16 @@ TEST_F(ScratchDirTest, RemovesOnlyTheGoneRanksOfThisHost) {
   // Host names with dashes: "node" with PID 1 must not take "node-1"'s.
   const std::string other_host = Make("node", 300, 0);
   const std::string prefix_host = Make("node-1-300", 7, 0);
-  const std::string odd = root_ / "sortie-node-1-300-rank1x";
+  const std::string odd = dir_ / "sortie-node-1-300-rank1x";
   // A PID beyond pid_t's range is no PID (not one cut down to fit).
-  const std::string huge = root_ / "sortie-node-1-4294967596-rank0";
+  const std::string huge = dir_ / "sortie-node-1-4294967596-rank0";
   fs::create_directories(huge);
   fs::create_directories(odd);
-  const std::string not_ours = root_ / "unrelated";
+  const std::string not_ours = dir_ / "unrelated";
   fs::create_directories(not_ours);
 
   const int removed = RemoveScratchDirsOfGoneRanks(
-      root_.string(), "node-1",
-      [&](pid_t pid) { return alive.count(pid) > 0; });
+      dir_.string(), "node-1", [&](pid_t pid) { return alive.count(pid) > 0; });
 
   EXPECT_EQ(removed, 2);
   EXPECT_FALSE(fs::exists(gone0));
@@ -68,7 +62,7 @@ TEST_F(ScratchDirTest, RemovesOnlyTheGoneRanksOfThisHost) {
 TEST_F(ScratchDirTest, KeepsADirectoryHoldingMoreThanHostfiles) {
   const std::string dir = Make("h", 300, 0);
   std::ofstream(dir + "/notes.txt") << "someone's\n";
-  EXPECT_EQ(RemoveScratchDirsOfGoneRanks(root_.string(), "h",
+  EXPECT_EQ(RemoveScratchDirsOfGoneRanks(dir_.string(), "h",
                                          [](pid_t) { return false; }),
             0);
   EXPECT_TRUE(fs::exists(dir + "/notes.txt"));
@@ -78,19 +72,19 @@ TEST_F(ScratchDirTest, KeepsADirectoryHoldingMoreThanHostfiles) {
 TEST_F(ScratchDirTest, LeavesWhatASymbolicLinkPointsTo) {
   // /tmp is everyone's: a link planted under a matching name must not make
   // the sweep delete hostfiles somewhere else.
-  const fs::path target = root_ / "elsewhere";
+  const fs::path target = dir_ / "elsewhere";
   fs::create_directories(target);
   std::ofstream(target / "keep.nodes") << "x\n";
   fs::create_directory_symlink(target,
-                               ScratchDirPath(root_.string(), "h", 300, 0));
-  EXPECT_EQ(RemoveScratchDirsOfGoneRanks(root_.string(), "h",
+                               ScratchDirPath(dir_.string(), "h", 300, 0));
+  EXPECT_EQ(RemoveScratchDirsOfGoneRanks(dir_.string(), "h",
                                          [](pid_t) { return false; }),
             0);
   EXPECT_TRUE(fs::exists(target / "keep.nodes"));
 }
 
 TEST_F(ScratchDirTest, AMissingRootIsNothingToSweep) {
-  EXPECT_EQ(RemoveScratchDirsOfGoneRanks((root_ / "none").string(), "h",
+  EXPECT_EQ(RemoveScratchDirsOfGoneRanks((dir_ / "none").string(), "h",
                                          [](pid_t) { return false; }),
             0);
 }

@@ -32,6 +32,19 @@ inline std::filesystem::path FreshTestDir(const std::string& prefix) {
   return dir;
 }
 
+/// A fixture giving each test a fresh directory of its own, `dir_`
+/// (FreshTestDir). It is removed after a test that passed and kept after
+/// one that failed, so that its files can be looked at.
+class TestWithDir : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = FreshTestDir("test"); }
+  void TearDown() override {
+    if (!HasFailure()) std::filesystem::remove_all(dir_);
+  }
+
+  std::filesystem::path dir_;
+};
+
 /// The bytes of `path`; empty when it cannot be read.
 inline std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
