@@ -22,13 +22,13 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 
 size=full
 runs=3
 only="process functions memory idle startup"
 sortie="$root/build/sortie"
-
-usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -36,11 +36,11 @@ while [ $# -gt 0 ]; do
         --runs) runs=$2; shift 2 ;;
         --only) only=${2//,/ }; shift 2 ;;
         --sortie) sortie=$2; shift 2 ;;
-        -h|--help) usage; exit 0 ;;
-        *) echo "all.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+        -h|--help) bench_usage; exit 0 ;;
+        *) bench_unknown_argument "$1" ;;
     esac
 done
-case "$runs" in ''|*[!0-9]*|0) echo "all.sh: --runs '$runs' is not a positive integer" >&2; exit 2 ;; esac
+case "$runs" in ''|*[!0-9]*|0) bench_fail "--runs '$runs' is not a positive integer" ;; esac
 start_runs=$(( runs > 5 ? runs : 5 ))
 case "$size" in
     full)
@@ -55,7 +55,7 @@ case "$size" in
         memory=(--tasks 2000 --runs 1)
         idle=(--ranks 2 --seconds 3 --runs 1)
         startup=(--ranks 2 --tasks 2 --runs 1) ;;
-    *) echo "all.sh: --size must be full or smoke" >&2; exit 2 ;;
+    *) bench_fail "--size must be full or smoke" ;;
 esac
 
 export BENCH_SUMMARY
@@ -70,7 +70,7 @@ for part in $only; do
         memory) script=memory.sh; args=("${memory[@]}") ;;
         idle) script=idle.sh; args=("${idle[@]}") ;;
         startup) script=startup.sh; args=("${startup[@]}") ;;
-        *) echo "all.sh: unknown part '$part'" >&2; exit 2 ;;
+        *) bench_fail "unknown part '$part'" ;;
     esac
     echo "## $part: bench/$script ${args[*]}"
     echo

@@ -23,6 +23,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 
 tasks=1000000
 runs=3
@@ -31,8 +33,6 @@ ranks="2 3"
 sortie="$root/build/sortie"
 mpiexec=${MPIEXEC:-/usr/bin/mpiexec.mpich}
 
-usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
-
 while [ $# -gt 0 ]; do
     case "$1" in
         --tasks) tasks=$2; shift 2 ;;
@@ -40,25 +40,19 @@ while [ $# -gt 0 ]; do
         --warmup) warmup=$2; shift 2 ;;
         --ranks) ranks=${2//,/ }; shift 2 ;;
         --sortie) sortie=$2; shift 2 ;;
-        -h|--help) usage; exit 0 ;;
-        *) echo "functions.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+        -h|--help) bench_usage; exit 0 ;;
+        *) bench_unknown_argument "$1" ;;
     esac
 done
-for v in "$tasks" "$runs" $ranks; do
-    case "$v" in
-        ''|*[!0-9]*|0) echo "functions.sh: '$v' is not a positive integer" >&2; exit 2 ;;
-    esac
-done
+bench_positive "$tasks" "$runs" $ranks
 case "$warmup" in
-    ''|*[!0-9]*) echo "functions.sh: --warmup '$warmup' is not a whole number" >&2; exit 2 ;;
+    ''|*[!0-9]*) bench_fail "--warmup '$warmup' is not a whole number" ;;
 esac
 for k in $ranks; do
-    [ "$k" -ge 2 ] || { echo "functions.sh: --ranks $k: function tasks need >= 2 ranks" >&2; exit 2; }
+    [ "$k" -ge 2 ] || bench_fail "--ranks $k: function tasks need >= 2 ranks"
 done
-[ -x "$sortie" ] || { echo "functions.sh: no sortie binary at $sortie (build first)" >&2; exit 2; }
-# Absolute: sortie runs in a temp dir.
-sortie=$(cd "$(dirname "$sortie")" && pwd)/$(basename "$sortie")
-[ -x "$mpiexec" ] || { echo "functions.sh: no MPI launcher at $mpiexec" >&2; exit 2; }
+sortie=$(bench_sortie_binary "$sortie")
+bench_executable "$mpiexec" "MPI launcher"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sortie-fnbench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

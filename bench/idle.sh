@@ -22,6 +22,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 
 ranks="2 4"
 seconds=10
@@ -29,28 +31,20 @@ runs=3
 sortie="$root/build/sortie"
 mpiexec=${MPIEXEC:-/usr/bin/mpiexec.mpich}
 
-usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
-
 while [ $# -gt 0 ]; do
     case "$1" in
         --ranks) ranks=${2//,/ }; shift 2 ;;
         --seconds) seconds=$2; shift 2 ;;
         --runs) runs=$2; shift 2 ;;
         --sortie) sortie=$2; shift 2 ;;
-        -h|--help) usage; exit 0 ;;
-        *) echo "idle.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+        -h|--help) bench_usage; exit 0 ;;
+        *) bench_unknown_argument "$1" ;;
     esac
 done
-for v in "$seconds" "$runs" $ranks; do
-    case "$v" in
-        ''|*[!0-9]*|0) echo "idle.sh: '$v' is not a positive integer" >&2; exit 2 ;;
-    esac
-done
-[ "$seconds" -ge 3 ] || { echo "idle.sh: --seconds must be >= 3" >&2; exit 2; }
-[ -x "$sortie" ] || { echo "idle.sh: no sortie binary at $sortie (build first)" >&2; exit 2; }
-# Absolute: sortie runs in a temp dir.
-sortie=$(cd "$(dirname "$sortie")" && pwd)/$(basename "$sortie")
-[ -x "$mpiexec" ] || { echo "idle.sh: no MPI launcher at $mpiexec" >&2; exit 2; }
+bench_positive "$seconds" "$runs" $ranks
+[ "$seconds" -ge 3 ] || bench_fail "--seconds must be >= 3"
+sortie=$(bench_sortie_binary "$sortie")
+bench_executable "$mpiexec" "MPI launcher"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sortie-idlebench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

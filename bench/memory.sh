@@ -22,6 +22,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 
 tasks=1000000
 runs=3
@@ -29,29 +31,21 @@ ranks=2
 sortie="$root/build/sortie"
 mpiexec=${MPIEXEC:-/usr/bin/mpiexec.mpich}
 
-usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
-
 while [ $# -gt 0 ]; do
     case "$1" in
         --tasks) tasks=$2; shift 2 ;;
         --runs) runs=$2; shift 2 ;;
         --ranks) ranks=$2; shift 2 ;;
         --sortie) sortie=$2; shift 2 ;;
-        -h|--help) usage; exit 0 ;;
-        *) echo "memory.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+        -h|--help) bench_usage; exit 0 ;;
+        *) bench_unknown_argument "$1" ;;
     esac
 done
-for v in "$tasks" "$runs" "$ranks"; do
-    case "$v" in
-        ''|*[!0-9]*|0) echo "memory.sh: '$v' is not a positive integer" >&2; exit 2 ;;
-    esac
-done
-[ "$ranks" -ge 2 ] || { echo "memory.sh: --ranks must be >= 2 (function tasks)" >&2; exit 2; }
-[ -x "$sortie" ] || { echo "memory.sh: no sortie binary at $sortie (build first)" >&2; exit 2; }
-# Absolute: sortie runs in a temp dir.
-sortie=$(cd "$(dirname "$sortie")" && pwd)/$(basename "$sortie")
-[ -x "$mpiexec" ] || { echo "memory.sh: no MPI launcher at $mpiexec" >&2; exit 2; }
-[ -x /usr/bin/time ] || { echo "memory.sh: needs GNU time at /usr/bin/time" >&2; exit 2; }
+bench_positive "$tasks" "$runs" "$ranks"
+[ "$ranks" -ge 2 ] || bench_fail "--ranks must be >= 2 (function tasks)"
+sortie=$(bench_sortie_binary "$sortie")
+bench_executable "$mpiexec" "MPI launcher"
+[ -x /usr/bin/time ] || bench_fail "needs GNU time at /usr/bin/time"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sortie-membench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

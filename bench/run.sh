@@ -23,6 +23,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 
 tasks=10000
 runs=5
@@ -33,8 +35,6 @@ settle=600
 settle_us=40
 mpiexec=${MPIEXEC:-/usr/bin/mpiexec.mpich}
 
-usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
-
 while [ $# -gt 0 ]; do
     case "$1" in
         --tasks) tasks=$2; shift 2 ;;
@@ -44,21 +44,15 @@ while [ $# -gt 0 ]; do
         --procs) procs=$2; shift 2 ;;
         --settle) settle=$2; shift 2 ;;
         --settle-us) settle_us=$2; shift 2 ;;
-        -h|--help) usage; exit 0 ;;
-        *) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+        -h|--help) bench_usage; exit 0 ;;
+        *) bench_unknown_argument "$1" ;;
     esac
 done
 
-case "$settle" in ''|*[!0-9]*) echo "run.sh: --settle '$settle' is not a number of seconds" >&2; exit 2 ;; esac
-for v in "$tasks" "$runs" "$procs" "$settle_us" $ranks; do
-    case "$v" in
-        ''|*[!0-9]*|0) echo "run.sh: '$v' is not a positive integer" >&2; exit 2 ;;
-    esac
-done
-[ -x "$sortie" ] || { echo "run.sh: no sortie binary at $sortie (build first)" >&2; exit 2; }
-# Absolute: sortie runs in a temp dir.
-sortie=$(cd "$(dirname "$sortie")" && pwd)/$(basename "$sortie")
-[ -x "$mpiexec" ] || { echo "run.sh: no MPI launcher at $mpiexec" >&2; exit 2; }
+case "$settle" in ''|*[!0-9]*) bench_fail "--settle '$settle' is not a number of seconds" ;; esac
+bench_positive "$tasks" "$runs" "$procs" "$settle_us" $ranks
+sortie=$(bench_sortie_binary "$sortie")
+bench_executable "$mpiexec" "MPI launcher"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sortie-bench.XXXXXX")
 parallel_tmp=$tmp/parallel-tmp  # may move to a tmpfs, below

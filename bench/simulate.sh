@@ -20,13 +20,13 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 
 tasks=1000000
 nodes=10000
 runs=3
 sortie="$root/build/sortie"
-
-usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -34,17 +34,13 @@ while [ $# -gt 0 ]; do
         --nodes) nodes=$2; shift 2 ;;
         --runs) runs=$2; shift 2 ;;
         --sortie) sortie=$2; shift 2 ;;
-        -h|--help) usage; exit 0 ;;
-        *) echo "simulate.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+        -h|--help) bench_usage; exit 0 ;;
+        *) bench_unknown_argument "$1" ;;
     esac
 done
-for v in "$tasks" "$nodes" "$runs"; do
-    case "$v" in
-        ''|*[!0-9]*|0) echo "simulate.sh: '$v' is not a positive integer" >&2; exit 2 ;;
-    esac
-done
-[ -x "$sortie" ] || { echo "simulate.sh: no sortie binary at $sortie (build first)" >&2; exit 2; }
-[ -x /usr/bin/time ] || { echo "simulate.sh: needs GNU time at /usr/bin/time" >&2; exit 2; }
+bench_positive "$tasks" "$nodes" "$runs"
+[ -x "$sortie" ] || bench_fail "no sortie binary at $sortie (build first)"
+[ -x /usr/bin/time ] || bench_fail "needs GNU time at /usr/bin/time"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sortie-simbench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

@@ -22,6 +22,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 
 ranks=8
 tasks=16
@@ -30,28 +32,20 @@ sortie="$root/build/sortie"
 mpiexec=${MPIEXEC:-/usr/bin/mpiexec.mpich}
 mpicc=${MPICC:-/usr/bin/mpicc.mpich}
 
-usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
-
 while [ $# -gt 0 ]; do
     case "$1" in
         --ranks) ranks=$2; shift 2 ;;
         --tasks) tasks=$2; shift 2 ;;
         --runs) runs=$2; shift 2 ;;
         --sortie) sortie=$2; shift 2 ;;
-        -h|--help) usage; exit 0 ;;
-        *) echo "startup.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+        -h|--help) bench_usage; exit 0 ;;
+        *) bench_unknown_argument "$1" ;;
     esac
 done
-for v in "$ranks" "$tasks" "$runs"; do
-    case "$v" in
-        ''|*[!0-9]*|0) echo "startup.sh: '$v' is not a positive integer" >&2; exit 2 ;;
-    esac
-done
-[ -x "$sortie" ] || { echo "startup.sh: no sortie binary at $sortie (build first)" >&2; exit 2; }
-# Absolute: sortie runs in a temp dir.
-sortie=$(cd "$(dirname "$sortie")" && pwd)/$(basename "$sortie")
-[ -x "$mpiexec" ] || { echo "startup.sh: no MPI launcher at $mpiexec" >&2; exit 2; }
-command -v h5dump >/dev/null || { echo "startup.sh: needs h5dump (hdf5-tools)" >&2; exit 2; }
+bench_positive "$ranks" "$tasks" "$runs"
+sortie=$(bench_sortie_binary "$sortie")
+bench_executable "$mpiexec" "MPI launcher"
+command -v h5dump >/dev/null || bench_fail "needs h5dump (hdf5-tools)"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sortie-startbench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
