@@ -213,20 +213,13 @@ inline std::string RawFrame(const std::string& payload) {
   return frame + payload;
 }
 
-/// A fresh directory per test for journal files, removed when the test
-/// passes (kept for a look when it fails).
-class JournalTest : public ::testing::Test {
+/// A fresh directory per test for journal files (TestWithDir).
+class JournalTest : public TestWithDir {
  protected:
-  void SetUp() override { dir_ = FreshTestDir("journal_test"); }
-  void TearDown() override {
-    if (!HasFailure()) std::filesystem::remove_all(dir_);
-  }
   /// The path of `name` inside this test's directory.
   std::string PathFor(const std::string& name) const {
     return (dir_ / name).string();
   }
-
-  std::filesystem::path dir_;
 };
 
 }  // namespace sortie
