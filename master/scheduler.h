@@ -91,7 +91,7 @@ class Scheduler {
   int64_t FollowerFor(uint32_t row) const;
   /// Takes `row` (FollowerFor's answer) off the queue: it will start where
   /// its predecessor runs, by Handover. Throws std::logic_error if `row` is
-  /// not ready.
+  /// not ready or not first of its shape class.
   void Follow(uint32_t row);
   /// `from` ended at `now` and `to` (taken by Follow, of the same shape)
   /// starts on its cores and GPUs: nothing is freed. Throws

@@ -1,7 +1,7 @@
 // Manifests written to hurt: binary files, broken encodings, huge lines and
 // numbers, deep nesting, millions of lines, million-task dependency chains.
 // Each must give FILE:LINE errors (or load) quickly, never crash. The
-// ordinary cases are in manifest_test.cc.
+// ordinary cases are in the other manifest_*_test.cc files.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
