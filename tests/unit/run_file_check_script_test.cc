@@ -25,7 +25,7 @@ TEST(RunFileTest, CheckScriptAcceptsRunFilesAndRejectsOthers) {
   if (!PythonHasH5py()) GTEST_SKIP() << "/usr/bin/python3 lacks h5py/pandas";
   const fs::path script =
       fs::path(__FILE__).parent_path().parent_path() / "tools/check_run_h5.py";
-  if (!fs::exists(script)) GTEST_SKIP() << script << " not found";
+  if (!fs::exists(script)) FAIL() << script << " not found";
   const fs::path dir = TestDir();
   WriteRunFile(dir / "RUN.h5", SampleRun().View());
   const RunData empty;
@@ -106,7 +106,7 @@ TEST(RunFileTest, CheckScriptValidatesEventsAndTails) {
   if (!PythonHasH5py()) GTEST_SKIP() << "/usr/bin/python3 lacks h5py/pandas";
   const fs::path script =
       fs::path(__FILE__).parent_path().parent_path() / "tools/check_run_h5.py";
-  if (!fs::exists(script)) GTEST_SKIP() << script << " not found";
+  if (!fs::exists(script)) FAIL() << script << " not found";
   const fs::path dir = TestDir();
   const std::string check =
       "/usr/bin/python3 " + ShellQuote(script) + " --check ";

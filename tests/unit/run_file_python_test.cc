@@ -87,8 +87,8 @@ std::string DocsPythonBlock(const std::string& marker) {
 TEST(RunFileTest, DocsNodeJoinExampleComputesBusyCores) {
   if (!PythonHasH5py()) GTEST_SKIP() << "/usr/bin/python3 lacks h5py/pandas";
   const std::string example =
-      DocsPythonBlock("run_file_test.cc runs this block (node join)");
-  if (example.empty()) GTEST_SKIP() << "docs/hdf5.md example not found";
+      DocsPythonBlock("run_file_python_test.cc runs this block (node join)");
+  if (example.empty()) FAIL() << "docs/hdf5.md example not found";
   const fs::path dir = TestDir();
   fs::create_directories(dir / "busy");
   fs::create_directories(dir / "crowded");
@@ -121,7 +121,7 @@ TEST(RunFileTest, H5pyReadsTailsReasonsAndEvents) {
   if (!PythonHasH5py()) GTEST_SKIP() << "/usr/bin/python3 lacks h5py/pandas";
   const std::string helper =
       DocsPythonBlock("Task `i`'s tail as text, in two lines of h5py");
-  if (helper.empty()) GTEST_SKIP() << "docs/hdf5.md tail helper not found";
+  if (helper.empty()) FAIL() << "docs/hdf5.md tail helper not found";
   const fs::path dir = TestDir();
   WriteRunFile(dir / "RUN.h5", LifecycleRun().View());
   const std::string script =
@@ -164,8 +164,8 @@ print('ok')
 TEST(RunFileTest, DocsFailedTasksExampleShowsStderrTails) {
   if (!PythonHasH5py()) GTEST_SKIP() << "/usr/bin/python3 lacks h5py/pandas";
   const std::string example =
-      DocsPythonBlock("run_file_test.cc runs this block (failed tasks)");
-  if (example.empty()) GTEST_SKIP() << "docs/hdf5.md example not found";
+      DocsPythonBlock("run_file_python_test.cc runs this block (failed tasks)");
+  if (example.empty()) FAIL() << "docs/hdf5.md example not found";
   const fs::path dir = TestDir();
   WriteRunFile(dir / "RUN.h5", LifecycleRun().View());
   const CommandResult result = RunPython(dir, example + R"(
@@ -189,8 +189,8 @@ print('ok')
 TEST(RunFileTest, DocsAttemptsExampleCountsRetriesFromEvents) {
   if (!PythonHasH5py()) GTEST_SKIP() << "/usr/bin/python3 lacks h5py/pandas";
   const std::string example =
-      DocsPythonBlock("run_file_test.cc runs this block (attempts)");
-  if (example.empty()) GTEST_SKIP() << "docs/hdf5.md example not found";
+      DocsPythonBlock("run_file_python_test.cc runs this block (attempts)");
+  if (example.empty()) FAIL() << "docs/hdf5.md example not found";
   const fs::path dir = TestDir();
   WriteRunFile(dir / "RUN.h5", LifecycleRun().View());
   // prep failed twice (one retry); slow timed out twice (one retry); long
