@@ -3,7 +3,7 @@
 write $SORTIE_RESULT and print lines the manifest's `results` patterns
 match; /results is checked with h5py, and scripts/sortie_h5.py,
 scripts/make_sweep.py and the inputs/scaling example are run for real.
-Same command line as test_run.py (which provides the harness)."""
+Same command line as test_run.py (the harness is it_harness.py)."""
 import json
 import os
 import signal
@@ -14,8 +14,8 @@ import time
 import h5py
 import numpy as np
 
-import test_run as tr
-from test_run import Base, run_sortie, write_manifest
+import it_harness as it
+from it_harness import Base, run_sortie, write_manifest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SCRIPTS = os.path.join(ROOT, "scripts")
@@ -125,7 +125,7 @@ class ResultsSurviveKill(Base):
         tasks.append({"id": "wait", "command": f"while [ ! -e {go} ]; do sleep 0.05; done; "
                                                "echo w=1 > \"$SORTIE_RESULT\""})
         write_manifest(self.path("m.jsonl"), tasks)
-        cmd = [tr.ARGS.mpiexec, "-n", str(tr.ARGS.np), tr.ARGS.sortie, "run", "m.jsonl",
+        cmd = [it.ARGS.mpiexec, "-n", str(it.ARGS.np), it.ARGS.sortie, "run", "m.jsonl",
                "--out", "R.h5", "--snapshot-interval", "0.1"]
         # The killed ranks' scratch directories stay here, not in /tmp.
         os.makedirs(self.path("tmp"))
@@ -204,11 +204,11 @@ class ScalingExample(Base):
     def test_scaling_run_table_and_plot(self):
         out = self.path("scaling.h5")
         proc = subprocess.run(
-            [tr.ARGS.mpiexec, "-n", "5", tr.ARGS.sortie, "run",
-             tr.manifest_for_this_mpi(os.path.join(ROOT, "inputs/scaling/manifest.jsonl"),
+            [it.ARGS.mpiexec, "-n", "5", it.ARGS.sortie, "run",
+             it.manifest_for_this_mpi(os.path.join(ROOT, "inputs/scaling/manifest.jsonl"),
                                       self.path("manifest.jsonl")),
              "--out", out, "--virtual-nodes",
-             "--cores-per-node", "1", *tr.launcher_flags()],
+             "--cores-per-node", "1", *it.launcher_flags()],
             cwd=ROOT, capture_output=True, text=True, timeout=100)
         self.assertEqual(proc.returncode, 1, proc.stderr)  # broken-input fails
         rows = read_results(out)
@@ -259,4 +259,4 @@ class ScalingExample(Base):
 
 
 if __name__ == "__main__":
-    tr.main(sys.modules[__name__])
+    it.main(sys.modules[__name__])

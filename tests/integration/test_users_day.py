@@ -12,8 +12,9 @@ import sys
 
 import numpy as np
 
-import test_run as tr
-from test_run import Base, near, read_png, sortie_tool, status_json
+import it_harness as it
+from it_harness import Base, sortie_tool, status_json
+from it_png import near, read_png
 from test_results import ROOT, read_results, sortie_h5
 
 
@@ -23,13 +24,13 @@ class UsersDay(Base):
     def test_scaling_study_end_to_end(self):
         self.out = self.path("scaling.h5")
         proc = subprocess.run(
-            [tr.ARGS.mpiexec, "-n", "5", tr.ARGS.sortie, "run",
-             tr.manifest_for_this_mpi(
+            [it.ARGS.mpiexec, "-n", "5", it.ARGS.sortie, "run",
+             it.manifest_for_this_mpi(
                  os.path.join(ROOT, "inputs/scaling/manifest.jsonl"),
                  self.path("manifest.jsonl")),
              "--out", self.out,
              "--virtual-nodes", "--cores-per-node", "1",
-             *tr.launcher_flags(), "--progress", "1"],
+             *it.launcher_flags(), "--progress", "1"],
             cwd=ROOT, capture_output=True, text=True, timeout=100)
         self.assertEqual(proc.returncode, 1, proc.stderr)  # broken-input fails
         self.check_output(proc)
@@ -143,4 +144,4 @@ class UsersDay(Base):
 
 
 if __name__ == "__main__":
-    tr.main(sys.modules[__name__])
+    it.main(sys.modules[__name__])
