@@ -10,8 +10,6 @@ import shutil
 import subprocess
 import sys
 
-import numpy as np
-
 import it_harness as it
 from it_harness import Base, sortie_tool, status_json
 from it_png import near, read_png
