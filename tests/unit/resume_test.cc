@@ -1,0 +1,204 @@
+// Resuming a run from its journal (master/resume.cc): the journal replayed
+// into a run state built from the manifest as it is now, a torn tail cut
+// off, and tasks whose spec changed since they ran found by row.
+#include "master/resume.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "master/journal.h"
+#include "master/run_state.h"
+#include "test_dir.h"
+
+namespace sortie {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr double kStartedAt = 1.7e9;
+
+TaskSpec Command(const std::string& id, const std::string& program,
+                 uint64_t line) {
+  TaskSpec spec;
+  spec.id = id;
+  spec.command = {program, id};
+  spec.line = line;
+  return spec;
+}
+
+std::vector<TaskSpec> ThreeTasks() {
+  return {Command("a", "/bin/true", 1), Command("b", "/bin/true", 2),
+          Command("c", "/bin/true", 3)};
+}
+
+JournalRecord RunStarted(double time) {
+  JournalRecord record;
+  record.type = JournalRecordType::kRunStarted;
+  record.text = "m.jsonl";
+  record.count = 3;
+  record.rank = 2;
+  record.time = time;
+  return record;
+}
+
+// `row`'s first attempt exiting with `exit_code` at `time`.
+JournalRecord Exited(uint32_t row, int exit_code, double time) {
+  TaskResult result;
+  result.row = row;
+  result.attempt = 1;
+  result.exit_code = exit_code;
+  result.start_time = time - 1;
+  result.end_time = time;
+  return RunState::EndedRecord(result, 1);
+}
+
+class ResumeTest : public TestWithDir {
+ protected:
+  std::string JournalPath() const { return (dir_ / "run.journal").string(); }
+
+  // What the run before did with `tasks`: a started, b started and ended
+  // DONE, c never started. The last record is flushed like every other.
+  void WriteEarlierRun(const std::vector<TaskSpec>& tasks) {
+    RunState earlier(tasks, RunInfo{});
+    JournalWriter writer(JournalPath());
+    writer.Append(RunStarted(kStartedAt));
+    writer.Append(earlier.StartedRecord(0, 1, 1, "node-1", kStartedAt + 1));
+    writer.Append(earlier.StartedRecord(1, 1, 1, "node-1", kStartedAt + 1));
+    writer.Append(Exited(1, 0, kStartedAt + 2));
+    writer.Flush();
+  }
+};
+
+TEST_F(ResumeTest, ReplaysEveryRecordIntoTheState) {
+  WriteEarlierRun(ThreeTasks());
+  RunState state(ThreeTasks(), RunInfo{});
+  const ReplayOutcome outcome = ReplayIntoState(JournalPath(), &state);
+  EXPECT_EQ(outcome.error, "");
+  EXPECT_EQ(outcome.records, 4u);
+  EXPECT_FALSE(outcome.truncated);
+  EXPECT_DOUBLE_EQ(outcome.started_at, kStartedAt);
+  EXPECT_TRUE(outcome.changed.empty());
+  EXPECT_EQ(state.status()[0].state, TaskState::kRunning);
+  EXPECT_EQ(state.status()[1].state, TaskState::kDone);
+  EXPECT_EQ(state.status()[2].state, TaskState::kPending);
+}
+
+TEST_F(ResumeTest, FindsTheRowsWhoseSpecChangedSinceTheyStarted) {
+  WriteEarlierRun(ThreeTasks());
+  std::vector<TaskSpec> edited = ThreeTasks();
+  edited[1].command[0] = "/bin/false";  // ran DONE as /bin/true
+  edited[2].command[0] = "/bin/false";  // never started: free to change
+  RunState state(edited, RunInfo{});
+  const ReplayOutcome outcome = ReplayIntoState(JournalPath(), &state);
+  EXPECT_EQ(outcome.error, "");
+  EXPECT_EQ(outcome.changed, std::vector<uint32_t>{1});
+
+  const std::vector<ManifestError> errors =
+      ChangedTaskErrors("m.jsonl", state, outcome.changed);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].file, "m.jsonl");
+  EXPECT_EQ(errors[0].line, 2u);
+  EXPECT_NE(errors[0].message.find("task \"b\" changed since it ran"),
+            std::string::npos)
+      << errors[0].message;
+  EXPECT_NE(errors[0].message.find("(state DONE)"), std::string::npos)
+      << errors[0].message;
+  EXPECT_NE(errors[0].message.find("--force"), std::string::npos)
+      << errors[0].message;
+}
+
+TEST_F(ResumeTest, ManifestGrownAtItsEndResumesWithTheNewTasksPending) {
+  WriteEarlierRun(ThreeTasks());
+  std::vector<TaskSpec> grown = ThreeTasks();
+  grown.push_back(Command("d", "/bin/true", 4));
+  RunState state(grown, RunInfo{});
+  const ReplayOutcome outcome = ReplayIntoState(JournalPath(), &state);
+  EXPECT_EQ(outcome.error, "");
+  EXPECT_TRUE(outcome.changed.empty());
+  EXPECT_EQ(state.status()[1].state, TaskState::kDone);
+  EXPECT_EQ(state.status()[3].state, TaskState::kPending);
+}
+
+TEST_F(ResumeTest, RowsBeyondAShrunkManifestAreIgnored) {
+  WriteEarlierRun(ThreeTasks());
+  RunState state({Command("a", "/bin/true", 1)}, RunInfo{});
+  const ReplayOutcome outcome = ReplayIntoState(JournalPath(), &state);
+  EXPECT_EQ(outcome.error, "");
+  EXPECT_EQ(outcome.records, 4u);
+  EXPECT_TRUE(outcome.changed.empty());
+  EXPECT_EQ(state.status()[0].state, TaskState::kRunning);
+}
+
+TEST_F(ResumeTest, CutsATornTailOffTheFileOnce) {
+  WriteEarlierRun(ThreeTasks());
+  const auto whole = fs::file_size(JournalPath());
+  // A killed master's last write: a frame header promising 48 bytes of
+  // payload, and 3 of them.
+  std::ofstream(JournalPath(), std::ios::binary | std::ios::app)
+      << std::string("\x30\x00\x00\x00\x01\x02\x03\x04\x05\x06\x07", 11);
+  ASSERT_EQ(fs::file_size(JournalPath()), whole + 11);
+
+  RunState state(ThreeTasks(), RunInfo{});
+  const ReplayOutcome outcome = ReplayIntoState(JournalPath(), &state);
+  EXPECT_EQ(outcome.error, "");
+  EXPECT_TRUE(outcome.truncated);
+  EXPECT_EQ(outcome.records, 4u);
+  EXPECT_EQ(fs::file_size(JournalPath()), whole);
+  EXPECT_EQ(state.status()[1].state, TaskState::kDone);
+
+  RunState again(ThreeTasks(), RunInfo{});
+  const ReplayOutcome second = ReplayIntoState(JournalPath(), &again);
+  EXPECT_EQ(second.error, "");
+  EXPECT_FALSE(second.truncated);
+  EXPECT_EQ(second.records, 4u);
+}
+
+TEST_F(ResumeTest, AJournalWithoutARunStartIsRefused) {
+  {
+    JournalWriter writer(JournalPath());
+    RunState earlier(ThreeTasks(), RunInfo{});
+    writer.Append(earlier.StartedRecord(0, 1, 1, "node-1", kStartedAt));
+    writer.Flush();
+  }
+  RunState state(ThreeTasks(), RunInfo{});
+  const ReplayOutcome outcome = ReplayIntoState(JournalPath(), &state);
+  EXPECT_NE(outcome.error.find(JournalPath()), std::string::npos)
+      << outcome.error;
+  EXPECT_NE(outcome.error.find("not a sortie journal"), std::string::npos)
+      << outcome.error;
+}
+
+TEST_F(ResumeTest, AFileThatIsNoJournalIsAnErrorNamingIt) {
+  std::ofstream(JournalPath()) << "id,state\na,DONE\n";
+  RunState state(ThreeTasks(), RunInfo{});
+  const ReplayOutcome outcome = ReplayIntoState(JournalPath(), &state);
+  EXPECT_NE(outcome.error.find(JournalPath()), std::string::npos)
+      << outcome.error;
+  EXPECT_EQ(outcome.records, 0u);
+  EXPECT_EQ(state.status()[0].state, TaskState::kPending);
+}
+
+TEST_F(ResumeTest, TheRunStartedWhenItsFirstAllocationDid) {
+  WriteEarlierRun(ThreeTasks());
+  {
+    // A second allocation resumed it and was killed in turn.
+    std::unique_ptr<JournalWriter> writer =
+        JournalWriter::OpenForAppend(JournalPath());
+    JournalRecord resumed = RunStarted(kStartedAt + 3600);
+    resumed.type = JournalRecordType::kRunResumed;
+    writer->Append(resumed);
+    writer->Flush();
+  }
+  RunState state(ThreeTasks(), RunInfo{});
+  const ReplayOutcome outcome = ReplayIntoState(JournalPath(), &state);
+  EXPECT_EQ(outcome.error, "");
+  EXPECT_DOUBLE_EQ(outcome.started_at, kStartedAt);
+}
+
+}  // namespace
+}  // namespace sortie
