@@ -116,6 +116,14 @@ TEST_F(JournalTest, ImpossibleLengthsStopWithoutReadingOn) {
     EXPECT_EQ(got.result.records, 1u) << "length " << length;
     EXPECT_EQ(got.result.valid_bytes, fmt::kHeaderSize + good.size());
     EXPECT_TRUE(got.result.torn_tail);
+    // A length the format allows but the file cannot hold is a torn frame,
+    // found from the file's size before any buffer grows to read it.
+    const std::string why = length == fmt::kMaxPayloadSize
+                                ? "torn frame at offset "
+                                : "bad frame length at offset ";
+    EXPECT_EQ(got.result.stop_reason,
+              why + std::to_string(fmt::kHeaderSize + good.size()))
+        << "length " << length;
   }
 }
 

@@ -66,9 +66,12 @@ TEST_F(JournalTest, TruncateRefusesToCutTheHeaderOrGrow) {
   EXPECT_NE(error.find(path), std::string::npos) << error;
   error.clear();
   EXPECT_FALSE(TruncateJournal(path, size + 1, &error));
-  EXPECT_NE(error, "");
+  EXPECT_NE(error.find(path), std::string::npos) << error;
   EXPECT_EQ(std::filesystem::file_size(path), size);
+  error.clear();
   EXPECT_FALSE(TruncateJournal(PathFor("missing"), 100, &error));
+  EXPECT_NE(error.find(PathFor("missing")), std::string::npos) << error;
+  EXPECT_FALSE(std::filesystem::exists(PathFor("missing")));
   EXPECT_TRUE(TruncateJournal(path, size, &error)) << error;  // no-op
   EXPECT_TRUE(TruncateJournal(path, fmt::kHeaderSize, &error)) << error;
   EXPECT_EQ(Replay(path).result.records, 0u);
