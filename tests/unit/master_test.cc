@@ -1,82 +1,29 @@
+// The master's core loop (master/master.cc) on a simulated cluster: every
+// task runs once with its outcome recorded and journaled; snapshots are
+// periodic plus one at the end, and only the last one may fail the run; an
+// idle master backs off; tasks are packed onto nodes or spread over several;
+// rows queued in chunks keep their order. Retries, drain and walltime are in
+// master_retry_drain_test.cc, followers in master_follow_test.cc.
 #include "master/master.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "fakes.h"
+#include "master_fixtures.h"
 
 namespace sortie {
 namespace {
 
-using ::sortie::testing::FakeClock;
-using ::sortie::testing::MemoryJournal;
 using ::sortie::testing::SimulatedCluster;
 using ::sortie::testing::SimulatedRun;
-
-std::vector<TaskSpec> Specs(int n) {
-  std::vector<TaskSpec> specs(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) {
-    specs[static_cast<size_t>(i)].id = "t" + std::to_string(i);
-    specs[static_cast<size_t>(i)].command = {"/bin/true"};
-  }
-  return specs;
-}
-
-struct Harness {
-  /// `ranks` ranks; ranks 1.. serve one node each with `cores` cores.
-  Harness(int tasks, int ranks, SimulatedCluster::RunFn run, int cores = 1)
-      : Harness(Specs(tasks), ranks, std::move(run), cores) {}
-  Harness(std::vector<TaskSpec> specs, int ranks, SimulatedCluster::RunFn run,
-          int cores)
-      : state(std::move(specs), RunInfo{}),
-        cluster(ranks, clock, std::move(run)),
-        nodes(testing::Nodes(1, ranks - 1, cores)) {}
-
-  int Run(double snapshot_interval = 30.0) {
-    options.snapshot_interval = snapshot_interval;
-    Master master(
-        state, cluster, clock, journal,
-        [this](const RunView& view) {
-          snapshots.push_back(view.info.finished_at);
-          done_at_snapshot.push_back(state.Count(TaskState::kDone) +
-                                     state.Count(TaskState::kFailed));
-          task_nodes.clear();
-          for (size_t i = 0; i < view.task_nodes.size(); ++i) {
-            task_nodes.push_back(view.task_nodes[i]);
-          }
-        },
-        nullptr, nodes, options);
-    return master.Run();
-  }
-
-  FakeClock clock;
-  RunState state;
-  SimulatedCluster cluster;
-  MemoryJournal journal;
-  std::vector<double> snapshots;  ///< finished_at of each snapshot
-  std::vector<size_t> done_at_snapshot;
-  std::vector<ClusterNode> nodes;
-  std::vector<std::string> task_nodes;  ///< as of the last snapshot
-  MasterOptions options;
-};
-
-std::vector<std::string> Events(const RunState& state) {
-  std::vector<std::string> out;
-  for (const TaskEvent& e : state.View().events) {
-    out.push_back(
-        std::to_string(e.row) + ":" + std::to_string(e.attempt) + ":" +
-        (e.state == TaskState::kRunning ? "STARTED"
-                                        : std::string(StateName(e.state))));
-  }
-  return out;
-}
-
-SimulatedRun FailOddRows(const Assignment& a, int) {
-  return SimulatedRun{static_cast<int>(a.row % 2), 0, 1.0};
-}
 
 TEST(MasterTest, RunsEveryTaskAndRecordsExactOutcome) {
   Harness h(10, 3, [](const Assignment& a, int) {
@@ -172,6 +119,31 @@ TEST(MasterTest, SnapshotIntervalZeroWritesOnlyAtTheEnd) {
   });
   h.Run(0.0);
   EXPECT_EQ(h.snapshots.size(), 1u);
+}
+
+TEST(MasterSnapshotTest,
+     FailedMidRunSnapshotIsAWarningButTheFinalOneIsAnError) {
+  testing::FakeClock clock;
+  RunState state(Specs(10), RunInfo{});
+  SimulatedCluster cluster(2, clock, [](const Assignment&, int) {
+    return SimulatedRun{0, 0, 1.0};
+  });
+  std::vector<ClusterNode> nodes = testing::Nodes(1, 1, 1);
+  testing::MemoryJournal journal;
+  int attempts = 0;
+  MasterOptions options;
+  options.snapshot_interval = 2.0;
+  Master master(
+      state, cluster, clock, journal,
+      [&](const RunView&) {
+        ++attempts;
+        throw std::runtime_error("disk full");
+      },
+      nullptr, nodes, options);
+  EXPECT_THROW(master.Run(), std::runtime_error);
+  EXPECT_GE(attempts, 3);  // mid-run failures did not stop the run
+  EXPECT_EQ(state.Count(TaskState::kDone), 10u);
+  EXPECT_EQ(journal.durable, journal.records.size());
 }
 
 TEST(MasterTest, IdleMasterBacksOffInsteadOfSpinning) {
@@ -276,114 +248,6 @@ TEST(MasterTest, EmptyManifestEndsAtOnce) {
   EXPECT_EQ(h.cluster.shutdowns.size(), 2u);
 }
 
-TEST(MasterTest, FailedAttemptsAreRetriedUpToTheirRetries) {
-  std::vector<TaskSpec> specs = Specs(2);
-  specs[0].retries = 2;  // fails twice, then succeeds
-  specs[1].retries = 1;  // always fails: two attempts in all
-  Harness h(
-      specs, 2,
-      [](const Assignment& a, int) {
-        bool ok = a.row == 0 && a.attempt == 3;
-        return SimulatedRun{ok ? 0 : 1, 0, 1.0};
-      },
-      1);
-  EXPECT_EQ(h.Run(), 1);
-  EXPECT_EQ(h.state.status()[0].state, TaskState::kDone);
-  EXPECT_EQ(h.state.status()[0].attempts, 3);
-  EXPECT_EQ(h.state.status()[1].state, TaskState::kFailed);
-  EXPECT_EQ(h.state.status()[1].attempts, 2);
-  EXPECT_THAT(Events(h.state),
-              // A retry keeps its place in manifest order: row 0 goes first.
-              ::testing::ElementsAre("0:1:STARTED", "0:1:FAILED", "0:2:STARTED",
-                                     "0:2:FAILED", "0:3:STARTED", "0:3:DONE",
-                                     "1:1:STARTED", "1:1:FAILED", "1:2:STARTED",
-                                     "1:2:FAILED"));
-}
-
-TEST(MasterTest, TimeoutIsRetriedAndRecorded) {
-  std::vector<TaskSpec> specs = Specs(1);
-  specs[0].retries = 1;
-  Harness h(
-      specs, 2,
-      [](const Assignment& a, int) {
-        SimulatedRun run{-1, 15, 1.0};
-        run.cause = a.attempt == 1 ? EndCause::kTimedOut : EndCause::kExited;
-        if (a.attempt == 2) run = SimulatedRun{0, 0, 1.0};
-        return run;
-      },
-      1);
-  EXPECT_EQ(h.Run(), 0);
-  EXPECT_THAT(Events(h.state),
-              ::testing::ElementsAre("0:1:STARTED", "0:1:TIMEOUT",
-                                     "0:2:STARTED", "0:2:DONE"));
-}
-
-TEST(MasterTest,
-     DependantsWaitAndAreSkippedTransitivelyWhenAPrerequisiteFails) {
-  // 0 -> 1 -> 2, 0 -> 3; 4 after 5 (5 succeeds), 6 independent.
-  std::vector<TaskSpec> specs = Specs(7);
-  specs[1].after = {0};
-  specs[2].after = {1};
-  specs[3].after = {0};
-  specs[4].after = {5};
-  Harness h(
-      specs, 3,
-      [](const Assignment& a, int) {
-        return SimulatedRun{a.row == 0 ? 2 : 0, 0, 1.0};
-      },
-      2);
-  EXPECT_EQ(h.Run(), 1);
-  const auto& status = h.state.status();
-  EXPECT_EQ(status[0].state, TaskState::kFailed);
-  for (uint32_t row : {1u, 2u, 3u}) {
-    EXPECT_EQ(status[row].state, TaskState::kSkipped) << row;
-    EXPECT_EQ(status[row].attempts, 0) << row;
-  }
-  EXPECT_EQ(h.state.View().notes[1].reason, "after \"t0\", which ended FAILED");
-  EXPECT_EQ(h.state.View().notes[2].reason,
-            "after \"t1\", which ended SKIPPED");
-  EXPECT_EQ(status[4].state, TaskState::kDone);
-  EXPECT_GE(status[4].start_time, status[5].end_time);
-  EXPECT_EQ(status[6].state, TaskState::kDone);
-  for (const auto& [assignment, rank] : h.cluster.assignments) {
-    EXPECT_TRUE(assignment.row != 1 && assignment.row != 2 &&
-                assignment.row != 3);
-  }
-}
-
-// As after --resume: prerequisites DONE in the journal release their
-// dependants at once; a pending one still holds its own back.
-TEST(MasterTest, PrerequisitesDoneBeforeTheRunDoNotHoldTheirDependants) {
-  // 0 (done before) -> 1; 2 (pending) -> 3; 0 and 2 -> 4.
-  std::vector<TaskSpec> specs = Specs(5);
-  specs[1].after = {0};
-  specs[3].after = {2};
-  specs[4].after = {0, 2};
-  Harness h(
-      specs, 2,
-      [](const Assignment&, int) {
-        return SimulatedRun{0, 0, 1.0};
-      },
-      1);
-  h.state.Apply(RunState::StartedRecord(0, 1, 1, "n", 1.0, 0));
-  TaskResult done;
-  done.row = 0;
-  done.attempt = 1;
-  done.exit_code = 0;
-  done.start_time = 1.0;
-  done.end_time = 2.0;
-  h.state.Apply(RunState::EndedRecord(done, 1));
-  ASSERT_EQ(h.state.status()[0].state, TaskState::kDone);
-  EXPECT_EQ(h.Run(), 0);
-  std::vector<uint32_t> order;
-  for (const auto& [assignment, rank] : h.cluster.assignments) {
-    order.push_back(assignment.row);
-  }
-  // One core: 1 and 2 are ready at the start, in row order; 3 and 4 wait
-  // for 2.
-  EXPECT_THAT(order, ::testing::ElementsAre(1, 2, 3, 4));
-}
-
 std::vector<uint32_t> AssignedRows(const Harness& h) {
   std::vector<uint32_t> rows;
   for (const auto& [assignment, rank] : h.cluster.assignments) {
@@ -433,151 +297,6 @@ TEST(MasterTest, PrioritiesTurnOffChunkedQueuing) {
   h.options.initial_queue_chunk = 2;
   EXPECT_EQ(h.Run(), 0);
   EXPECT_THAT(AssignedRows(h), ::testing::ElementsAre(5, 0, 1, 2, 3, 4));
-}
-
-TEST(MasterTest, DrainInterruptsRunningTasksAndStartsNoMore) {
-  Harness h(
-      10, 3,
-      [](const Assignment&, int) {
-        return SimulatedRun{0, 0, 5.0};
-      },
-      1);
-  h.options.drain_requested = [&h] { return h.clock.Monotonic() > 7.0; };
-  EXPECT_EQ(h.Run(), kIncompleteStatus);
-  EXPECT_THAT(h.cluster.drained, ::testing::UnorderedElementsAre(1, 2));
-  EXPECT_EQ(h.state.Count(TaskState::kDone), 2u);
-  EXPECT_EQ(h.state.Count(TaskState::kInterrupted), 2u);
-  EXPECT_EQ(h.state.Count(TaskState::kPending), 6u);
-  EXPECT_EQ(h.cluster.assignments.size(), 4u);
-  EXPECT_EQ(h.cluster.shutdowns[1].exit_code, kIncompleteStatus);
-}
-
-TEST(MasterTest, WalltimeDrainsBeforeTheEndAndSkipsTasksThatCannotFinish) {
-  std::vector<TaskSpec> specs = Specs(4);
-  specs[0].est_runtime = 10;
-  specs[1].est_runtime = 500;  // cannot finish before the walltime
-  specs[2].est_runtime = 10;
-  Harness h(
-      specs, 2,
-      [](const Assignment& a, int) {
-        return SimulatedRun{0, 0, a.row == 3 ? 100.0 : 10.0};
-      },
-      1);
-  h.options.walltime_end = h.clock.Now() + 100;
-  h.options.walltime_margin = 30;
-  EXPECT_EQ(h.Run(), kIncompleteStatus);
-  const auto& status = h.state.status();
-  EXPECT_EQ(status[0].state, TaskState::kDone);
-  EXPECT_EQ(status[1].state, TaskState::kPending);
-  EXPECT_THAT(h.state.View().notes[1].reason, ::testing::HasSubstr("walltime"));
-  EXPECT_EQ(status[2].state, TaskState::kDone);
-  EXPECT_EQ(status[3].state, TaskState::kInterrupted);
-  EXPECT_LT(status[3].end_time, h.options.walltime_end - 29);
-}
-
-TEST(MasterFollowTest, ShortTasksQueueOnTheWorkerInFewMessages) {
-  Harness h(200, 2, [](const Assignment&, int) {
-    return SimulatedRun{0, 0, 1e-4};
-  });
-  EXPECT_EQ(h.Run(), 0);
-  EXPECT_EQ(h.state.Count(TaskState::kDone), 200u);
-  // One core: never two tasks at once, however many were queued.
-  EXPECT_EQ(h.cluster.max_concurrent_per_rank, 1);
-  size_t followers = 0;
-  for (const auto& [a, rank] : h.cluster.assignments) {
-    followers += a.follows >= 0 ? 1 : 0;
-  }
-  EXPECT_GT(followers, 150u);
-  EXPECT_LT(h.cluster.assign_messages, 20);
-  // Every task ran once, and in manifest order on the one core.
-  ASSERT_EQ(h.cluster.assignments.size(), 200u);
-  for (uint32_t i = 0; i < 200; ++i) {
-    EXPECT_EQ(h.cluster.assignments[i].first.row, i);
-  }
-}
-
-TEST(MasterFollowTest, LongTasksGetNoFollowers) {
-  Harness h(6, 2, [](const Assignment&, int) {
-    return SimulatedRun{0, 0, 1.0};
-  });
-  EXPECT_EQ(h.Run(), 0);
-  for (const auto& [a, rank] : h.cluster.assignments) {
-    EXPECT_EQ(a.follows, -1) << "row " << a.row;
-  }
-}
-
-TEST(MasterFollowTest, FailedFollowerIsRetriedAndDependantsWait) {
-  std::vector<TaskSpec> specs = Specs(40);
-  specs[10].retries = 1;
-  specs[30].after = {10};
-  int failures = 0;
-  Harness h(
-      std::move(specs), 2,
-      [&](const Assignment& a, int) {
-        int code = (a.row == 10 && failures++ == 0) ? 1 : 0;
-        return SimulatedRun{code, 0, 1e-4};
-      },
-      1);
-  EXPECT_EQ(h.Run(), 0);
-  EXPECT_EQ(h.state.Count(TaskState::kDone), 40u);
-  EXPECT_EQ(h.state.status()[10].attempts, 2);
-  EXPECT_GE(h.state.status()[30].start_time, h.state.status()[10].end_time);
-}
-
-TEST(RosterTest, GathersEveryHelloAndBuildsNodesInRankOrder) {
-  FakeClock clock;
-  SimulatedCluster cluster(4, clock, FailOddRows, /*send_hellos=*/true);
-  std::string problem;
-  std::vector<HelloMsg> hellos = GatherHellos(cluster, clock, &problem);
-  EXPECT_TRUE(problem.empty());
-  ASSERT_EQ(hellos.size(), 3u);
-  NodeResources master{"head", {0, 1, 2}, {}};
-  std::vector<ClusterNode> nodes = BuildRoster(master, false, hellos);
-  ASSERT_EQ(nodes.size(), 4u);
-  EXPECT_EQ(nodes[0].rank, 0);
-  EXPECT_FALSE(nodes[0].runs_functions);
-  EXPECT_EQ(nodes[3].rank, 3);
-  EXPECT_EQ(nodes[3].cpu_ids.size(), 2u);
-  EXPECT_EQ(BuildRoster(master, true, hellos).size(), 3u);
-}
-
-TEST(RosterTest, ProtocolMismatchIsReported) {
-  FakeClock clock;
-  SimulatedCluster cluster(3, clock, FailOddRows, true, kProtocolVersion + 1);
-  std::string problem;
-  GatherHellos(cluster, clock, &problem);
-  EXPECT_THAT(problem, ::testing::HasSubstr("protocol version"));
-}
-
-}  // namespace
-}  // namespace sortie
-
-namespace sortie {
-namespace {
-
-TEST(MasterSnapshotTest,
-     FailedMidRunSnapshotIsAWarningButTheFinalOneIsAnError) {
-  testing::FakeClock clock;
-  RunState state(Specs(10), RunInfo{});
-  SimulatedCluster cluster(2, clock, [](const Assignment&, int) {
-    return SimulatedRun{0, 0, 1.0};
-  });
-  std::vector<ClusterNode> nodes = testing::Nodes(1, 1, 1);
-  testing::MemoryJournal journal;
-  int attempts = 0;
-  MasterOptions options;
-  options.snapshot_interval = 2.0;
-  Master master(
-      state, cluster, clock, journal,
-      [&](const RunView&) {
-        ++attempts;
-        throw std::runtime_error("disk full");
-      },
-      nullptr, nodes, options);
-  EXPECT_THROW(master.Run(), std::runtime_error);
-  EXPECT_GE(attempts, 3);  // mid-run failures did not stop the run
-  EXPECT_EQ(state.Count(TaskState::kDone), 10u);
-  EXPECT_EQ(journal.durable, journal.records.size());
 }
 
 }  // namespace
