@@ -1,6 +1,6 @@
 // Large, ordinary manifests: every task of a big one read as written, and a
 // million lines parsed fast enough to catch quadratic behaviour. The hostile
-// large inputs are in manifest_hostile_test.cc.
+// large inputs are in manifest_volume_test.cc.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
