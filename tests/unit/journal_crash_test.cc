@@ -39,6 +39,14 @@ void AwaitSignal(int fd) {
   ASSERT_EQ(::read(fd, &byte, 1), 1);
 }
 
+// SIGKILLs the child `pid` and reaps it: the kill, not the child, ended it.
+void KillAndReap(pid_t pid) {
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status));
+}
+
 TEST_F(JournalTest, SigkillAfterFlushLosesOnlyUnflushedRecords) {
   const std::string path = PathFor("killed.journal");
   int pipe_fds[2];
@@ -54,10 +62,7 @@ TEST_F(JournalTest, SigkillAfterFlushLosesOnlyUnflushedRecords) {
   ASSERT_GT(pid, 0);
   ::close(pipe_fds[1]);  // so a child that dies early gives EOF, not a hang
   AwaitSignal(pipe_fds[0]);
-  ASSERT_EQ(::kill(pid, SIGKILL), 0);
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFSIGNALED(status));
+  ASSERT_NO_FATAL_FAILURE(KillAndReap(pid));
   ::close(pipe_fds[0]);
 
   const Replayed got = Replay(path);
@@ -82,10 +87,7 @@ TEST_F(JournalTest, SigkillMidStreamKeepsAnOrderedPrefix) {
   ::close(pipe_fds[1]);  // so a child that dies early gives EOF, not a hang
   AwaitSignal(pipe_fds[0]);
   ::usleep(20'000);
-  ASSERT_EQ(::kill(pid, SIGKILL), 0);
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFSIGNALED(status));
+  ASSERT_NO_FATAL_FAILURE(KillAndReap(pid));
   ::close(pipe_fds[0]);
 
   const Replayed got = Replay(path);

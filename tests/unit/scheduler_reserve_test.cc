@@ -93,8 +93,12 @@ TEST(SchedulerTest, ShortTasksBackfillBeforeTheReservationStarts) {
   EXPECT_EQ(s.Ready() + s.Running(), 0u);
 }
 
-TEST(SchedulerTest, LongTasksDoNotBackfillIntoTheReservation) {
-  Scheduler s(WideBehindWholeNodes(90, 100));
+// Runs `shapes` (WideBehindWholeNodes) on four 4-core nodes: row 0 ends at
+// 20 s, rows 1-3 at 100 s, every other task takes 90 s. The wide row 4 must
+// start at 100 s, and no 90-second task may start before it has (it runs
+// until 150 s).
+void ExpectNoBackfillBeforeTheWideTask(const std::vector<TaskShape>& shapes) {
+  Scheduler s(shapes);
   AddNodes(s, 4, 4);
   ReadyAll(s, 55);
   std::vector<double> runtimes(55, 90);
@@ -106,21 +110,16 @@ TEST(SchedulerTest, LongTasksDoNotBackfillIntoTheReservation) {
   for (uint32_t row = 5; row < 55; ++row) EXPECT_GE(sim.start(row), 150);
 }
 
+TEST(SchedulerTest, LongTasksDoNotBackfillIntoTheReservation) {
+  ExpectNoBackfillBeforeTheWideTask(WideBehindWholeNodes(90, 100));
+}
+
 TEST(SchedulerTest, ReservationStartFollowsTheTasksStillRunning) {
   // Row 0 was expected to run 200 s but ends at 20; the others end at 100 as
   // expected. The head then starts at 100, so 90-second tasks must wait.
   std::vector<TaskShape> shapes = WideBehindWholeNodes(90, 100);
   shapes[0].est_runtime = 200;
-  Scheduler s(shapes);
-  AddNodes(s, 4, 4);
-  ReadyAll(s, 55);
-  std::vector<double> runtimes(55, 90);
-  runtimes[0] = 20;
-  for (uint32_t row = 1; row < 4; ++row) runtimes[row] = 100;
-  Simulation sim(s, runtimes);
-  sim.Run();
-  EXPECT_EQ(sim.start(4), 100);
-  for (uint32_t row = 5; row < 55; ++row) EXPECT_GE(sim.start(row), 150);
+  ExpectNoBackfillBeforeTheWideTask(shapes);
 }
 
 TEST(SchedulerTest, ShortTasksDoNotBackfillWhenTheStartIsUnknown) {
