@@ -6,17 +6,17 @@
 #include <stdio.h>
 #include <sys/time.h>
 
-int main(int argc, char **argv) {
-    MPI_Init(&argc, &argv);
-    int rank;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    /* All ranks are in: the same point sortie reaches after its init. */
-    MPI_Barrier(MPI_COMM_WORLD);
-    if (rank == 0) {
-        struct timeval tv;
-        gettimeofday(&tv, NULL);
-        printf("%.6f\n", tv.tv_sec + tv.tv_usec / 1e6);
-    }
-    MPI_Finalize();
-    return 0;
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  int rank;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  /* All ranks are in: the same point sortie reaches after its init. */
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank == 0) {
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    printf("%.6f\n", tv.tv_sec + tv.tv_usec / 1e6);
+  }
+  MPI_Finalize();
+  return 0;
 }

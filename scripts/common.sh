@@ -23,6 +23,7 @@ SORTIE_PACKAGES=(
   procps
   chromium
   clang-14 libclang-rt-14-dev
+  clang-format
 )
 
 # Installs whichever of the packages is missing (apt-get; sudo when not root).
