@@ -2,22 +2,19 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
 
 #include "common/sha256.h"
+#include "test_dir.h"
 
 namespace sortie {
 namespace {
 
 std::string WriteManifest(const std::string& name, const std::string& text) {
-  const char* env = std::getenv("SORTIE_TEST_TMP");
-  std::filesystem::path dir =
-      env ? std::filesystem::path(env) : std::filesystem::temp_directory_path();
-  dir /= "manifest_ahead_test";
+  const std::filesystem::path dir = TestTmpRoot() / "manifest_ahead_test";
   std::filesystem::create_directories(dir);
   const std::string path = (dir / name).string();
   std::ofstream(path, std::ios::binary) << text;

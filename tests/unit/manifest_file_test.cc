@@ -5,7 +5,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -16,6 +15,7 @@
 #include "manifest_fixtures.h"
 #include "manifest_parse.h"
 #include "master/manifest.h"
+#include "test_dir.h"
 
 namespace sortie {
 namespace {
@@ -29,11 +29,10 @@ using ::testing::IsEmpty;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
 
+// One directory for the whole binary: every test writes files of its own
+// name there, and one test reads the directory itself as a manifest.
 std::filesystem::path TestDir() {
-  const char* env = std::getenv("SORTIE_TEST_TMP");
-  std::filesystem::path dir =
-      env ? std::filesystem::path(env) : std::filesystem::temp_directory_path();
-  dir /= "manifest_file_test";
+  const std::filesystem::path dir = TestTmpRoot() / "manifest_file_test";
   std::filesystem::create_directories(dir);
   return dir;
 }

@@ -11,22 +11,25 @@
 
 namespace sortie {
 
-/// A fresh, empty directory for the running test, under $SORTIE_TEST_TMP
-/// (which ctest sets to the build tree) or else the system's temp directory,
+/// Where the tests' directories go: $SORTIE_TEST_TMP (which ctest sets to
+/// the build tree) or else the system's temp directory.
+inline std::filesystem::path TestTmpRoot() {
+  const char* base = std::getenv("SORTIE_TEST_TMP");
+  return base != nullptr ? base : ::testing::TempDir();
+}
+
+/// A fresh, empty directory for the running test, under TestTmpRoot(),
 /// named `<prefix>.<suite>.<test>`: no two tests share one, and a test run
 /// again starts from an empty one (ctest runs each test in a process of its
 /// own, several at once).
 inline std::filesystem::path FreshTestDir(const std::string& prefix) {
-  const char* base = std::getenv("SORTIE_TEST_TMP");
   const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
   std::string name = prefix;
   if (test != nullptr) {
     name += std::string(".") + test->test_suite_name() + "." + test->name();
   }
   for (char& c : name) c = c == '/' ? '_' : c;  // parameterised tests
-  const std::filesystem::path dir =
-      std::filesystem::path(base != nullptr ? base : ::testing::TempDir()) /
-      name;
+  const std::filesystem::path dir = TestTmpRoot() / name;
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
