@@ -69,11 +69,16 @@ std::string_view LastLine(std::string_view text) {
 
 std::string Shorten(std::string_view text, size_t max_bytes) {
   if (text.size() <= max_bytes) return std::string(text);
-  size_t cut = max_bytes;
+  constexpr std::string_view kEllipsis = "\xE2\x80\xA6";
+  // The mark counts against the limit: a reader's column stays that wide.
+  const bool marked = max_bytes >= kEllipsis.size();
+  size_t cut = marked ? max_bytes - kEllipsis.size() : max_bytes;
   while (cut > 0 && IsContinuation(static_cast<unsigned char>(text[cut]))) {
     --cut;
   }
-  return std::string(text.substr(0, cut)) + "\xE2\x80\xA6";
+  std::string shortened(text.substr(0, cut));
+  if (marked) shortened += kEllipsis;
+  return shortened;
 }
 
 }  // namespace sortie

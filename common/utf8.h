@@ -16,8 +16,9 @@ std::string SafeText(std::string_view bytes);
 /// there is none.
 std::string_view LastLine(std::string_view text);
 
-/// `text` cut to at most `max_bytes`, never inside a UTF-8 character, with
-/// "…" appended when cut. `text` must be valid UTF-8.
+/// `text` cut to at most `max_bytes` in all, never inside a UTF-8
+/// character, ending in "…" (3 bytes) when cut and `max_bytes` >= 3.
+/// `text` must be valid UTF-8.
 std::string Shorten(std::string_view text, size_t max_bytes);
 
 }  // namespace sortie

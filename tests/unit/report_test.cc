@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 
 #include "common/utf8.h"
 #include "master/report_command.h"
@@ -317,7 +318,14 @@ TEST(Utf8, SafeTextAndLastLine) {
   EXPECT_EQ(SafeText("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // cut char
   EXPECT_EQ(LastLine("one\ntwo\n\n  \n"), "two");
   EXPECT_EQ(LastLine(""), "");
-  EXPECT_EQ(Shorten("aé", 2), "a\xE2\x80\xA6");
+  EXPECT_EQ(Shorten("abcdef", 6), "abcdef");
+  EXPECT_EQ(Shorten("abcdef", 5), "ab\xE2\x80\xA6");  // 5 bytes, mark included
+  EXPECT_EQ(Shorten("a\xC3\xA9"
+                    "bcd",
+                    5),
+            "a\xE2\x80\xA6");               // not inside é
+  EXPECT_EQ(Shorten("a\xC3\xA9", 2), "a");  // no room for the mark
+  EXPECT_EQ(Shorten(std::string(300, 'x'), 200).size(), 200u);
 }
 
 }  // namespace
