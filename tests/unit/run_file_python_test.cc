@@ -67,11 +67,12 @@ print('ok')
   EXPECT_EQ(result.exit_status, 0) << result.output;
   EXPECT_EQ(result.output, "ok\n");
 }
-// The ```python block of docs/hdf5.md that follows `marker`, or "".
-std::string DocsPythonBlock(const std::string& marker) {
+// The ```python block of `doc` (a path from the top of the tree) that
+// follows `marker`, or "".
+std::string DocsPythonBlock(const std::string& marker,
+                            const std::string& doc = "docs/hdf5.md") {
   const fs::path docs =
-      fs::path(__FILE__).parent_path().parent_path().parent_path() /
-      "docs/hdf5.md";
+      fs::path(__FILE__).parent_path().parent_path().parent_path() / doc;
   std::ifstream in(docs);
   const std::string text((std::istreambuf_iterator<char>(in)),
                          std::istreambuf_iterator<char>());
@@ -159,6 +160,27 @@ print('ok')
   const CommandResult result = RunPython(dir, script);
   EXPECT_EQ(result.exit_status, 0) << result.output;
   EXPECT_EQ(result.output, "ok\n");
+}
+
+// The README's first example: one row per task, whatever else /tasks holds
+// (the tails' blob and offsets are not one row per task).
+TEST(RunFileTest, ReadmeExampleReadsEveryTask) {
+  if (!PythonHasH5py()) GTEST_SKIP() << "/usr/bin/python3 lacks h5py/pandas";
+  const std::string example = DocsPythonBlock(
+      "run_file_python_test.cc runs this block (README)", "README.md");
+  if (example.empty()) FAIL() << "README.md example not found";
+  const fs::path dir = TestDir();
+  fs::create_directories(dir / "readme");
+  WriteRunFile(dir / "readme/run.h5", LifecycleRun().View());
+  const CommandResult result = RunPython(dir / "readme", example + R"(
+assert len(df) == 7, df
+assert df.id.tolist()[:2] == ['prep', 'train'], df.id
+assert df.runtime[3] > 0 and df.runtime.isna()[1], df.runtime
+print('ok')
+)");
+  EXPECT_EQ(result.exit_status, 0) << result.output;
+  EXPECT_THAT(result.output, ::testing::EndsWith("ok\n"));
+  EXPECT_THAT(result.output, HasSubstr("DONE"));
 }
 
 TEST(RunFileTest, DocsFailedTasksExampleShowsStderrTails) {
