@@ -12,9 +12,10 @@ ReplayOutcome ReplayIntoState(const std::string& path, RunState* state) {
       outcome.started_at = record.time;
     }
     bool known_row = record.row < state->specs().size();
-    if (record.type == JournalRecordType::kTaskStarted && known_row &&
-        record.count != state->SpecHash(record.row)) {
-      changed[record.row] = true;
+    // Only the latest start counts: once a resume with --force has run the
+    // task as it is now, it is no longer changed.
+    if (record.type == JournalRecordType::kTaskStarted && known_row) {
+      changed[record.row] = record.count != state->SpecHash(record.row);
     }
     state->Apply(record);
     ++outcome.records;

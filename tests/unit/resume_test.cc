@@ -112,6 +112,31 @@ TEST_F(ResumeTest, FindsTheRowsWhoseSpecChangedSinceTheyStarted) {
       << errors[0].message;
 }
 
+// After `--resume --force` ran an edited task again, the edit is what ran
+// last: later resumes must neither refuse nor rerun it.
+TEST_F(ResumeTest, ATaskRunAgainAsItIsNowIsNoLongerChanged) {
+  std::vector<TaskSpec> edited = ThreeTasks();
+  edited[1].command[0] = "/bin/false";
+  WriteEarlierRun(ThreeTasks());
+  {
+    RunState forced(edited, RunInfo{});
+    auto writer = JournalWriter::OpenForAppend(JournalPath());
+    writer->Append(forced.StartedRecord(1, 2, 1, "node-1", kStartedAt + 5));
+    writer->Append(Exited(1, 0, kStartedAt + 6));
+    writer->Flush();
+  }
+  RunState state(edited, RunInfo{});
+  const ReplayOutcome outcome = ReplayIntoState(JournalPath(), &state);
+  EXPECT_EQ(outcome.error, "");
+  EXPECT_TRUE(outcome.changed.empty());
+  EXPECT_EQ(state.status()[1].state, TaskState::kDone);
+
+  // Edited back: what ran last differs again.
+  RunState reverted(ThreeTasks(), RunInfo{});
+  EXPECT_EQ(ReplayIntoState(JournalPath(), &reverted).changed,
+            std::vector<uint32_t>{1});
+}
+
 TEST_F(ResumeTest, ManifestGrownAtItsEndResumesWithTheNewTasksPending) {
   WriteEarlierRun(ThreeTasks());
   std::vector<TaskSpec> grown = ThreeTasks();
