@@ -118,8 +118,13 @@ def load_results(path, with_tasks=True):
     tasks = load_tasks(path)
     keep = ["task", "id", "state", "exit_code", "runtime"] + RESOURCES
     keep += tasks.attrs["tag_columns"]
-    return tasks[keep].merge(wide.reset_index(), on="task", how="left",
-                             suffixes=("_task", ""))
+    # Joined on the row under a name no key can have: a result key may be
+    # called "task" itself.
+    row = "\0row"
+    wide = wide.rename_axis(row).reset_index()
+    table = tasks[keep].merge(wide, left_on="task", right_on=row, how="left",
+                              suffixes=("_task", ""))
+    return table.drop(columns=row)
 
 
 def load_events(path):

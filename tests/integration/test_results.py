@@ -97,6 +97,28 @@ class Results(Base):
         self.assertEqual(list(table["nodes"]), [1] * 6)  # the resource column
 
 
+class KeysNamedLikeColumns(Base):
+    """A result key may be named like a task column, even `task`: the
+    result keeps the name, the task column gets "_task" appended."""
+
+    def test_result_keys_task_id_and_state(self):
+        write_manifest(self.path("m.jsonl"), [
+            {"id": "a", "command": "printf 'task=7\\nid=x\\nstate=ok\\n' > \"$SORTIE_RESULT\""},
+            {"id": "b", "command": "true"},
+        ])
+        proc = run_sortie("run", "m.jsonl", "--out", "K.h5")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        table = sortie_h5.load_results(self.path("K.h5"))
+        self.assertEqual(list(table["task_task"]), [0, 1])
+        self.assertEqual(list(table["id_task"]), ["a", "b"])
+        self.assertEqual(list(table["state_task"]), ["DONE", "DONE"])
+        self.assertEqual(table["task"][0], 7.0)
+        self.assertEqual(table["id"][0], "x")
+        self.assertEqual(table["state"][0], "ok")
+        self.assertTrue(np.isnan(table["task"][1]))
+        self.assertNotIn("\0row", table.columns)
+
+
 class BadPattern(Base):
     """A pattern without one capture group stops the run before it starts."""
 
