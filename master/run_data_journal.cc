@@ -138,6 +138,19 @@ TaskRow ToRow(const RunState& state, size_t row) {
   return out;
 }
 
+// The /results rows a snapshot would hold: each task's latest results, in
+// row order.
+void AddResults(const RunState& state, RunData* run) {
+  const RunView view = state.View();
+  for (size_t row = 0; row < state.specs().size(); ++row) {
+    for (const ResultValue& result : view.notes[row].results) {
+      run->results.push_back(ResultRow{static_cast<int64_t>(row), result.key,
+                                       result.value, result.text});
+    }
+  }
+  run->has_results = !run->results.empty();
+}
+
 }  // namespace
 
 RunData ReadRunJournal(const std::string& journal_path,
@@ -159,6 +172,7 @@ RunData ReadRunJournal(const std::string& journal_path,
     run.tasks.push_back(ToRow(state, row));
   }
   run.events = state.View().events;
+  AddResults(state, &run);
   return run;
 }
 

@@ -169,6 +169,32 @@ TEST_F(RunDataTest, TheJournalKnowsTheRunsExitStatus) {
   EXPECT_EQ(run.info.exit_status, -1);
 }
 
+// `sortie report` on a run that has no snapshot yet: the results are in
+// the journal, and only the latest attempt's count.
+TEST_F(RunDataTest, TheJournalHoldsTheTasksResults) {
+  Manifest manifest;
+  const std::string journal = WriteJournal(manifest, WriteManifest(&manifest));
+  TaskResult result;
+  result.row = 1;
+  result.attempt = 1;
+  result.results = {{"time", 2.5, "2.5"}, {"mode", kNoTime, "fast"}};
+  {
+    auto writer = JournalWriter::OpenForAppend(journal);
+    writer->Append(RunState::ResultsRecord(result));
+    result.end_time = 104;
+    result.exit_code = 0;
+    writer->Append(RunState::EndedRecord(result, 1));
+    writer->Flush();
+  }
+  const RunData run = ReadRunJournal(journal, PathFor("R.h5"));
+  EXPECT_TRUE(run.has_results);
+  ASSERT_EQ(run.results.size(), 2u);
+  EXPECT_EQ(run.results[0].task, 1);
+  EXPECT_EQ(run.results[0].key, "time");
+  EXPECT_DOUBLE_EQ(run.results[0].value, 2.5);
+  EXPECT_EQ(run.results[1].text, "fast");
+}
+
 TEST_F(RunDataTest, AJournalWithoutARunIsRefused) {
   const std::string journal = PathFor("R.h5.journal");
   { JournalWriter writer(journal); }
