@@ -332,6 +332,7 @@ void Master::MaybeFlushAndSnapshot(bool force) {
     journal_.FlushSoon();
     last_flush_ = now;
   }
+  if (force || snapshot_due) state_.info().written_at = clock_.Now();
   if (force) {
     snapshot_(state_.View());
   } else if (snapshot_due) {

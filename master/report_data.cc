@@ -13,11 +13,15 @@ namespace {
 
 constexpr double kSecondsPerHour = 3600.0;
 
-// The last moment the data describes: finished_at, else the latest time
-// any task or event mentions (a snapshot of a run still going).
+// The last moment the data describes: finished_at, else when the snapshot
+// was written, else the latest time any task or event mentions (a file
+// written before run.h5 recorded `written_at`).
 double EndOfData(const RunData& run) {
   if (RunFinished(run)) return run.info.finished_at;
   double until = run.info.started_at;
+  if (std::isfinite(run.info.written_at)) {
+    until = std::max(until, run.info.written_at);
+  }
   for (const TaskRow& task : run.tasks) {
     if (std::isfinite(task.start_time))
       until = std::max(until, task.start_time);

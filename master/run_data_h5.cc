@@ -192,6 +192,7 @@ RunInfo ReadInfo(hid_t file) {
   (void)ReadIntAttribute(file, "schema_version");
   info.started_at = ReadDoubleAttribute(file, "started_at");
   info.finished_at = OptionalDouble(file, "finished_at");
+  info.written_at = OptionalDouble(file, "written_at");
   if (H5HasAttribute(file, "manifest")) {
     info.manifest_path = ReadStringAttribute(file, "manifest");
   }

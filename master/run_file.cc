@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <stdexcept>
 #include <string_view>
@@ -195,6 +196,10 @@ void WriteRootAttributes(hid_t file, const RunInfo& info) {
   WriteAttribute(file, "world_size", int32_t{info.world_size});
   WriteAttribute(file, "started_at", info.started_at);
   WriteAttribute(file, "finished_at", info.finished_at);
+  // Absent when unknown, as in files older than the attribute.
+  if (std::isfinite(info.written_at)) {
+    WriteAttribute(file, "written_at", info.written_at);
+  }
   WriteAttribute(file, "exit_status", int32_t{info.exit_status});
 }
 

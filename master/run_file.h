@@ -27,6 +27,9 @@ struct RunInfo {
   /// The run's own exit status (docs/running.md); -1 until it finished.
   /// Kept because launchers do not always pass it on (pmodels/mpich#7057).
   int exit_status = -1;
+  /// When the file was written: what a snapshot taken mid-run shows is as
+  /// of then. NaN when unknown (files written before this attribute).
+  double written_at = kNoTime;
 };
 
 /// One node of the allocation as the scheduler saw it (a row of /nodes).

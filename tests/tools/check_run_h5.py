@@ -86,6 +86,18 @@ def check_attributes(f, problems):
     for name in FLOAT_ATTRS:
         if not isinstance(attrs.get(name), (float, np.floating)):
             problems.append(f"attribute {name} missing or not a float")
+    # Newer than the rest of schema 1: optional, but a float when present,
+    # and never before the start or the end it reports.
+    written = attrs.get("written_at")
+    if written is not None:
+        if not isinstance(written, (float, np.floating)):
+            problems.append("attribute written_at is not a float")
+        elif not np.isfinite(written):
+            problems.append(f"written_at is {written}, want a time")
+        elif not written >= attrs.get("started_at", -np.inf):
+            problems.append(f"written_at {written} is before started_at")
+        elif written < attrs.get("finished_at", np.nan):
+            problems.append(f"written_at {written} is before finished_at")
 
 
 def column_type_problem(name, ds):

@@ -46,6 +46,7 @@ struct Harness {
         state, cluster, clock, journal,
         [this](const RunView& view) {
           snapshots.push_back(view.info.finished_at);
+          written_at.push_back(view.info.written_at);
           done_at_snapshot.push_back(state.Count(TaskState::kDone) +
                                      state.Count(TaskState::kFailed));
           task_nodes.clear();
@@ -62,6 +63,7 @@ struct Harness {
   testing::SimulatedCluster cluster;
   testing::MemoryJournal journal;
   std::vector<double> snapshots;         ///< finished_at of each snapshot
+  std::vector<double> written_at;        ///< written_at of each snapshot
   std::vector<size_t> done_at_snapshot;  ///< DONE + FAILED at each snapshot
   std::vector<ClusterNode> nodes;
   std::vector<std::string> task_nodes;  ///< as of the last snapshot

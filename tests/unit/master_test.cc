@@ -111,6 +111,13 @@ TEST(MasterTest, SnapshotsPeriodicallyAndOnceMoreAtTheEnd) {
   }
   EXPECT_FALSE(std::isnan(h.snapshots.back()));
   EXPECT_EQ(h.done_at_snapshot.back(), 20u);
+  // Each says when it was taken, by the run's clock: a reader of a mid-run
+  // snapshot knows how old what it shows is.
+  for (size_t i = 0; i + 2 < h.written_at.size(); ++i) {  // mid-run ones
+    EXPECT_GE(h.written_at[i + 1] - h.written_at[i], 4.5) << "snapshot " << i;
+  }
+  EXPECT_GE(h.written_at.back(), h.snapshots.back());
+  EXPECT_LE(h.written_at.back(), h.clock.Now());
 }
 
 TEST(MasterTest, SnapshotIntervalZeroWritesOnlyAtTheEnd) {

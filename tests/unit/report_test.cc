@@ -77,6 +77,22 @@ TEST(ReportData, CountsWallTimeAndHours) {
   EXPECT_EQ(r.cores, 4);
 }
 
+// A snapshot of a run still going describes the run up to when it was
+// written, not up to the last event in it: nothing ended for a while.
+TEST(ReportData, ASnapshotRunsUntilItWasWritten) {
+  RunData run = SmallRun();
+  run.info.finished_at = kNoTime;
+  run.tasks[2].state = TaskState::kRunning;
+  run.tasks[2].end_time = kNoTime;
+  run.events.pop_back();  // c has not ended
+  run.info.written_at = kT0 + 30;
+  const ReportData r = Aggregate(run, {});
+  EXPECT_FALSE(r.finished);
+  EXPECT_DOUBLE_EQ(r.wall, 30.0);
+  // a 4 s, b 2 s, c running since 6 on 2 nodes: 2 x 24 s.
+  EXPECT_NEAR(r.node_hours_used, (4.0 + 2.0 + 48.0) / 3600, 1e-12);
+}
+
 TEST(ReportData, BusyNodeHoursCountSharedNodesOnce) {
   RunData run = SmallRun();
   run.tasks[1].node_ids = {0};  // b shares node 0 with a

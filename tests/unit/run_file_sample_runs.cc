@@ -77,6 +77,7 @@ RunData SampleRun() {
                      4,
                      1700000000.25,
                      kNoTime};
+  run.info.written_at = 1700000030.5;
   run.hosts = {"node-01", "nœud-02"};
   run.specs = {
       Spec("タスク-1", {"echo hi"}, true),

@@ -54,9 +54,10 @@ TEST(RunFileTest, WritesEveryRootAttribute) {
   EXPECT_EQ(ReadDoubleAttribute(root, "started_at"), 1700000000.25);
   EXPECT_TRUE(std::isnan(ReadDoubleAttribute(root, "finished_at")));
   EXPECT_EQ(ReadIntAttribute(root, "exit_status"), -1);
+  EXPECT_EQ(ReadDoubleAttribute(root, "written_at"), 1700000030.5);
   H5O_info_t info;
   ASSERT_GE(H5Oget_info2(root, &info, H5O_INFO_NUM_ATTRS), 0);
-  EXPECT_EQ(info.num_attrs, 9u);
+  EXPECT_EQ(info.num_attrs, 10u);
 }
 
 TEST(RunFileTest, RootAttributeTypes) {
@@ -67,7 +68,7 @@ TEST(RunFileTest, RootAttributeTypes) {
     EXPECT_GT(H5Tequal(AttributeType(file.get(), name).get(), H5T_STD_I32LE), 0)
         << name;
   }
-  for (const char* name : {"started_at", "finished_at"}) {
+  for (const char* name : {"started_at", "finished_at", "written_at"}) {
     EXPECT_GT(H5Tequal(AttributeType(file.get(), name).get(), H5T_IEEE_F64LE),
               0)
         << name;
