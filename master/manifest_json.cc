@@ -108,6 +108,7 @@ void TaskReader::Read(object fields, TaskSpec* task) {
   present.cwd = seen & Bit(Key::kCwd);
   present.env = seen & Bit(Key::kEnv);
   present.launcher_args = seen & Bit(Key::kLauncherArgs);
+  present.timeout = seen & Bit(Key::kTimeout);
   CheckKeyCombination(present, *task, problems_);
   if (present.function && (seen & Bit(Key::kResults))) {
     Problem(

@@ -187,6 +187,13 @@ void CheckFunctionTask(const PresentKeys& keys, const TaskSpec& task,
         "\"launcher_args\" is not allowed with \"function\": a function is "
         "not started by an MPI launcher");
   }
+  // A function cannot be killed without killing the pilot rank it runs
+  // in, so a timeout could never be enforced: refused rather than ignored.
+  if (keys.timeout) {
+    problems->push_back(
+        "\"timeout\" is not allowed with \"function\": a function runs "
+        "inside the pilot, which cannot stop it without ending the run");
+  }
   auto forbid = [&](bool present, std::string_view key) {
     if (!present) return;
     problems->push_back("\"" + std::string(key) +

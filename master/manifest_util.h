@@ -78,12 +78,13 @@ struct PresentKeys {
   bool cwd = false;
   bool env = false;
   bool launcher_args = false;
+  bool timeout = false;
 };
 
 /// Appends one message per broken rule between keys: exactly one of
 /// `command` and `function`; `args` only with `function`; no `cwd`, `env`,
-/// `launcher_args` or several ranks per node for a function; ranks and
-/// cores per node within bounds. `task` holds the values that were valid
+/// `launcher_args`, `timeout` or several ranks per node for a function; ranks
+/// and cores per node within bounds. `task` holds the values that were valid
 /// (defaults for the rest), so a bad value is not reported twice.
 void CheckKeyCombination(const PresentKeys& keys, const TaskSpec& task,
                          std::vector<std::string>* problems);

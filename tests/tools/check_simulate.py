@@ -87,6 +87,19 @@ class Cli(unittest.TestCase):
         self.assertIn("bad.jsonl:2: ", proc.stderr)
         self.assertEqual(proc.stdout, "")
 
+    def test_function_with_a_timeout_is_refused_not_timed_out(self):
+        # `run` cannot enforce it (the function runs inside the pilot), so
+        # `simulate` must not count it TIMEOUT either: the manifest is refused.
+        m = self.write("fto.jsonl", [
+            '{"command": "x", "est_runtime": 1}',
+            '{"id": "fnto", "function": "sortie:sleep", "args": {"seconds": 3},'
+            ' "timeout": 1, "est_runtime": 3}'])
+        proc = simulate(m, "--nodes", "2", "--json")
+        self.assertEqual(proc.returncode, 2, proc.stdout)
+        self.assertIn('fto.jsonl:2: "timeout" is not allowed with "function"',
+                      proc.stderr)
+        self.assertEqual(proc.stdout, "")
+
     def test_task_too_big_for_the_machine_names_its_line(self):
         m = self.write("big.jsonl", ['{"command": "x", "est_runtime": 1}',
                                      '{"id": "big", "command": "x", "nodes": 8,'

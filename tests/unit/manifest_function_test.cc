@@ -126,11 +126,30 @@ TEST(ManifestTest, FunctionsRunInThePilotProcess) {
   EXPECT_EQ(OnlyError(R"({"function":"sortie:noop","cwd":"/tmp"})"),
             "m.jsonl:1: \"cwd\" is not allowed with \"function\": it would "
             "change the pilot process the function runs in");
+  EXPECT_EQ(OnlyError(R"({"function":"sortie:noop","timeout":5})"),
+            "m.jsonl:1: \"timeout\" is not allowed with \"function\": a "
+            "function runs inside the pilot, which cannot stop it without "
+            "ending the run");
   // Accepted and kept, though the pilot redirects nothing for a function.
   TaskSpec task = OnlyTask(
       R"({"function":"sortie:noop","stdout":"o.txt","stderr":"/e.txt"})");
   EXPECT_EQ(task.extras().stdout_path, Cwd() + "/o.txt");
   EXPECT_EQ(task.extras().stderr_path, "/e.txt");
+}
+
+// The pilot cannot kill a function without killing itself: a timeout would
+// be silently ignored by `run` while `simulate` counted it TIMEOUT.
+TEST(ManifestTest, FunctionTimeoutIsRefusedAtItsLine) {
+  Parsed parsed = Parse(
+      "{\"id\":\"c\",\"command\":\"x\",\"timeout\":1}\n"
+      "# a comment\n"
+      "{\"id\":\"f\",\"function\":\"sortie:sleep\",\"args\":{\"seconds\":3},"
+      "\"timeout\":1,\"est_runtime\":3}\n");
+  EXPECT_FALSE(parsed.ok);
+  EXPECT_THAT(parsed.errors,
+              ElementsAre("m.jsonl:3: \"timeout\" is not allowed with "
+                          "\"function\": a function runs inside the pilot, "
+                          "which cannot stop it without ending the run"));
 }
 
 TEST(ManifestTest, SleepNeedsSecondsAtLoadTime) {
