@@ -58,6 +58,11 @@ void RuntimeEstimate::Observe(double seconds) {
 
 int RuntimeEstimate::Depth(double budget, int cap, double hint) const {
   double runtime = known_ ? mean_ : (hint > 0 ? hint : INFINITY);
+  // An est_runtime is only the user's word: one follower at most until a
+  // task of the shape has ended, so a far too short estimate costs a
+  // higher-priority task that becomes ready later one task's wait per
+  // lane, not a whole budget of them.
+  if (!known_) cap = std::min(cap, 1);
   if (runtime <= 0) return cap;
   double depth = std::floor(budget / runtime);
   return depth >= cap ? cap : static_cast<int>(depth);

@@ -66,8 +66,8 @@ class RuntimeEstimate {
   /// Feeds one observed runtime (seconds).
   void Observe(double seconds);
   /// Followers to queue behind a running task: enough to cover `budget`
-  /// seconds, at most `cap`; none before any observation unless `hint`
-  /// (an est_runtime, <= 0: unknown) says the tasks are short.
+  /// seconds, at most `cap`. Before any observation: one when `hint` (an
+  /// est_runtime, <= 0: unknown) is at most `budget`, else none.
   int Depth(double budget, int cap, double hint) const;
 
  private:

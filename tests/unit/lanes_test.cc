@@ -40,5 +40,18 @@ TEST(LanesTest, RowsPastTheHintAndReusedLanesAreFound) {
   EXPECT_EQ(lanes.LaneRunning(1000000), -1);
 }
 
+TEST(RuntimeEstimateTest, AnEstimateAloneBuysOneFollowerAtMost) {
+  RuntimeEstimate estimate;
+  EXPECT_EQ(estimate.Depth(0.02, 4096, 0), 0);      // nothing known
+  EXPECT_EQ(estimate.Depth(0.02, 4096, 0.5), 0);    // estimated long
+  EXPECT_EQ(estimate.Depth(0.02, 4096, 0.001), 1);  // not 20
+  EXPECT_EQ(estimate.Depth(0.02, 0, 0.001), 0);     // the cap still holds
+  estimate.Observe(0.001);  // observed runtimes are trusted
+  EXPECT_EQ(estimate.Depth(0.02, 4096, 0.5), 20);
+  EXPECT_EQ(estimate.Depth(0.02, 8, 0.5), 8);
+  estimate.Observe(0.0);  // the mean moves a tenth of the way
+  EXPECT_EQ(estimate.Depth(0.02, 4096, 0), 22);
+}
+
 }  // namespace
 }  // namespace sortie

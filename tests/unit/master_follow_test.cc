@@ -47,6 +47,39 @@ TEST(MasterFollowTest, LongTasksGetNoFollowers) {
   }
 }
 
+// An est_runtime 200 times too short must not queue a budget's worth of
+// followers (20 ms / 1 ms = 20) ahead of a higher-priority task that its
+// dependency's end makes ready: until a runtime is observed, one follower
+// per lane at most. Two cores: two lanes.
+TEST(MasterFollowTest, UnderestimatedTasksQueueOneFollowerPerLane) {
+  const int kLanes = 2;
+  std::vector<TaskSpec> specs = Specs(42);  // row 0 is "A", 41 is "H"
+  for (TaskSpec& spec : specs) spec.est_runtime = 0.001;
+  specs[41].priority = 100;
+  specs[41].after = {0};
+  Harness h(
+      std::move(specs), 2,
+      [](const Assignment&, int) {
+        return SimulatedRun{0, 0, 0.2};
+      },
+      kLanes);
+  EXPECT_EQ(h.Run(), 0);
+  EXPECT_EQ(h.state.Count(TaskState::kDone), 42u);
+  const TaskStatus& a = h.state.status()[0];
+  const TaskStatus& high = h.state.status()[41];
+  // Lower-priority tasks started between A's end and H's start: the
+  // followers queued before H was ready.
+  int overtook = 0;
+  for (uint32_t row = 1; row < 41; ++row) {
+    const double start = h.state.status()[row].start_time;
+    if (start >= a.end_time && start < high.start_time) ++overtook;
+  }
+  EXPECT_LE(overtook, kLanes);
+  // One follower of 0.2 s, and the master's polling: not 20 of them.
+  EXPECT_LT(high.start_time - a.end_time, 0.25)
+      << "A ended at " << a.end_time << ", H started at " << high.start_time;
+}
+
 TEST(MasterFollowTest, FailedFollowerIsRetriedAndDependantsWait) {
   std::vector<TaskSpec> specs = Specs(40);
   specs[10].retries = 1;
