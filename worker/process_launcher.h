@@ -44,8 +44,9 @@ class ProcessLauncher {
   virtual ~ProcessLauncher() = default;
   /// Starts `request` in a new process group, stdin from /dev/null,
   /// stdout/stderr to its files (created with their directories; truncated),
-  /// bound to its CPUs. Never throws for a bad task: a task that cannot
-  /// start is an outcome with pid -1.
+  /// bound to its CPUs, and killed (SIGKILL) if the pilot dies first. Never
+  /// throws for a bad task: a task that cannot start is an outcome with
+  /// pid -1.
   virtual LaunchOutcome Launch(const LaunchRequest& request) = 0;
   /// Children that ended since the last call; never blocks.
   virtual std::vector<ProcessExit> Reap() = 0;

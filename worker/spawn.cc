@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -73,12 +74,25 @@ bool OpenStandardStreams(const SpawnPlan& plan, volatile ChildReport* report) {
          OpenAs(2, plan.stderr_path, kOutputFlags);
 }
 
+// A task must not outlive its pilot: when a rank dies (a node failure, a
+// crashed function, kill -9), its tasks would run on with parent 1, beside
+// the copies a --resume starts. The kernel sends SIGKILL when the *thread*
+// that forked the child ends, so tasks are only ever spawned from the
+// thread that runs main (the worker and master loops), which ends with the
+// process. A parent that died before the prctl left the child with another
+// parent already: then it gives up at once.
+bool DieWithParent(pid_t parent) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return false;
+  if (getppid() != parent) _exit(127);
+  return true;
+}
+
 // Runs in the vfork child, on the parent's stack: only system calls, no
 // allocation, and it never returns.
-[[noreturn]] void RunChild(const SpawnPlan& plan,
+[[noreturn]] void RunChild(const SpawnPlan& plan, pid_t parent,
                            volatile ChildReport* report) {
   report->step = SpawnStep::kSetup;
-  bool ok = setpgid(0, 0) == 0;
+  bool ok = DieWithParent(parent) && setpgid(0, 0) == 0;
   if (ok) {
     ResetSignalActions();
     ok = CloseInherited(plan);
@@ -163,12 +177,13 @@ SpawnResult SpawnProcess(const SpawnPlan& plan) {
   const int mask_rc = pthread_sigmask(SIG_BLOCK, &all, &saved);
   if (mask_rc != 0) return SpawnFailure{SpawnStep::kFork, mask_rc};
 
+  const pid_t parent = getpid();
   pid_t pid = -1;
   int fork_error = 0;
   {
     ScopedAffinity binding(plan.cpus);
     pid = vfork();
-    if (pid == 0) RunChild(plan, &report);
+    if (pid == 0) RunChild(plan, parent, &report);
     fork_error = errno;
   }
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);

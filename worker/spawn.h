@@ -58,8 +58,10 @@ using SpawnResult = std::variant<pid_t, SpawnFailure>;
 /// at its default action and none blocked, stdin from /dev/null, stdout and
 /// stderr opened (created, truncated) as planned, no other descriptor, and,
 /// when planned, is bound to `cpus` (a binding the kernel refuses is left
-/// out: the task runs on the pilot's CPUs). Returns once the program is
-/// executing or the child has failed and been reaped.
+/// out: the task runs on the pilot's CPUs). The child gets SIGKILL when the
+/// calling thread ends (PR_SET_PDEATHSIG), so call this only from a thread
+/// that lives as long as the process (sortie: the main thread). Returns once
+/// the program is executing or the child has failed and been reaped.
 SpawnResult SpawnProcess(const SpawnPlan& plan);
 
 /// Whether the running kernel has close_range (Linux 5.9); when not, the

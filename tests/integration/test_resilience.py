@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """End-to-end scenarios of what a run survives: timeouts, retries and
 dependencies, tasks that misbehave, SIGTERM then --resume, kill -9 then
---resume, and the scratch directories of killed ranks. Same command line as
+--resume, kill -9 of one rank (its tasks die with the job), and the scratch
+directories of killed ranks. Same command line as
 test_run.py (the harness is it_harness.py)."""
 import os
 import resource
@@ -255,6 +256,72 @@ class KillAndResume(Base):
         self.assertGreater(len(recorded), 0)
         for i in range(n):
             self.assertGreaterEqual(runs(i), 1)
+
+
+def process_state(pid):
+    """'R', 'S', 'Z' (a zombie: dead, not yet reaped), ...; 'gone'."""
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return "gone"
+
+
+class TasksDieWithTheirRank(Base):
+    """kill -9 of one worker rank (a node failure, the OOM killer): the
+    launcher ends the job, and no task of any rank runs on with parent 1
+    beside the copies a --resume would start."""
+
+    def test_kill_9_of_a_rank_leaves_no_task_running(self):
+        pids = self.path("pids")
+        os.makedirs(pids)
+        # Each task notes its pid, its parent (the rank that started it) and
+        # that rank's number, then becomes the sleep under the same pid.
+        tasks = [{"id": f"long{i}", "command":
+                  f"echo $$ $PPID $SORTIE_RANK > {pids}/{i}.tmp && "
+                  f"mv {pids}/{i}.tmp {pids}/{i}; exec sleep 60"}
+                 for i in range(ARGS.np)]
+        write_manifest(self.path("m.jsonl"), tasks)
+        proc = subprocess.Popen(
+            [ARGS.mpiexec, "-n", str(ARGS.np), ARGS.sortie, "run", "m.jsonl",
+             "--out", "R.h5", "--progress", "0"],
+            cwd=self.dir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            text=True, start_new_session=True)
+        started = []  # (task pid, its rank's pid, its rank)
+        try:
+            # One core-wide task per rank: all of them run at once.
+            deadline = time.monotonic() + 60
+            noted = []
+            while len(noted) < len(tasks):
+                self.assertIsNone(proc.poll(), "the run ended before its tasks ran")
+                self.assertLess(time.monotonic(), deadline, "the tasks did not start")
+                time.sleep(0.05)
+                noted = [n for n in os.listdir(pids) if not n.endswith(".tmp")]
+            for name in noted:
+                task, rank_pid, rank = map(int, open(f"{pids}/{name}").read().split())
+                started.append((task, rank_pid, rank))
+            task, victim, _ = next(t for t in started if t[2] != 0)
+            self.assertIn(b"sortie", open(f"/proc/{victim}/cmdline", "rb").read())
+            self.assertNotIn(process_state(task), ("gone", "Z"))
+            os.kill(victim, signal.SIGKILL)
+            proc.communicate(timeout=30)  # the launcher ends the job
+            deadline = time.monotonic() + 5
+            alive = [t for t, _, _ in started]
+            while alive and time.monotonic() < deadline:
+                alive = [t for t in alive if process_state(t) not in ("gone", "Z")]
+                time.sleep(0.05)
+            self.assertEqual(alive, [], "tasks outlived the job (rank pid, rank): "
+                             f"{[(r, n) for t, r, n in started if t in alive]}")
+        finally:  # whatever happened, leave nothing running
+            for name in os.listdir(pids):
+                try:
+                    task = int(open(f"{pids}/{name}").read().split()[0])
+                    if process_state(task) not in ("gone", "Z"):
+                        os.kill(task, signal.SIGKILL)
+                except (OSError, ValueError, IndexError):
+                    pass
+            if proc.poll() is None:
+                kill_whole_run(proc.pid)
+                proc.wait()
 
 
 class ScratchDirsOfKilledRanks(Base):

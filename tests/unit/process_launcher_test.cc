@@ -7,12 +7,15 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
 
 #include "test_dir.h"
 
@@ -140,6 +143,50 @@ TEST_F(PosixLauncherStartTest, StdoutAndStderrTruncateAndCanShareAFile) {
   std::ofstream(request.stdout_path) << "old contents, longer than the new\n";
   EXPECT_EQ(RunToEnd(launcher_, request), 0);
   EXPECT_EQ(ReadFile(request.stdout_path), "out\nerr\n");
+}
+
+// "R" running, "S" sleeping, "Z" a zombie, ...; "gone" when no such process.
+std::string ProcessState(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  const size_t name_end = stat.rfind(')');
+  if (name_end == std::string::npos || name_end + 2 >= stat.size())
+    return "gone";
+  return stat.substr(name_end + 2, 1);
+}
+
+// A rank killed with SIGKILL (a node failure, a crashed function) must not
+// leave its tasks running with parent 1 beside the copies a resume starts.
+TEST_F(PosixLauncherStartTest, ATaskDiesWithThePilotThatStartedIt) {
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  const pid_t pilot = fork();
+  ASSERT_GE(pilot, 0);
+  if (pilot == 0) {  // the pilot: starts a long task, then is killed
+    PosixLauncher launcher;
+    const pid_t task = launcher.Launch(Command({"sleep", "60"})).pid;
+    if (write(pipe_fds[1], &task, sizeof task) != sizeof task) _exit(1);
+    raise(SIGKILL);
+  }
+  close(pipe_fds[1]);
+  pid_t task = -1;
+  ASSERT_EQ(read(pipe_fds[0], &task, sizeof task),
+            static_cast<ssize_t>(sizeof task));
+  close(pipe_fds[0]);
+  ASSERT_GT(task, 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pilot, &status, 0), pilot);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  const auto start = std::chrono::steady_clock::now();
+  std::string state = ProcessState(task);
+  while (state != "gone" && state != "Z" && Seconds(start) < 5) {
+    usleep(10000);
+    state = ProcessState(task);
+  }
+  kill(task, SIGKILL);  // the test leaves nothing running, whatever it found
+  // A zombie is dead: whether it is reaped is up to the host's init.
+  EXPECT_TRUE(state == "gone" || state == "Z") << "the task is " << state;
 }
 
 class PosixLauncherWaitTest : public ::testing::TestWithParam<bool> {};
