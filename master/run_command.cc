@@ -20,6 +20,7 @@
 #include "common/mpi.h"
 #include "common/mpi_transport.h"
 #include "common/run_beside.h"
+#include "common/stderr_line.h"
 #include "common/version.h"
 #include "master/fit_check.h"
 #include "master/manifest_ahead.h"
@@ -347,7 +348,8 @@ int RunCommand(const RunOptions& options, int* argc, char*** argv) {
   } catch (const std::exception& error) {
     // The other ranks are waiting for this one, and MPI_Finalize would wait
     // for them: only an abort ends the job.
-    std::cerr << "sortie: error: " << error.what() << std::endl;
+    // One write: every rank may fail at once, into the launcher's stream.
+    WriteToStderr("sortie: error: " + std::string(error.what()) + "\n");
     MPI_Abort(MPI_COMM_WORLD, kInternalErrorStatus);
     return kInternalErrorStatus;
   }

@@ -9,12 +9,12 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <limits>
 #include <set>
 #include <stdexcept>
 #include <utility>
 
+#include "common/stderr_line.h"
 #include "worker/environment.h"
 
 namespace sortie {
@@ -298,7 +298,7 @@ void Executor::RunFunction(const Assignment& assignment, double now) {
         "function tasks do not run on rank " + std::to_string(context_.rank);
   }
   if (!error.empty()) {
-    std::cerr << "sortie: task " << assignment.spec.id << ": " << error << "\n";
+    WriteToStderr("sortie: task " + assignment.spec.id + ": " + error + "\n");
   }
   started_.push_back(StartNotice{assignment.row, assignment.attempt, now});
   Finish(assignment, now, exit_code, EndCause::kExited);

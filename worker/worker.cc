@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
-#include <iostream>
 #include <optional>
+#include <string>
+
+#include "common/stderr_line.h"
 
 namespace sortie {
 namespace {
@@ -107,8 +109,8 @@ int RunWorker(Transport& transport, Executor& executor, Clock& clock,
   }
   PollUntil(clock, [&] { return transport.Flushed(); });
   if (!shutdown->reason.empty()) {
-    std::cerr << "sortie: rank " << transport.rank() << ": " << shutdown->reason
-              << "\n";
+    WriteToStderr("sortie: rank " + std::to_string(transport.rank()) + ": " +
+                  shutdown->reason + "\n");
   }
   return shutdown->exit_code;
 }
