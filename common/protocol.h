@@ -29,7 +29,8 @@
 //   worker -> master  kStarted   tasks whose processes started (batch).
 //   worker -> master  kFinished  attempts that ended, successfully or not
 //                                (batch). A task that could not even start
-//                                is reported here too, never as an error.
+//                                is reported here too, never as an error,
+//                                with the launch error as its `reason`.
 //                                Each rank of a function task reports its
 //                                own part.
 //   master -> worker  kDrain     the run is ending early (walltime, signal):
@@ -53,6 +54,9 @@
 //      result_path and result_patterns; TaskResult carries the attempt's
 //      results. Messages are written through FlatArchive, without Boost's
 //      per-object class information.
+//   5: TaskResult carries `reason`, the launch error of an attempt that could
+//      not start (a missing cwd, program or function library), so it reaches
+//      /tasks/reason and not only the task's stderr file.
 #pragma once
 
 #include <cstdint>
@@ -70,7 +74,7 @@ class FlatReader;
 class FlatWriter;
 
 /// Bumped whenever a message's meaning or layout changes.
-inline constexpr uint32_t kProtocolVersion = 4;
+inline constexpr uint32_t kProtocolVersion = 5;
 
 /// MPI tags of the protocol's messages. Values are on the wire: append only.
 enum class MessageTag : int {

@@ -254,6 +254,10 @@ struct TaskResult {
   /// What the attempt reported (result file and stdout patterns), one per
   /// key, in key order; empty for function tasks.
   std::vector<ResultValue> results;
+  /// Why the attempt failed when its exit code cannot say: the launch error
+  /// of a task that could not start (a missing cwd, program or function
+  /// library), at most kReasonMaxBytes. Empty for almost every attempt.
+  std::string reason;
 
   /// DONE exactly when the process exited by itself with status 0; TIMEOUT
   /// or INTERRUPTED when sortie killed it; FAILED otherwise.
@@ -267,12 +271,17 @@ struct TaskResult {
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
     ar& row& attempt& exit_code& signal& start_time& end_time& cause&
-        stdout_tail& stderr_tail& results;
+        stdout_tail& stderr_tail& results& reason;
   }
 };
 
 /// How many bytes of each output file's end a result carries.
 inline constexpr size_t kOutputTailBytes = 4096;
+
+/// The longest `reason` a task has (in run.h5 and in messages): reasons come
+/// from sortie and are short, but one long launch error must not make every
+/// row of the fixed-width column that wide (docs/hdf5.md).
+inline constexpr size_t kReasonMaxBytes = 256;
 
 /// Where a task stands, as the master knows it. Small on purpose: one per task.
 struct TaskStatus {

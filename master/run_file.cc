@@ -74,9 +74,6 @@ const std::vector<std::string>& EventColumnNames() {
   return names;
 }
 
-// Reasons come from sortie and are short, but one long launch error must not
-// make every row of the fixed-width column that wide (docs/hdf5.md).
-constexpr size_t kReasonMaxBytes = 256;
 constexpr std::string_view kEllipsis = "\xE2\x80\xA6";  // U+2026, UTF-8
 
 // `reason` cut to kReasonMaxBytes, ending in "…" when cut; the cut backs off

@@ -80,6 +80,7 @@ JournalRecord RunState::EndedRecord(const TaskResult& result, int rank) {
   record.exit_code = result.exit_code;
   record.signal = result.signal;
   record.time = result.end_time;
+  record.text = result.reason;  // a launch error; empty for most attempts
   record.stdout_tail = result.stdout_tail;
   record.stderr_tail = result.stderr_tail;
   return record;

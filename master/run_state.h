@@ -85,7 +85,8 @@ class RunState {
                               const std::string& host, double time) const {
     return StartedRecord(row, attempt, rank, host, time, SpecHash(row));
   }
-  /// The record of an attempt ending, as `rank` reported it.
+  /// The record of an attempt ending, as `rank` reported it; its text is the
+  /// result's reason (a launch error), which Apply makes the task's reason.
   static JournalRecord EndedRecord(const TaskResult& result, int rank);
   /// The record of what an attempt reported (before its EndedRecord; only
   /// for a result with values).

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "common/stderr_line.h"
+#include "common/utf8.h"
 #include "worker/environment.h"
 
 namespace sortie {
@@ -196,7 +197,8 @@ void Executor::StartNow(const Assignment& assignment) {
       std::filesystem::remove(nodefile, ec);
     // The attempt was made here and now: it started, and failed at once.
     started_.push_back(StartNotice{assignment.row, assignment.attempt, now});
-    Finish(assignment, now, outcome.exit_code, EndCause::kExited);
+    Finish(assignment, now, outcome.exit_code, EndCause::kExited,
+           outcome.error);
     return;
   }
   RunningTask running;
@@ -301,11 +303,11 @@ void Executor::RunFunction(const Assignment& assignment, double now) {
     WriteToStderr("sortie: task " + assignment.spec.id + ": " + error + "\n");
   }
   started_.push_back(StartNotice{assignment.row, assignment.attempt, now});
-  Finish(assignment, now, exit_code, EndCause::kExited);
+  Finish(assignment, now, exit_code, EndCause::kExited, error);
 }
 
 void Executor::Finish(const Assignment& assignment, double start, int exit_code,
-                      EndCause cause) {
+                      EndCause cause, std::string_view reason) {
   TaskResult result;
   result.row = assignment.row;
   result.attempt = assignment.attempt;
@@ -313,6 +315,8 @@ void Executor::Finish(const Assignment& assignment, double start, int exit_code,
   result.start_time = start;
   result.end_time = clock_.Now();
   result.cause = cause;
+  // Nothing to do for almost every task: only a launch error has a reason.
+  if (!reason.empty()) result.reason = Shorten(reason, kReasonMaxBytes);
   result.stderr_tail =
       ReadTail(assignment.spec.extras().stderr_path, kOutputTailBytes);
   finished_.push_back(std::move(result));

@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -51,10 +52,11 @@ class Executor {
 
   /// Starts one attempt now, or queues it when it follows a task still
   /// running or queued here (then it starts when that one ends). A task
-  /// that cannot start becomes a finished result at once (its reason
-  /// written to its stderr file), never an error. A function task runs to
-  /// completion before Start returns, and so do up to 128 of its queued
-  /// followers; Poll starts the rest, 128 at a time.
+  /// that cannot start becomes a finished result at once, never an error:
+  /// the launch error is its result's `reason` and is written to its stderr
+  /// file too. A function task runs to completion before Start returns, and
+  /// so do up to 128 of its queued followers; Poll starts the rest, 128 at a
+  /// time.
   void Start(const Assignment& assignment);
   /// Reaps ended processes; returns true when any start or end is waiting
   /// to be taken.
@@ -97,7 +99,7 @@ class Executor {
   std::string WriteNodefile(const Assignment& assignment);
   void RunFunction(const Assignment& assignment, double now);
   void Finish(const Assignment& assignment, double start, int exit_code,
-              EndCause cause);
+              EndCause cause, std::string_view reason = {});
   std::vector<ResultValue> CollectResults(const RunningTask& task);
 
   ProcessLauncher& launcher_;

@@ -13,7 +13,8 @@ import time
 
 import h5py
 
-from it_harness import ARGS, Base, load_tasks, main, run_sortie, write_manifest
+from it_harness import (ARGS, Base, load_tasks, main, run_sortie, status_json,
+                        write_manifest)
 
 
 def load_events(path):
@@ -79,6 +80,9 @@ class TaskFaults(Base):
             {"id": "flood", "command": "head -c 300000000 /dev/zero; echo end"},
             {"id": "orphan", "command": "sleep 60 & echo $! > orphan.pid"},
             {"id": "no-cwd", "command": "true", "cwd": self.path("missing")},
+            {"id": "no-program", "command": ["/no/such/program"]},
+            {"id": "no-stderr", "command": "true", "stderr": "/proc/none/e.txt"},
+            {"id": "no-library", "function": "/no/such/lib.so:f"},
         ]
         write_manifest(self.path("m.jsonl"), tasks)
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -93,6 +97,19 @@ class TaskFaults(Base):
         self.assertEqual(got["flood"], ("DONE", 0, 0))
         self.assertEqual(got["orphan"], ("DONE", 0, 0))
         self.assertEqual(got["no-cwd"][0], "FAILED")
+        # A task that could not start says why in /tasks/reason, even when
+        # it has no stderr file to say it in (or, a function, none at all).
+        reason = dict(zip(cols["id"], cols["reason"]))
+        self.assertEqual(reason["no-cwd"],
+                         f"working directory {self.path('missing')} does not exist")
+        self.assertEqual(got["no-program"], ("FAILED", 127, 0))
+        self.assertRegex(reason["no-program"], "^cannot run /no/such/program: ")
+        self.assertRegex(reason["no-stderr"], "^cannot create directory /proc/none: ")
+        self.assertEqual(got["no-library"], ("FAILED", 127, 0))
+        self.assertRegex(reason["no-library"], "^cannot load /no/such/lib.so: ")
+        self.assertEqual(reason["abort"], "")
+        shown = {f["id"]: f["reason"] for f in status_json("R.h5")["failures"]}
+        self.assertEqual(shown["no-library"], reason["no-library"])
         # 300 MB went through the task's stdout file, not through the pilot.
         peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         self.assertLess(max(peak_kb, before), 150_000)

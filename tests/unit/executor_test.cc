@@ -140,6 +140,8 @@ TEST_F(ExecutorTest, MissingProgramIs127WithReasonInStderr) {
   EXPECT_EQ(result.FinalState(), TaskState::kFailed);
   EXPECT_THAT(ReadFile(spec.extras().stderr_path),
               ::testing::HasSubstr("cannot run /no/such/program"));
+  EXPECT_THAT(result.reason, ::testing::StartsWith("cannot run "
+                                                   "/no/such/program: "));
   EXPECT_EQ(executor_.TakeStarted().size(), 1u);  // attempted, here and now
 }
 
@@ -151,6 +153,37 @@ TEST_F(ExecutorTest, MissingWorkingDirectoryFailsClearly) {
   EXPECT_EQ(result.FinalState(), TaskState::kFailed);
   EXPECT_THAT(ReadFile(spec.extras().stderr_path),
               ::testing::HasSubstr("working directory"));
+  EXPECT_EQ(result.reason,
+            "working directory " + spec.extras().cwd + " does not exist");
+}
+
+// With no stderr file to write it to, the reason is the only place the
+// launch error is kept.
+TEST_F(ExecutorTest, AnOutputFileThatCannotBeCreatedIsTheReason) {
+  TaskSpec spec = Spec({"/bin/true"});
+  std::ofstream((dir_ / "a-file").string()) << "x";
+  spec.mutable_extras().stderr_path = (dir_ / "a-file" / "t.err").string();
+  TaskResult result = RunOne(spec);
+  EXPECT_EQ(result.FinalState(), TaskState::kFailed);
+  EXPECT_THAT(result.reason, ::testing::StartsWith("cannot create directory " +
+                                                   (dir_ / "a-file").string()));
+}
+
+TEST_F(ExecutorTest, ALongLaunchErrorIsCutToTheReasonLimit) {
+  TaskSpec spec = Spec({"/bin/true"});
+  const std::string part(200, 'd');  // a name may have up to 255 bytes
+  spec.mutable_extras().cwd = (dir_ / part / part).string();
+  TaskResult result = RunOne(spec);
+  EXPECT_EQ(result.reason.size(), kReasonMaxBytes);
+  EXPECT_THAT(result.reason, ::testing::StartsWith("working directory "));
+  EXPECT_THAT(result.reason, ::testing::EndsWith("\xE2\x80\xA6"));  // …
+  // The task's own file keeps the whole message.
+  EXPECT_THAT(ReadFile(spec.extras().stderr_path),
+              ::testing::HasSubstr(spec.extras().cwd + " does not exist"));
+}
+
+TEST_F(ExecutorTest, ATaskThatStartedHasNoReason) {
+  EXPECT_EQ(RunOne(Spec({"exit 3"}, true)).reason, "");
 }
 
 TEST_F(ExecutorTest, StartsAreReportedOncePerTask) {
@@ -259,7 +292,34 @@ TEST_F(ExecutorTest, FunctionTaskWithoutARunnerFailsWithoutCrashing) {
   std::vector<TaskResult> done = executor_.TakeFinished();
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].exit_code, 127);
+  EXPECT_EQ(done[0].reason, "function tasks do not run on rank 3");
   EXPECT_EQ(executor_.TakeStarted().size(), 1u);
+}
+
+// A function whose library cannot be loaded: the runner's error is the
+// task's reason (it has no stderr file of its own).
+class UnloadableFunctions : public FunctionRunner {
+ public:
+  int Run(const Assignment& assignment, std::string* error) override {
+    *error = "cannot load " + assignment.spec.function + ": no such file";
+    return 127;
+  }
+};
+
+TEST_F(ExecutorTest, AFunctionThatCannotBeLoadedGivesItsReason) {
+  UnloadableFunctions functions;
+  ExecutorContext context = Context();
+  context.functions = &functions;
+  Executor executor(launcher_, clock_, context);
+  TaskSpec spec;
+  spec.id = "f";
+  spec.function = "/no/lib.so:f";
+  executor.Start(Assignment{5, 1, spec, {}, 0});
+  ASSERT_TRUE(executor.Poll());
+  std::vector<TaskResult> done = executor.TakeFinished();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].exit_code, 127);
+  EXPECT_EQ(done[0].reason, "cannot load /no/lib.so:f: no such file");
 }
 
 TEST_F(ExecutorTest, TimeoutKillsTheWholeProcessGroup) {

@@ -100,6 +100,7 @@ TEST(ProtocolTest, ResultsKeepSignalsAndTimes) {
   r.stdout_tail = std::string("a\0b", 3);
   r.stderr_tail = "oops\n";
   r.results = {{"time", 0.5, "0.5"}, {"label", kNoTime, "big ✓"}};
+  r.reason = "working directory /nowhere does not exist";
   msg.results = {r};
   FinishedMsg back = Decode<FinishedMsg>(Encode(msg));
   ASSERT_EQ(back.results.size(), 1u);
@@ -113,6 +114,7 @@ TEST(ProtocolTest, ResultsKeepSignalsAndTimes) {
   EXPECT_TRUE(std::isnan(back.results[0].end_time));
   EXPECT_EQ(back.results[0].FinalState(), TaskState::kTimeout);
   EXPECT_EQ(back.results[0].results, r.results);  // NaN == NaN here
+  EXPECT_EQ(back.results[0].reason, r.reason);
 }
 
 // The master decodes every report into the same message: what the previous
@@ -128,6 +130,7 @@ TEST(ProtocolTest, DecodeIntoLeavesNothingOfThePreviousMessage) {
     r.stdout_tail = std::string(100, 'o');
     r.stderr_tail = std::string(50, 'e');
     r.results = {{"a", 1.0, "1"}, {"b", 2.0, "2"}};
+    r.reason = "cannot run /no/such/program";
     big.results.push_back(r);
   }
   TaskResult small;
@@ -151,6 +154,7 @@ TEST(ProtocolTest, DecodeIntoLeavesNothingOfThePreviousMessage) {
     EXPECT_EQ(r.stdout_tail, "x");
     EXPECT_EQ(r.stderr_tail, "");
     EXPECT_TRUE(r.results.empty());
+    EXPECT_EQ(r.reason, "");
     EXPECT_DOUBLE_EQ(r.end_time, 3.5);
     EXPECT_EQ(r.FinalState(), fresh.results[0].FinalState());
   }
@@ -214,6 +218,7 @@ FinishedMsg SampleFinished() {
   r.cause = EndCause::kTimedOut;
   r.stdout_tail = std::string("a\0b", 3);
   r.results = {{"time", 0.5, "0.5"}};
+  r.reason = "cannot load /lib/x.so";
   return FinishedMsg{{r, TaskResult{}}};
 }
 
@@ -243,6 +248,7 @@ TEST(ProtocolTest, BoostReadsWhatWeWriteAndWeReadWhatBoostWrites) {
   EXPECT_EQ(ours.results[0].stdout_tail, std::string("a\0b", 3));
   EXPECT_EQ(ours.results[0].cause, EndCause::kTimedOut);
   EXPECT_EQ(ours.results[0].results, SampleFinished().results[0].results);
+  EXPECT_EQ(ours.results[0].reason, "cannot load /lib/x.so");
 }
 
 TEST(ProtocolTest, AssignEncoderGivesEncodesBytes) {

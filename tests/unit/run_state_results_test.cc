@@ -1,5 +1,6 @@
-// A task's results through the master's state and the journal: only the
-// latest attempt's count, and a replayed journal gives them back.
+// A task's results and launch error through the master's state and the
+// journal: only the latest attempt's count, and a replayed journal gives
+// them back.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 
 #include "master/journal.h"
 #include "master/run_state.h"
+#include "test_dir.h"
 
 namespace sortie {
 namespace {
@@ -117,6 +119,38 @@ TEST(RunStateResultsTest, ResultsSurviveAJournalReplay) {
   EXPECT_EQ(replayed.status()[0].state, TaskState::kDone);
   EXPECT_EQ(replayed.View().notes[0].results, values);
   EXPECT_EQ(replayed.View().notes[0].results, live.View().notes[0].results);
+}
+
+// A task that could not start: the worker's launch error is the task's
+// reason, live and after a resume replays the journal, and the next attempt's
+// end replaces it.
+TEST(RunStateResultsTest, ALaunchErrorIsTheTasksReasonLiveAndReplayed) {
+  const std::filesystem::path dir = FreshTestDir("reason");
+  const std::string path = (dir / "run.h5.journal").string();
+  TaskResult failed = Ended(1, 127, {});
+  failed.reason = "cannot run /no/such/program: No such file or directory";
+  RunState live = OneTask(1);
+  EXPECT_EQ(RunState::EndedRecord(failed, 1).text, failed.reason);
+  {
+    JournalWriter writer(path);
+    for (const JournalRecord& record : Attempt(live, failed)) {
+      writer.Append(record);
+      live.Apply(record);
+    }
+    writer.Flush();
+  }
+  EXPECT_EQ(live.View().notes[0].reason, failed.reason);
+  RunState replayed = OneTask(1);
+  ReplayResult replay = ReplayJournal(
+      path, [&](const JournalRecord& record) { replayed.Apply(record); });
+  ASSERT_EQ(replay.error, "");
+  EXPECT_EQ(replayed.View().notes[0].reason, failed.reason);
+  // The retry ran: its end says nothing of the launch error any more.
+  for (const JournalRecord& record : Attempt(replayed, Ended(2, 0, {}))) {
+    replayed.Apply(record);
+  }
+  EXPECT_EQ(replayed.status()[0].state, TaskState::kDone);
+  EXPECT_EQ(replayed.View().notes[0].reason, "");
 }
 
 }  // namespace
