@@ -1,6 +1,8 @@
 #include "master/roster.h"
 
 #include <algorithm>
+#include <set>
+#include <unordered_map>
 
 namespace sortie {
 
@@ -57,6 +59,34 @@ std::vector<ClusterNode> BuildRoster(const NodeResources& master_node,
                                 hello.gpu_ids, true});
   }
   return nodes;
+}
+
+std::vector<std::string> SharedCoreWarnings(
+    const std::vector<ClusterNode>& nodes) {
+  struct HostUse {
+    std::string host;
+    size_t ranks = 0;
+    std::set<int32_t> cpus;
+  };
+  std::vector<HostUse> hosts;                  // in order of appearance
+  std::unordered_map<std::string, size_t> at;  // host -> index in hosts
+  for (const ClusterNode& node : nodes) {
+    auto [it, added] = at.try_emplace(node.host, hosts.size());
+    if (added) hosts.push_back(HostUse{node.host, 0, {}});
+    HostUse& use = hosts[it->second];
+    ++use.ranks;
+    use.cpus.insert(node.cpu_ids.begin(), node.cpu_ids.end());
+  }
+  std::vector<std::string> warnings;
+  for (const HostUse& use : hosts) {
+    if (use.ranks <= use.cpus.size()) continue;
+    warnings.push_back("sortie: warning: host " + use.host + " runs " +
+                       std::to_string(use.ranks) + " ranks on " +
+                       std::to_string(use.cpus.size()) +
+                       (use.cpus.size() == 1 ? " CPU" : " CPUs") +
+                       ": ranks share cores, so tasks on them compete\n");
+  }
+  return warnings;
 }
 
 void DismissWorkers(Transport& transport, Clock& clock, int exit_code,

@@ -38,6 +38,13 @@ std::vector<ClusterNode> BuildRoster(const NodeResources& master_node,
                                      bool master_only,
                                      const std::vector<HelloMsg>& hellos);
 
+/// One warning line ("sortie: warning: host H runs R ranks on C CPUs: ...")
+/// for each host whose ranks in `nodes` outnumber the distinct CPUs they
+/// offer: ranks then share cores, and tasks pinned to them compete. Hosts
+/// in order of first appearance; none when every rank has a core of its own.
+std::vector<std::string> SharedCoreWarnings(
+    const std::vector<ClusterNode>& nodes);
+
 /// Sends every worker Shutdown(exit_code, reason) and waits for the sends.
 void DismissWorkers(Transport& transport, Clock& clock, int exit_code,
                     const std::string& reason);

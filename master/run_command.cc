@@ -223,6 +223,12 @@ int RunMaster(const RunOptions& options, Transport& transport, Clock& clock,
   errors = CheckFits(manifest, nodes);
   if (!errors.empty())
     return Refuse(transport, clock, options.manifest, errors);
+  // Virtual nodes share the host's CPUs by design (docs/running.md).
+  if (!options.node.virtual_nodes) {
+    for (const std::string& warning : SharedCoreWarnings(nodes)) {
+      WriteToStderr(warning);
+    }
+  }
 
   std::string out = fs::absolute(options.out).lexically_normal().string();
   fs::create_directories(fs::path(out).parent_path());

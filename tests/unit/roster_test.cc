@@ -1,11 +1,13 @@
 // The roster (master/roster.cc): the master gathers every worker's Hello,
-// reports a mismatched protocol version, and builds the nodes in rank order.
+// reports a mismatched protocol version, builds the nodes in rank order, and
+// warns of ranks that share cores.
 #include "master/roster.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fakes.h"
@@ -40,6 +42,33 @@ TEST(RosterTest, ProtocolMismatchIsReported) {
   std::string problem;
   GatherHellos(cluster, clock, &problem);
   EXPECT_THAT(problem, ::testing::HasSubstr("protocol version"));
+}
+
+ClusterNode Node(int32_t rank, std::string host, std::vector<int32_t> cpus) {
+  return ClusterNode{rank, std::move(host), std::move(cpus), {}, rank != 0};
+}
+
+// `mpiexec -n 3` on a 2-CPU host: node discovery gives the third rank a core
+// another rank has, and tasks of both end up pinned to it.
+TEST(RosterTest, RanksOutnumberingTheirHostsCpusAreWarnedOfOncePerHost) {
+  const std::vector<ClusterNode> nodes = {
+      Node(0, "vm", {0}),     Node(1, "vm", {1}),     Node(2, "vm", {0}),
+      Node(3, "big", {0, 1}), Node(4, "big", {2, 3}), Node(5, "tiny", {0}),
+      Node(6, "tiny", {0}),   Node(7, "tiny", {0})};
+  EXPECT_THAT(SharedCoreWarnings(nodes),
+              ::testing::ElementsAre(
+                  "sortie: warning: host vm runs 3 ranks on 2 CPUs: ranks "
+                  "share cores, so tasks on them compete\n",
+                  "sortie: warning: host tiny runs 3 ranks on 1 CPU: ranks "
+                  "share cores, so tasks on them compete\n"));
+}
+
+TEST(RosterTest, RanksWithACoreEachAreNotWarnedOf) {
+  // One rank per node, and two ranks splitting a host: no warning.
+  EXPECT_THAT(SharedCoreWarnings({Node(0, "a", {0}), Node(1, "b", {0}),
+                                  Node(2, "c", {0, 1}), Node(3, "c", {2, 3})}),
+              ::testing::IsEmpty());
+  EXPECT_THAT(SharedCoreWarnings({}), ::testing::IsEmpty());
 }
 
 }  // namespace
