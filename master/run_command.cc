@@ -28,6 +28,7 @@
 #include "master/resume.h"
 #include "master/roster.h"
 #include "master/run_file.h"
+#include "master/run_lock.h"
 #include "master/validate_command.h"
 #include "master/walltime.h"
 #include "worker/environment.h"
@@ -119,14 +120,34 @@ double WalltimeEnd(const RunOptions& options, double now) {
 // A journal this small holds at most its header: a run killed at its start.
 constexpr uintmax_t kEmptyJournalBytes = 12;
 
+// True when this run may go on: it holds the lock on its journal, or the
+// file system cannot lock (said once). False: refused (the reason printed).
+bool LockedForThisRun(const RunLock& lock, const std::string& out) {
+  switch (lock.outcome()) {
+    case RunLock::Outcome::kHeld:
+      return true;
+    case RunLock::Outcome::kInUse:
+      std::cerr << "sortie: " << out << " is in use by another sortie run "
+                << "(its journal is locked); nothing was run\n";
+      return false;
+    case RunLock::Outcome::kUnsupported:
+      std::cerr << "sortie: warning: cannot lock " << lock.path() << " ("
+                << lock.why_unsupported() << "): this file system has no "
+                << "flock, so nothing keeps a second sortie run off " << out
+                << " while this one runs\n";
+      return true;
+  }
+  return false;
+}
+
 // Opens the journal for this run: replays an earlier one on --resume, and
 // refuses to clobber one without --overwrite. Empty pointer: refused (the
-// reason is printed).
+// reason is printed). The caller holds the run's lock.
 std::unique_ptr<JournalWriter> OpenJournal(const RunOptions& options,
                                            const std::string& out,
-                                           RunState* state, bool* resumed) {
+                                           bool journal_exists, RunState* state,
+                                           bool* resumed) {
   std::string path = JournalPathFor(out);
-  bool journal_exists = fs::exists(path);
   if (!options.resume || !journal_exists) {
     if ((journal_exists || fs::exists(out)) && !options.overwrite) {
       std::cerr << "sortie: " << out << " or its journal exists: add --resume "
@@ -240,9 +261,18 @@ int RunMaster(const RunOptions& options, Transport& transport, Clock& clock,
                  MakeRunInfo(options, manifest, transport.size(), started_at),
                  logs);
   MasterOptions master_options;
-  std::unique_ptr<JournalWriter> journal =
-      OpenJournal(options, out, &state, &master_options.resumed);
+  // Held until this function returns, after the journal is closed.
+  RunLock lock = RunLock::Take(JournalPathFor(out));
+  if (!LockedForThisRun(lock, out)) {
+    DismissWorkers(transport, clock, 2, "");
+    return 2;
+  }
+  std::unique_ptr<JournalWriter> journal = OpenJournal(
+      options, out, !lock.created(), &state, &master_options.resumed);
   if (!journal) {
+    if (std::string why = lock.RemoveWhatTakeCreated(); !why.empty()) {
+      std::cerr << "sortie: warning: " << lock.path() << ": " << why << "\n";
+    }
     DismissWorkers(transport, clock, 2, "");
     return 2;
   }

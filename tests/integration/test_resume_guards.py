@@ -1,0 +1,86 @@
+"""What guards a run's files (RUN.h5 and its journal): one sortie run at a
+time per RUN.h5, and what a plain --resume refuses and says. Run one
+scenario with
+test_resume_guards.py --sortie BIN --mpiexec MPIEXEC --np N --workdir DIR Case"""
+import os
+import subprocess
+import sys
+import time
+
+from it_harness import (ARGS, Base, load_tasks, main, run_sortie, status_json,
+                        write_manifest)
+
+IN_USE = "R.h5 is in use by another sortie run (its journal is locked); nothing was run"
+
+
+class ConcurrentRun(Base):
+    """A second run on the same --out while one is going is refused and
+    touches nothing; the first completes as if alone."""
+
+    def second_run(self, *args):
+        """(status, stdout, stderr) of a run that must be refused at once;
+        one that is not waits at the gate like the first, and is killed."""
+        proc = subprocess.Popen([ARGS.mpiexec, "-n", str(ARGS.np), ARGS.sortie, *args],
+                                cwd=self.dir, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+        try:
+            out, err = proc.communicate(timeout=45)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.communicate()
+            self.fail(f"a second run ({' '.join(args)}) was not refused: it ran tasks")
+        return proc.returncode, out, err
+
+    def test_a_second_run_on_the_same_out_is_refused(self):
+        ran, gate = self.path("ran.log"), self.path("go")
+        n = 4
+        # Each task appends its id, then waits for the gate (at most 60 s),
+        # so the first run lasts exactly as long as the test needs.
+        wait = (f"i=0; while [ ! -e {gate} ] && [ $i -lt 600 ]; "
+                "do sleep 0.1; i=$((i+1)); done")
+        write_manifest(self.path("m.jsonl"),
+                       [{"id": f"t{i}", "command": f"echo t{i} >> {ran}; {wait}"}
+                        for i in range(n)])
+        run = ["run", "m.jsonl", "--out", "R.h5", "--progress", "0"]
+        first = subprocess.Popen([ARGS.mpiexec, "-n", str(ARGS.np), ARGS.sortie, *run],
+                                 cwd=self.dir, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while not os.path.exists(ran) and time.monotonic() < deadline:
+                self.assertIsNone(first.poll(), "the first run ended before any task started")
+                time.sleep(0.05)
+            # status takes no lock: it reads the running run.
+            self.assertFalse(status_json("R.h5")["finished"])
+            for extra in (["--resume"], ["--overwrite"], []):
+                code, out, err = self.second_run(*run, *extra)
+                self.assertEqual(code, 2, err)
+                self.assertIn(IN_USE, err)
+                self.assertEqual(out, "")
+            self.assertIsNone(first.poll(), "the second runs ended the first")
+        finally:
+            open(gate, "w").close()
+        out, err = first.communicate(timeout=60)
+        self.assertEqual(first.returncode, 0, err)
+        self.assertNotIn("in use", err)
+        # Every task ran exactly once.
+        self.assertEqual(sorted(open(ran).read().split()), [f"t{i}" for i in range(n)])
+        cols, attrs = load_tasks(self.path("R.h5"))
+        self.assertTrue((cols["state"] == "DONE").all())
+        self.assertTrue((cols["attempts"] == 1).all())
+        # The journal replays cleanly: a resume finds every task DONE and
+        # cuts nothing.
+        again = run_sortie(*run, "--resume")
+        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertRegex(again.stdout, rf"resuming \S+: {n} tasks DONE, 0 to run\n")
+        self.assertNotIn("cut", again.stdout + again.stderr)
+        self.assertEqual(len(open(ran).read().split()), n)
+
+
+
+
+
+
+if __name__ == "__main__":
+    main(sys.modules[__name__])
