@@ -26,6 +26,7 @@
 #include "master/manifest_ahead.h"
 #include "master/master.h"
 #include "master/resume.h"
+#include "master/resume_refusals.h"
 #include "master/roster.h"
 #include "master/run_file.h"
 #include "master/run_lock.h"
@@ -149,10 +150,11 @@ std::unique_ptr<JournalWriter> OpenJournal(const RunOptions& options,
                                            bool* resumed) {
   std::string path = JournalPathFor(out);
   if (!options.resume || !journal_exists) {
-    if ((journal_exists || fs::exists(out)) && !options.overwrite) {
-      std::cerr << "sortie: " << out << " or its journal exists: add --resume "
-                << "to continue that run, or --overwrite to start a new one; "
-                << "nothing was run\n";
+    const std::string refusal =
+        RefusalToStart(out, journal_exists, fs::exists(out), options.resume,
+                       options.overwrite);
+    if (!refusal.empty()) {
+      std::cerr << "sortie: " << refusal << "; nothing was run\n";
       return nullptr;
     }
     return std::make_unique<JournalWriter>(path);

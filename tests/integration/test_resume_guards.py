@@ -78,6 +78,40 @@ class ConcurrentRun(Base):
         self.assertEqual(len(open(ran).read().split()), n)
 
 
+class ResumeRefusals(Base):
+    """What --resume refuses without --force, and says so."""
+
+    def run_once(self, tasks, *extra, manifest="m.jsonl"):
+        write_manifest(self.path(manifest), tasks)
+        return run_sortie("run", manifest, "--out", "R.h5", "--progress", "0", *extra)
+
+    def test_run_h5_without_its_journal_cannot_be_resumed(self):
+        tasks = [{"id": "a", "command": "true"}]
+        # Neither file: --resume starts the run.
+        proc = self.run_once(tasks, "--resume")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertNotIn("resuming", proc.stdout)
+        os.remove(self.path("R.h5.journal"))
+        before = open(self.path("R.h5"), "rb").read()
+        for extra in (["--resume"], []):
+            proc = self.run_once(tasks, *extra)
+            self.assertEqual(proc.returncode, 2, proc.stderr)
+            self.assertNotIn("add --resume", proc.stderr)
+            self.assertIn("R.h5.journal", proc.stderr)
+            self.assertIn("--overwrite starts a new run in its place; nothing was run",
+                          proc.stderr)
+            self.assertFalse(os.path.exists(self.path("R.h5.journal")))
+            self.assertEqual(open(self.path("R.h5"), "rb").read(), before)
+        self.assertIn("does not exist, so nothing records which of its tasks ran",
+                      self.run_once(tasks, "--resume").stderr)
+        proc = self.run_once(tasks, "--overwrite")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        # The journal alone: it is the truth, and run.h5 is written anew.
+        os.remove(self.path("R.h5"))
+        proc = self.run_once(tasks, "--resume")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("1 tasks DONE, 0 to run", proc.stdout)
+        self.assertTrue(os.path.exists(self.path("R.h5")))
 
 
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "master/journal.h"
+#include "master/resume_refusals.h"
 #include "master/run_state.h"
 #include "test_dir.h"
 
@@ -223,6 +224,35 @@ TEST_F(ResumeTest, TheRunStartedWhenItsFirstAllocationDid) {
   const ReplayOutcome outcome = ReplayIntoState(JournalPath(), &state);
   EXPECT_EQ(outcome.error, "");
   EXPECT_DOUBLE_EQ(outcome.started_at, kStartedAt);
+}
+
+// What `sortie run` says when it is not resuming a journal, for each of
+// what an earlier run may have left (docs/resilience.md has the table).
+TEST(RefusalToStartTest, SaysWhatIsActuallyTheCase) {
+  const std::string out = "/r/run.h5";
+  // Nothing there: a new run, whatever the flags.
+  for (bool resume : {false, true}) {
+    EXPECT_EQ(RefusalToStart(out, false, false, resume, false), "");
+  }
+  // --overwrite replaces whatever is there.
+  for (bool journal : {false, true}) {
+    EXPECT_EQ(RefusalToStart(out, journal, true, false, true), "");
+  }
+  // A journal (with or without run.h5), not resumed.
+  for (bool run_file : {false, true}) {
+    EXPECT_EQ(RefusalToStart(out, true, run_file, false, false),
+              "/r/run.h5 or its journal exists: add --resume to continue "
+              "that run, or --overwrite to start a new one");
+  }
+  // run.h5 alone: nothing to resume from.
+  EXPECT_EQ(RefusalToStart(out, false, true, true, false),
+            "cannot resume /r/run.h5: its journal /r/run.h5.journal does not "
+            "exist, so nothing records which of its tasks ran; --overwrite "
+            "starts a new run in its place");
+  const std::string plain = RefusalToStart(out, false, true, false, false);
+  EXPECT_EQ(plain,
+            "/r/run.h5 exists without its journal /r/run.h5.journal, so it "
+            "cannot be resumed: --overwrite starts a new run in its place");
 }
 
 }  // namespace
