@@ -78,8 +78,10 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--force", run.force,
                     "With --resume: rerun tasks whose spec changed since "
                     "they ran");
-  run_cmd->add_flag("--overwrite", run.overwrite,
-                    "Replace an existing OUT and journal with a new run");
+  run_cmd
+      ->add_flag("--overwrite", run.overwrite,
+                 "Replace an existing OUT and journal with a new run")
+      ->excludes("--resume");
   run_cmd
       ->add_option("--grace", run.grace,
                    "Seconds between SIGTERM and SIGKILL when stopping a "
