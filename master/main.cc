@@ -6,6 +6,7 @@
 #include <map>
 
 #include "common/version.h"
+#include "master/cli_numbers.h"
 #include "master/report_command.h"
 #include "master/run_command.h"
 #include "master/simulate_command.h"
@@ -46,24 +47,24 @@ int main(int argc, char** argv) {
       ->add_option("--snapshot-interval", run.snapshot_interval,
                    "Seconds between run.h5 snapshots (0: only at the end)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(sortie::Seconds(false));
   run_cmd
       ->add_option("--progress", run.progress_interval,
                    "Seconds between progress lines on stderr (0: none; a "
                    "terminal gets one live line, redrawn every second)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(sortie::Seconds(false));
   run_cmd->add_option("--logs", run.logs_dir,
                       "Directory for per-task stdout/stderr (default: OUT's "
                       "name with .logs, beside it)");
   run_cmd
       ->add_option("--cores-per-node", run.node.cores_per_node,
                    "Cores each node offers (default: detected)")
-      ->check(CLI::PositiveNumber);
+      ->check(sortie::WholeNumberAtLeast(1));
   run_cmd
       ->add_option("--gpus-per-node", run.node.gpus_per_node,
                    "GPUs each node offers (default: detected)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(sortie::WholeNumberAtLeast(0));
   run_cmd->add_flag("--virtual-nodes", run.node.virtual_nodes,
                     "Every rank acts as a node of its own (for testing "
                     "multi-node behaviour on one machine)");
@@ -87,15 +88,17 @@ int main(int argc, char** argv) {
                    "Seconds between SIGTERM and SIGKILL when stopping a "
                    "task")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  run_cmd->add_option("--walltime", run.walltime,
-                      "Allocation length HH:MM:SS (default: asked of Slurm "
-                      "or PBS)");
+      ->check(sortie::Seconds(false));
+  run_cmd
+      ->add_option("--walltime", run.walltime,
+                   "Allocation length HH:MM:SS (default: asked of Slurm "
+                   "or PBS)")
+      ->check(sortie::Duration());
   run_cmd
       ->add_option("--walltime-margin", run.walltime_margin,
                    "Seconds before the walltime at which the run drains")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(sortie::Seconds(false));
   run_cmd->add_option("--launcher", run.launcher,
                       "MPI launcher for multi-rank tasks: hydra, pals, srun, "
                       "openmpi, or a template (default: detected)");
@@ -135,19 +138,19 @@ int main(int argc, char** argv) {
       ->required();
   simulate_cmd->add_option("--nodes", simulate.nodes, "Nodes to simulate")
       ->required()
-      ->check(CLI::PositiveNumber);
+      ->check(sortie::WholeNumberAtLeast(1));
   simulate_cmd
       ->add_option("--cores-per-node", simulate.cores_per_node,
                    "Cores per node (default: the most any task needs)")
-      ->check(CLI::PositiveNumber);
+      ->check(sortie::WholeNumberAtLeast(1));
   simulate_cmd
       ->add_option("--gpus-per-node", simulate.gpus_per_node,
                    "GPUs per node (default: the most any task needs)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(sortie::WholeNumberAtLeast(0));
   simulate_cmd
       ->add_option("--default-runtime", simulate.default_runtime,
                    "Seconds a task without est_runtime runs")
-      ->check(CLI::PositiveNumber);
+      ->check(sortie::Seconds(true));
   simulate_cmd->add_option("--format", simulate.format, "Manifest format")
       ->transform(CLI::CheckedTransformer(kFormats, CLI::ignore_case))
       ->default_str("auto");
