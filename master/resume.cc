@@ -2,7 +2,8 @@
 
 namespace sortie {
 
-ReplayOutcome ReplayIntoState(const std::string& path, RunState* state) {
+ReplayOutcome ReplayIntoState(const std::string& path, RunState* state,
+                              bool cut_damage) {
   ReplayOutcome outcome;
   bool seen_start = false;
   std::vector<bool> changed(state->specs().size(), false);
@@ -29,6 +30,10 @@ ReplayOutcome ReplayIntoState(const std::string& path, RunState* state) {
     return outcome;
   }
   if (replay.torn_tail) {
+    if (!AcceptTail(path, replay.valid_bytes, cut_damage, &outcome.tail,
+                    &outcome.damage_copy, &outcome.error)) {
+      return outcome;
+    }
     std::string error;
     if (!TruncateJournal(path, replay.valid_bytes, &error)) {
       outcome.error = error;

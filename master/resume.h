@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "master/journal_tail.h"
 #include "master/manifest.h"
+#include "master/resume_refusals.h"
 #include "master/run_state.h"
 
 namespace sortie {
@@ -19,12 +21,20 @@ struct ReplayOutcome {
   double started_at = 0;   ///< when the first run of this journal started
   /// Rows of tasks that started in an earlier run with a different spec.
   std::vector<uint32_t> changed;
+  /// What followed the bad bytes, when replay stopped before the end.
+  JournalTail tail;
+  /// Where a damaged journal was copied before it was cut (cut_damage).
+  std::string damage_copy;
 };
 
 /// Replays the journal at `path` into `state` (built from the current
 /// manifest) and truncates a torn tail. Tasks are matched by row (their
 /// position in the manifest); the manifest may have grown at its end.
-ReplayOutcome ReplayIntoState(const std::string& path, RunState* state);
+/// Damage before the end (good records after the bad bytes) is an error
+/// and nothing is cut, unless `cut_damage`: then a copy of the journal is
+/// kept and it is cut all the same.
+ReplayOutcome ReplayIntoState(const std::string& path, RunState* state,
+                              bool cut_damage = false);
 
 /// One FILE:LINE error per changed task, for refusing the resume.
 std::vector<ManifestError> ChangedTaskErrors(const std::string& manifest_path,

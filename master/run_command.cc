@@ -159,14 +159,18 @@ std::unique_ptr<JournalWriter> OpenJournal(const RunOptions& options,
     }
     return std::make_unique<JournalWriter>(path);
   }
-  ReplayOutcome replay = ReplayIntoState(path, state);
+  ReplayOutcome replay = ReplayIntoState(path, state, options.force);
   if (replay.records == 0 && fs::file_size(path) <= kEmptyJournalBytes) {
     // Killed before it recorded anything: there is nothing to resume.
     return std::make_unique<JournalWriter>(path);
   }
   if (!replay.error.empty()) {
-    std::cerr << "sortie: cannot resume: " << replay.error << "\n";
+    std::cerr << "sortie: cannot resume: " << replay.error
+              << "; nothing was run\n";
     return nullptr;
+  }
+  if (!replay.damage_copy.empty()) {
+    std::cerr << CutDamageNotice(path, replay.tail, replay.damage_copy);
   }
   if (!replay.changed.empty() && !options.force) {
     ReportManifestErrors(
@@ -181,7 +185,10 @@ std::unique_ptr<JournalWriter> OpenJournal(const RunOptions& options,
   std::cout << "sortie: resuming " << path << ": "
             << state->Count(TaskState::kDone) << " tasks DONE, "
             << state->Count(TaskState::kPending) << " to run"
-            << (replay.truncated ? " (torn tail cut off)" : "") << "\n";
+            << (!replay.truncated            ? ""
+                : replay.damage_copy.empty() ? " (torn tail cut off)"
+                                             : " (damaged journal cut)")
+            << "\n";
   *resumed = true;
   return JournalWriter::OpenForAppend(path);
 }

@@ -3,6 +3,7 @@ time per RUN.h5, and what a plain --resume refuses and says. Run one
 scenario with
 test_resume_guards.py --sortie BIN --mpiexec MPIEXEC --np N --workdir DIR Case"""
 import os
+import re
 import subprocess
 import sys
 import time
@@ -78,6 +79,14 @@ class ConcurrentRun(Base):
         self.assertEqual(len(open(ran).read().split()), n)
 
 
+def flip_byte(path, offset):
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        byte = f.read(1)
+        f.seek(offset)
+        f.write(bytes([byte[0] ^ 0xFF]))
+
+
 class ResumeRefusals(Base):
     """What --resume refuses without --force, and says so."""
 
@@ -113,6 +122,35 @@ class ResumeRefusals(Base):
         self.assertIn("1 tasks DONE, 0 to run", proc.stdout)
         self.assertTrue(os.path.exists(self.path("R.h5")))
 
+    def test_a_journal_damaged_before_its_end_is_not_cut_without_force(self):
+        log = self.path("log.txt")
+        tasks = [{"id": f"c{i}", "command": f"echo c{i} >> {log}"} for i in range(40)]
+        self.assertEqual(self.run_once(tasks).returncode, 0)
+        os.remove(log)
+        journal = self.path("R.h5.journal")
+        flip_byte(journal, 600)
+        damaged = open(journal, "rb").read()
+        proc = self.run_once(tasks, "--resume")
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        m = re.search(r"is damaged at byte (\d+) of (\d+): (\d+) good records follow", proc.stderr)
+        self.assertIsNotNone(m, proc.stderr)
+        self.assertLessEqual(int(m.group(1)), 600)
+        self.assertEqual(int(m.group(2)), len(damaged))
+        self.assertGreater(int(m.group(3)), 30)
+        self.assertIn("--force", proc.stderr)
+        self.assertNotIn("torn tail", proc.stdout + proc.stderr)
+        self.assertEqual(open(journal, "rb").read(), damaged)  # not cut
+        self.assertFalse(os.path.exists(log))  # nothing ran
+
+        proc = self.run_once(tasks, "--resume", "--force")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        m = re.search(r"kept a copy in (\S+),", proc.stderr)
+        self.assertIsNotNone(m, proc.stderr)
+        self.assertEqual(open(m.group(1), "rb").read(), damaged)
+        self.assertIn("(damaged journal cut)", proc.stdout)
+        self.assertTrue(os.path.exists(log))  # the lost DONE tasks ran again
+        cols, _ = load_tasks(self.path("R.h5"))
+        self.assertTrue((cols["state"] == "DONE").all())
 
 
 

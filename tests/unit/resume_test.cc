@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,7 +61,19 @@ JournalRecord Exited(uint32_t row, int exit_code, double time) {
 
 class ResumeTest : public TestWithDir {
  protected:
-  std::string JournalPath() const { return (dir_ / "run.journal").string(); }
+  std::string RunPath() const { return (dir_ / "run.h5").string(); }
+  std::string JournalPath() const { return JournalPathFor(RunPath()); }
+
+  // Flips a byte of the earlier run's second record (a's start); returns
+  // where that record starts.
+  uint64_t DamageTheSecondRecord() {
+    std::string bytes = ReadFile(JournalPath());
+    const uint64_t second =
+        12 + EncodeJournalRecord(RunStarted(kStartedAt)).size();
+    bytes[second + 10] = static_cast<char>(bytes[second + 10] ^ 0x20);
+    std::ofstream(JournalPath(), std::ios::binary | std::ios::trunc) << bytes;
+    return second;
+  }
 
   // What the run before did with `tasks`: a started, b started and ended
   // DONE, c never started. The last record is flushed like every other.
@@ -158,6 +171,54 @@ TEST_F(ResumeTest, RowsBeyondAShrunkManifestAreIgnored) {
   EXPECT_EQ(outcome.records, 4u);
   EXPECT_TRUE(outcome.changed.empty());
   EXPECT_EQ(state.status()[0].state, TaskState::kRunning);
+}
+
+// A journal with a flipped byte early on: good records follow the bad one,
+// so it is damage, not a torn tail. Cutting there would lose them.
+TEST_F(ResumeTest, ADamagedJournalIsNeitherCutNorResumed) {
+  WriteEarlierRun(ThreeTasks());
+  const std::string whole = ReadFile(JournalPath());
+  const uint64_t stop = DamageTheSecondRecord();
+
+  RunState state(ThreeTasks(), RunInfo{});
+  const ReplayOutcome outcome = ReplayIntoState(JournalPath(), &state);
+  const std::string expected = "journal " + JournalPath() +
+                               " is damaged at byte " + std::to_string(stop) +
+                               " of " + std::to_string(whole.size()) +
+                               ": 2 good records follow the damage";
+  EXPECT_NE(outcome.error.find(expected), std::string::npos) << outcome.error;
+  for (const char* part :
+       {"would lose", "(at least 1 task recorded DONE would run again)",
+        "Keep a copy", "--force"}) {
+    EXPECT_NE(outcome.error.find(part), std::string::npos) << outcome.error;
+  }
+  EXPECT_FALSE(outcome.truncated);
+  EXPECT_EQ(fs::file_size(JournalPath()), whole.size());
+  EXPECT_EQ(outcome.damage_copy, "");
+  EXPECT_EQ(
+      std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 1);
+}
+
+TEST_F(ResumeTest, ForcedADamagedJournalIsCopiedThenCut) {
+  WriteEarlierRun(ThreeTasks());
+  const uint64_t stop = DamageTheSecondRecord();
+  const std::string damaged = ReadFile(JournalPath());
+
+  RunState state(ThreeTasks(), RunInfo{});
+  const ReplayOutcome outcome = ReplayIntoState(JournalPath(), &state, true);
+  EXPECT_EQ(outcome.error, "");
+  EXPECT_TRUE(outcome.truncated);
+  EXPECT_EQ(outcome.records, 1u);
+  EXPECT_EQ(fs::file_size(JournalPath()), stop);
+  ASSERT_NE(outcome.damage_copy, "");
+  EXPECT_EQ(ReadFile(outcome.damage_copy), damaged);
+  EXPECT_EQ(outcome.tail.records_after, 2u);
+  EXPECT_EQ(state.status()[1].state, TaskState::kPending);  // runs again
+  const std::string notice =
+      CutDamageNotice(JournalPath(), outcome.tail, outcome.damage_copy);
+  EXPECT_NE(notice.find("kept a copy in " + outcome.damage_copy),
+            std::string::npos)
+      << notice;
 }
 
 TEST_F(ResumeTest, CutsATornTailOffTheFileOnce) {
