@@ -18,6 +18,7 @@ ReplayOutcome ReplayIntoState(const std::string& path, RunState* state,
     if (record.type == JournalRecordType::kTaskStarted && known_row) {
       changed[record.row] = record.count != state->SpecHash(record.row);
     }
+    NoteTaskBeyondManifest(record, state->specs().size(), &outcome.missing);
     state->Apply(record);
     ++outcome.records;
   });

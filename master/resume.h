@@ -21,6 +21,8 @@ struct ReplayOutcome {
   double started_at = 0;   ///< when the first run of this journal started
   /// Rows of tasks that started in an earlier run with a different spec.
   std::vector<uint32_t> changed;
+  /// Tasks of the run past the manifest's end (resume_refusals.h).
+  MissingTasks missing;
   /// What followed the bad bytes, when replay stopped before the end.
   JournalTail tail;
   /// Where a damaged journal was copied before it was cut (cut_damage).

@@ -1,12 +1,15 @@
 // What `sortie run` refuses about what an earlier run left at --out:
 // starting over it without --overwrite, and, on --resume, what a plain
 // resume refuses and --force accepts besides edited tasks (resume.h): a
-// journal damaged before its end. docs/resilience.md has the cases.
+// journal damaged before its end, and a manifest that lost tasks of the run
+// that had started. docs/resilience.md has the cases.
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 
+#include "master/journal.h"
 #include "master/journal_tail.h"
 
 namespace sortie {
@@ -18,6 +21,25 @@ namespace sortie {
 /// which of its tasks ran).
 std::string RefusalToStart(const std::string& out, bool journal_exists,
                            bool run_file_exists, bool resume, bool overwrite);
+
+/// Tasks of the run at or past the end of the manifest as it is now.
+struct MissingTasks {
+  /// Tasks the run has had: its start record's count, or more when later
+  /// records name rows past it (the manifest grew on a resume).
+  uint64_t run_tasks = 0;
+  /// Rows past the manifest's end that had started at least once.
+  std::set<uint32_t> started;
+
+  /// How many of the run's tasks the manifest lacks.
+  uint64_t Count(size_t manifest_tasks) const {
+    return run_tasks > manifest_tasks ? run_tasks - manifest_tasks : 0;
+  }
+};
+
+/// Notes what `record` (replayed from the journal) says about the run's
+/// tasks past the manifest's first `manifest_tasks`.
+void NoteTaskBeyondManifest(const JournalRecord& record, size_t manifest_tasks,
+                            MissingTasks* missing);
 
 /// Decides what happens to the bytes after a replay's stop at `stop`:
 /// examines them into `*tail`; when they are damage (good records follow)
@@ -31,5 +53,13 @@ bool AcceptTail(const std::string& path, uint64_t stop, bool cut_damage,
 /// after keeping `copy`.
 std::string CutDamageNotice(const std::string& path, const JournalTail& tail,
                             const std::string& copy);
+
+/// For a resume whose manifest lacks tasks of the run that had started:
+/// prints the refusal and returns false, or with `force` prints what is
+/// dropped and returns true. True without a word when none had started.
+/// Ids of the rows come from the snapshot at `run_h5` when it has them.
+bool AcceptMissingTasks(const std::string& manifest_path, size_t manifest_tasks,
+                        const std::string& run_h5, const MissingTasks& missing,
+                        bool force);
 
 }  // namespace sortie

@@ -172,6 +172,10 @@ std::unique_ptr<JournalWriter> OpenJournal(const RunOptions& options,
   if (!replay.damage_copy.empty()) {
     std::cerr << CutDamageNotice(path, replay.tail, replay.damage_copy);
   }
+  if (!AcceptMissingTasks(options.manifest, state->specs().size(), out,
+                          replay.missing, options.force)) {
+    return nullptr;
+  }
   if (!replay.changed.empty() && !options.force) {
     ReportManifestErrors(
         options.manifest,

@@ -152,6 +152,22 @@ class ResumeRefusals(Base):
         cols, _ = load_tasks(self.path("R.h5"))
         self.assertTrue((cols["state"] == "DONE").all())
 
+    def test_tasks_that_ran_cut_off_the_manifest_are_not_dropped_without_force(self):
+        tasks = [{"id": f"t{i}", "command": "true"} for i in range(5)]
+        self.assertEqual(self.run_once(tasks).returncode, 0)
+        before = open(self.path("R.h5"), "rb").read()
+        proc = self.run_once(tasks[:3], "--resume", manifest="m3.jsonl")
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn('m3.jsonl has 3 tasks, but the run in ', proc.stderr)
+        self.assertIn('has 5: its last 2 tasks are missing from the manifest, and 2 of '
+                      'those had started (rows 3 (id "t3"), 4 (id "t4"))', proc.stderr)
+        self.assertIn("--force", proc.stderr)
+        self.assertEqual(open(self.path("R.h5"), "rb").read(), before)
+        proc = self.run_once(tasks[:3], "--resume", "--force", manifest="m3.jsonl")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("--force: dropping the last 2 tasks of the run", proc.stderr)
+        cols, _ = load_tasks(self.path("R.h5"))
+        self.assertEqual(list(cols["id"]), ["t0", "t1", "t2"])
 
 
 if __name__ == "__main__":

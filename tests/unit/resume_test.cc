@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -163,7 +164,9 @@ TEST_F(ResumeTest, ManifestGrownAtItsEndResumesWithTheNewTasksPending) {
   EXPECT_EQ(state.status()[3].state, TaskState::kPending);
 }
 
-TEST_F(ResumeTest, RowsBeyondAShrunkManifestAreIgnored) {
+// The replay itself goes on (rows past the end have no state to go to);
+// what had started there is reported, for the resume to refuse.
+TEST_F(ResumeTest, StartedRowsBeyondAShrunkManifestAreReported) {
   WriteEarlierRun(ThreeTasks());
   RunState state({Command("a", "/bin/true", 1)}, RunInfo{});
   const ReplayOutcome outcome = ReplayIntoState(JournalPath(), &state);
@@ -171,6 +174,51 @@ TEST_F(ResumeTest, RowsBeyondAShrunkManifestAreIgnored) {
   EXPECT_EQ(outcome.records, 4u);
   EXPECT_TRUE(outcome.changed.empty());
   EXPECT_EQ(state.status()[0].state, TaskState::kRunning);
+  EXPECT_EQ(outcome.missing.run_tasks, 3u);
+  EXPECT_EQ(outcome.missing.Count(1), 2u);
+  EXPECT_EQ(outcome.missing.started, std::set<uint32_t>{1});  // b, DONE
+}
+
+// How users remove pending tasks they no longer need: cut them off the end.
+TEST_F(ResumeTest, RowsThatNeverStartedMayBeCutOffTheManifest) {
+  WriteEarlierRun(ThreeTasks());
+  RunState state({Command("a", "/bin/true", 1), Command("b", "/bin/true", 2)},
+                 RunInfo{});
+  const ReplayOutcome outcome = ReplayIntoState(JournalPath(), &state);
+  EXPECT_EQ(outcome.error, "");
+  EXPECT_EQ(outcome.missing.Count(2), 1u);
+  EXPECT_TRUE(outcome.missing.started.empty());
+  testing::internal::CaptureStderr();
+  EXPECT_TRUE(
+      AcceptMissingTasks("m.jsonl", 2, RunPath(), outcome.missing, false));
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+}
+
+TEST_F(ResumeTest, AManifestMissingStartedTasksIsRefusedUnlessForced) {
+  WriteEarlierRun(ThreeTasks());
+  RunState state({Command("a", "/bin/true", 1)}, RunInfo{});
+  const ReplayOutcome outcome = ReplayIntoState(JournalPath(), &state);
+
+  testing::internal::CaptureStderr();
+  EXPECT_FALSE(
+      AcceptMissingTasks("m.jsonl", 1, RunPath(), outcome.missing, false));
+  const std::string refusal = testing::internal::GetCapturedStderr();
+  for (const std::string& part :
+       {std::string("m.jsonl has 1 task, but the run in ") + JournalPath() +
+            " has 3: its last 2 tasks are missing from the manifest, and 1 "
+            "of those had started (row 1)",
+        std::string("--force"), std::string("nothing was run")}) {
+    EXPECT_NE(refusal.find(part), std::string::npos) << refusal;
+  }
+
+  testing::internal::CaptureStderr();
+  EXPECT_TRUE(
+      AcceptMissingTasks("m.jsonl", 1, RunPath(), outcome.missing, true));
+  const std::string notice = testing::internal::GetCapturedStderr();
+  EXPECT_NE(notice.find("--force: dropping the last 2 tasks of the run, "
+                        "missing from m.jsonl (1 of them had started: row 1)"),
+            std::string::npos)
+      << notice;
 }
 
 // A journal with a flipped byte early on: good records follow the bad one,
