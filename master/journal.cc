@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/crc32c.h"
+#include "common/unique_fd.h"
 #include "master/journal_format.h"
 
 namespace sortie {
@@ -34,21 +35,6 @@ constexpr size_t kReadBlock = size_t{1} << 20;
 std::string ErrnoText(int err) { return std::generic_category().message(err); }
 
 // ---- File helpers -----------------------------------------------------------
-
-// Owns a file descriptor so early returns and exceptions cannot leak it.
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // A new file is only reachable after a crash once its directory entry is on
 // disk, which fdatasync on the file does not promise.

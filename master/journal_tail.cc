@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "common/crc32c.h"
+#include "common/unique_fd.h"
 #include "master/journal.h"
 #include "master/journal_flusher.h"
 #include "master/journal_format.h"
@@ -20,21 +21,6 @@ namespace {
 namespace fmt = journal_format;
 
 std::string ErrnoText(int err) { return std::generic_category().message(err); }
-
-// Owns a file descriptor so early returns cannot leak it.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // The bytes of `fd` from `offset` to `size`; false with errno on failure.
 bool ReadFrom(int fd, uint64_t offset, uint64_t size, std::string* bytes) {
@@ -122,7 +108,7 @@ int CreateCopy(const std::string& path, std::string* name) {
 JournalTail ExamineJournalTail(const std::string& path, uint64_t stop) {
   JournalTail out;
   out.stop = stop;
-  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   struct stat st {};
   if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0) {
     out.error = path + ": cannot open: " + ErrnoText(errno);
@@ -140,7 +126,7 @@ JournalTail ExamineJournalTail(const std::string& path, uint64_t stop) {
 }
 
 std::string KeepDamagedCopy(const std::string& path, std::string* error) {
-  const Fd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  const UniqueFd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   struct stat st {};
   if (in.get() < 0 || ::fstat(in.get(), &st) != 0) {
     *error = path + ": cannot open: " + ErrnoText(errno);
@@ -152,7 +138,7 @@ std::string KeepDamagedCopy(const std::string& path, std::string* error) {
     return "";
   }
   std::string name;
-  const Fd out(CreateCopy(path, &name));
+  const UniqueFd out(CreateCopy(path, &name));
   if (out.get() < 0) {
     *error = name + ": cannot create: " + ErrnoText(errno);
     return "";
