@@ -213,6 +213,23 @@ inline std::string RawFrame(const std::string& payload) {
   return frame + payload;
 }
 
+/// The file bytes of a journal of `records` (header included), and where
+/// each record ends: ends[k] is the offset just past k records.
+struct Layout {
+  std::string bytes;
+  std::vector<uint64_t> ends;
+};
+
+/// The Layout of a journal holding `records`, as the writer lays it out.
+inline Layout LayOut(const std::vector<JournalRecord>& records) {
+  Layout layout{journal_format::EncodeHeader(), {journal_format::kHeaderSize}};
+  for (const auto& r : records) {
+    layout.bytes += EncodeJournalRecord(r);
+    layout.ends.push_back(layout.bytes.size());
+  }
+  return layout;
+}
+
 /// A fresh directory per test for journal files (TestWithDir).
 class JournalTest : public TestWithDir {
  protected:

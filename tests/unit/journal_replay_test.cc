@@ -19,21 +19,6 @@ namespace {
 
 namespace fmt = journal_format;
 
-// Header plus `records`, and the offset after each complete prefix.
-struct Layout {
-  std::string bytes;
-  std::vector<uint64_t> ends;  // ends[k]: offset just past k records
-};
-
-Layout LayOut(const std::vector<JournalRecord>& records) {
-  Layout layout{fmt::EncodeHeader(), {fmt::kHeaderSize}};
-  for (const auto& r : records) {
-    layout.bytes += EncodeJournalRecord(r);
-    layout.ends.push_back(layout.bytes.size());
-  }
-  return layout;
-}
-
 TEST_F(JournalTest, TruncationAtEveryOffsetReplaysTheCompletePrefix) {
   const std::vector<JournalRecord> records = SampleRecords();
   const std::string path = PathFor("torn.journal");

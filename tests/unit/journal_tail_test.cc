@@ -22,21 +22,6 @@ namespace {
 
 namespace fmt = journal_format;
 
-// The file bytes of a journal of `records`, and where each record ends.
-struct Layout {
-  std::string bytes;
-  std::vector<uint64_t> ends;  // ends[k]: offset just past k records
-};
-
-Layout LayOut(const std::vector<JournalRecord>& records) {
-  Layout layout{fmt::EncodeHeader(), {fmt::kHeaderSize}};
-  for (const auto& r : records) {
-    layout.bytes += EncodeJournalRecord(r);
-    layout.ends.push_back(layout.bytes.size());
-  }
-  return layout;
-}
-
 // Replays `path` and examines what follows where it stopped.
 JournalTail ExamineAfterReplay(const std::string& path) {
   const ReplayResult replay = ReplayJournal(path, {});
