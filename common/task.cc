@@ -1,5 +1,7 @@
 #include "common/task.h"
 
+#include <algorithm>
+
 #include "common/json_escape.h"
 
 namespace sortie {
@@ -35,16 +37,28 @@ std::string CommandText(const TaskSpec& spec) {
   return text;
 }
 
+namespace {
+
+constexpr size_t kMaxStem = 200;
+
+bool UnsafeInFileName(char c) {
+  const auto byte = static_cast<unsigned char>(c);
+  return c == '/' || byte < 0x20 || byte == 0x7f;
+}
+
+}  // namespace
+
+bool IdIsItsFileStem(std::string_view id) {
+  return !id.empty() && id.size() <= kMaxStem && id[0] != '.' &&
+         std::none_of(id.begin(), id.end(), UnsafeInFileName);
+}
+
 std::string LogFileStem(const std::string& id, uint32_t row) {
-  constexpr size_t kMaxStem = 200;
+  if (IdIsItsFileStem(id)) return id;
   std::string stem = id.substr(0, kMaxStem);
-  for (char& c : stem) {
-    unsigned char byte = static_cast<unsigned char>(c);
-    if (c == '/' || byte < 0x20 || byte == 0x7f) c = '_';
-  }
+  std::replace_if(stem.begin(), stem.end(), UnsafeInFileName, '_');
   if (stem.empty() || stem[0] == '.') stem.insert(0, "_");
-  if (stem != id) stem += "." + std::to_string(row);
-  return stem;
+  return stem + "." + std::to_string(row);
 }
 
 std::string DefaultOutputPath(const std::string& logs_dir, const TaskSpec& spec,

@@ -192,8 +192,14 @@ struct TaskSpec {
 /// JSON array.
 std::string CommandText(const TaskSpec& spec);
 
-/// File name stem for a task's default output files: the id with characters
-/// unsafe in file names replaced, made unique with the row when changed.
+/// Whether LogFileStem leaves `id` as it is: not empty, at most 200 bytes,
+/// not starting with '.', without '/' or control characters.
+bool IdIsItsFileStem(std::string_view id);
+
+/// File name stem for a task's default output files: the id itself when
+/// IdIsItsFileStem, else the id cut to at most 200 bytes, with '/' and control characters replaced by '_', a
+/// leading '.' escaped and ".ROW" appended to keep it unique. The manifest
+/// reader refuses a manifest where such a stem is another task's id.
 std::string LogFileStem(const std::string& id, uint32_t row);
 
 /// The default output file of kind `suffix` (".out", ".err", ".result") of

@@ -18,6 +18,7 @@
 #include "common/sha256.h"
 #include "master/manifest_graph.h"
 #include "master/manifest_json.h"
+#include "master/manifest_outputs.h"
 #include "master/manifest_text.h"
 #include "master/manifest_util.h"
 
@@ -118,11 +119,13 @@ void ManifestReader::Read(std::string_view text, bool json,
     }
     ReadLine(line, number, json, tasks);
   }
-  if (!json) return;
-  manifest_internal::ResolveAfter(json_.after_names(), ids_, tasks,
-                                  [this](uint64_t line, std::string message) {
-                                    LateError(line, std::move(message));
-                                  });
+  if (!json) return;  // a plain list's ids are line numbers: all safe
+  const manifest_internal::ProblemSink late = [this](uint64_t line,
+                                                     std::string message) {
+    LateError(line, std::move(message));
+  };
+  manifest_internal::ResolveAfter(json_.after_names(), ids_, tasks, late);
+  manifest_internal::CheckOutputNames(*tasks, ids_, late);
 }
 
 void ManifestReader::ReadLine(std::string_view line, uint64_t number, bool json,

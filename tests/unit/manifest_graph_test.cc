@@ -60,6 +60,37 @@ TEST(ManifestTest, DuplicateIdsNameTheFirstLine) {
 
 // Ids that are line numbers are found from the line, not a table: every
 // way two of them can meet must still be caught.
+TEST(ManifestTest, AnIdChangedForItsFileNameMustNotBeAnotherTasksId) {
+  // "a/b" on row 0 writes a_b.0.out: the files of the task "a_b.0".
+  EXPECT_THAT(
+      Parse("{\"id\":\"a/b\",\"command\":\"x\"}\n"
+            "{\"id\":\"a_b.0\",\"command\":\"y\"}\n")
+          .errors,
+      ElementsAre("m.jsonl:2: task \"a_b.0\" would write the same output files "
+                  "as task \"a/b\" (line 1), whose id is not a safe file name "
+                  "and becomes \"a_b.0\" in file names; rename one"));
+  // Either order; the row is the task's, not its line.
+  EXPECT_THAT(
+      Parse("# c\n{\"id\":\"_.x.1\",\"command\":\"y\"}\n"
+            "{\"id\":\".x\",\"command\":\"x\"}\n")
+          .errors,
+      ElementsAre("m.jsonl:2: task \"_.x.1\" would write the same output files "
+                  "as task \".x\" (line 3), whose id is not a safe file name "
+                  "and becomes \"_.x.1\" in file names; rename one"));
+  // No files in common: another row's suffix, an unchanged id, a function
+  // (which has no default files) on either side.
+  EXPECT_TRUE(Parse("{\"id\":\"a/b\",\"command\":\"x\"}\n"
+                    "{\"id\":\"a_b.1\",\"command\":\"y\"}\n"
+                    "{\"id\":\"a_b\",\"command\":\"y\"}\n")
+                  .ok);
+  EXPECT_TRUE(Parse("{\"id\":\"a/b\",\"command\":\"x\"}\n"
+                    "{\"id\":\"a_b.0\",\"function\":\"sortie:noop\"}\n")
+                  .ok);
+  EXPECT_TRUE(Parse("{\"id\":\"a/b\",\"function\":\"sortie:noop\"}\n"
+                    "{\"id\":\"a_b.0\",\"command\":\"y\"}\n")
+                  .ok);
+}
+
 TEST(ManifestTest, NumericIdsMeetLineNumberIdsInEitherOrder) {
   Parsed parsed = Parse(
       "{\"id\":\"3\",\"command\":\"a\"}\n"   // line 3 comes later

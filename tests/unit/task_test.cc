@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "common/clock.h"
 #include "common/spec_digest.h"
 
@@ -45,6 +48,20 @@ TEST(TaskTest, ExtrasAreOutOfLineOnlyWhenSetAndCopiedDeep) {
   EXPECT_EQ(copy.extras_box.get(), nullptr);
   with.CompactExtras();
   EXPECT_NE(with.extras_box.get(), nullptr);
+}
+
+TEST(TaskTest, LogFileStemKeepsSafeIdsAndMarksChangedOnesWithTheRow) {
+  EXPECT_EQ(LogFileStem("sim-1", 7), "sim-1");
+  EXPECT_EQ(LogFileStem("a/b", 0), "a_b.0");
+  EXPECT_EQ(LogFileStem("a\tb", 3), "a_b.3");
+  EXPECT_EQ(LogFileStem(".hidden", 2), "_.hidden.2");
+  EXPECT_EQ(LogFileStem(std::string(200, 'x'), 1), std::string(200, 'x'));
+  EXPECT_EQ(LogFileStem(std::string(201, 'x'), 1),
+            std::string(200, 'x') + ".1");
+  for (const std::string& id :
+       std::vector<std::string>{"sim-1", "a/b", ".x", std::string(201, 'x')}) {
+    EXPECT_EQ(IdIsItsFileStem(id), LogFileStem(id, 5) == id) << id;
+  }
 }
 
 TEST(TaskTest, ResultStateIsDoneOnlyForCleanExitZero) {
