@@ -55,7 +55,14 @@ bool IdIsItsFileStem(std::string_view id) {
 
 std::string LogFileStem(const std::string& id, uint32_t row) {
   if (IdIsItsFileStem(id)) return id;
-  std::string stem = id.substr(0, kMaxStem);
+  size_t cut = std::min(id.size(), kMaxStem);
+  // Ids are UTF-8: a cut inside a character would name the file (and fill
+  // /tasks/stdout) with invalid UTF-8.
+  while (cut > 0 && cut < id.size() &&
+         (static_cast<unsigned char>(id[cut]) & 0xc0) == 0x80) {
+    --cut;
+  }
+  std::string stem = id.substr(0, cut);
   std::replace_if(stem.begin(), stem.end(), UnsafeInFileName, '_');
   if (stem.empty() || stem[0] == '.') stem.insert(0, "_");
   return stem + "." + std::to_string(row);

@@ -197,7 +197,8 @@ std::string CommandText(const TaskSpec& spec);
 bool IdIsItsFileStem(std::string_view id);
 
 /// File name stem for a task's default output files: the id itself when
-/// IdIsItsFileStem, else the id cut to at most 200 bytes, with '/' and control characters replaced by '_', a
+/// IdIsItsFileStem, else the id cut to at most 200 bytes (at a UTF-8
+/// character boundary), with '/' and control characters replaced by '_', a
 /// leading '.' escaped and ".ROW" appended to keep it unique. The manifest
 /// reader refuses a manifest where such a stem is another task's id.
 std::string LogFileStem(const std::string& id, uint32_t row);

@@ -64,6 +64,18 @@ TEST(TaskTest, LogFileStemKeepsSafeIdsAndMarksChangedOnesWithTheRow) {
   }
 }
 
+TEST(TaskTest, LogFileStemCutsALongIdAtACharacterBoundary) {
+  // 67 three-byte characters: 201 bytes, and byte 200 is inside the last.
+  std::string id;
+  for (int i = 0; i < 67; ++i) id += "\xe3\x82\xbf";  // U+30BF
+  const std::string stem = LogFileStem(id, 0);
+  EXPECT_EQ(stem, id.substr(0, 198) + ".0");
+  // Two-byte characters: a cut at 200 falls between two of them.
+  std::string two;
+  for (int i = 0; i < 101; ++i) two += "\xc3\xa9";  // U+00E9
+  EXPECT_EQ(LogFileStem(two, 4), two.substr(0, 200) + ".4");
+}
+
 TEST(TaskTest, ResultStateIsDoneOnlyForCleanExitZero) {
   TaskResult r;
   r.exit_code = 0;
