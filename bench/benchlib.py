@@ -29,7 +29,8 @@ def run_timed(argv, cwd=None, env=None, stdin=None):
 
 def sortie_ok(out, n):
     """sortie run's summary says every one of the n tasks ended DONE."""
-    return f"{n} tasks" in out and f"{n} DONE" in out
+    noun = "task" if n == 1 else "tasks"
+    return f"sortie: {n} {noun} in " in out and f"{n} DONE" in out
 
 
 def log(msg):

@@ -264,10 +264,12 @@ bool ManifestReader::Finish() {
   MergeLateErrors();
   const size_t listed = errors_->size() - first_error_;
   if (error_count_ > listed) {
+    const uint64_t more = error_count_ - listed;
     errors_->push_back({path_, 0,
-                        std::to_string(error_count_ - listed) +
-                            " more errors not shown (the first " +
-                            std::to_string(listed) + " are listed)"});
+                        std::to_string(more) + " more error" +
+                            (more == 1 ? "" : "s") + " not shown (the first " +
+                            std::to_string(listed) + " are listed)",
+                        more});
   }
   return error_count_ == 0;
 }

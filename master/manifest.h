@@ -23,6 +23,9 @@ struct ManifestError {
   std::string file;
   uint64_t line = 0;  ///< 1-based; 0 when the problem is the file itself
   std::string message;
+  /// How many problems this entry stands for: 1, or N for the closing
+  /// "N more errors not shown" note of a list cut short.
+  uint64_t count = 1;
 
   /// "FILE:LINE: message" (or "FILE: message" when line is 0).
   std::string ToString() const;
@@ -36,7 +39,8 @@ struct Manifest {
 };
 
 /// Reads and checks the manifest at `path`. Returns true when it is valid;
-/// otherwise `errors` holds every problem found (in line order) and `out`
+/// otherwise `errors` holds every problem found (in line order; past 10,000
+/// the first 10,000 and a note counting the rest) and `out`
 /// must not be run. Relative `cwd`, `stdout` and `stderr` paths are made
 /// absolute against the current directory. Never throws on bad input.
 bool LoadManifest(const std::string& path, ManifestFormat format, Manifest* out,

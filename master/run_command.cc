@@ -67,8 +67,9 @@ std::string Hostname() {
 
 void PrintSummary(const RunState& state, double seconds,
                   const std::string& out) {
-  std::cout << "sortie: " << state.specs().size() << " tasks in " << std::fixed
-            << std::setprecision(2) << seconds << " s:";
+  const size_t tasks = state.specs().size();
+  std::cout << "sortie: " << tasks << (tasks == 1 ? " task" : " tasks")
+            << " in " << std::fixed << std::setprecision(2) << seconds << " s:";
   for (TaskState s : {TaskState::kDone, TaskState::kFailed, TaskState::kTimeout,
                       TaskState::kSkipped, TaskState::kInterrupted,
                       TaskState::kPending, TaskState::kRunning}) {

@@ -1,5 +1,6 @@
 #include "master/validate_command.h"
 
+#include <cstdint>
 #include <iostream>
 
 namespace sortie {
@@ -7,11 +8,13 @@ namespace sortie {
 void ReportManifestErrors(const std::string& path,
                           const std::vector<ManifestError>& errors,
                           const std::string& consequence) {
+  uint64_t problems = 0;
   for (const ManifestError& error : errors) {
     std::cerr << error.ToString() << "\n";
+    problems += error.count;
   }
-  std::cerr << "sortie: " << errors.size() << " problem"
-            << (errors.size() == 1 ? "" : "s") << " in " << path << consequence
+  std::cerr << "sortie: " << problems << " problem"
+            << (problems == 1 ? "" : "s") << " in " << path << consequence
             << "\n";
 }
 

@@ -12,8 +12,9 @@ namespace sortie {
 /// one-line summary and returns 0 when the manifest is valid.
 int ValidateCommand(const std::string& path, ManifestFormat format);
 
-/// Prints every error to stderr, one FILE:LINE: line each, then a count line
-/// ending with `consequence` (e.g. "; nothing was run").
+/// Prints every error to stderr, one FILE:LINE: line each, then a line with
+/// the number of problems (those of a "N more errors not shown" note
+/// included) ending with `consequence` (e.g. "; nothing was run").
 void ReportManifestErrors(const std::string& path,
                           const std::vector<ManifestError>& errors,
                           const std::string& consequence);

@@ -154,6 +154,14 @@ class PlainList(Base):
         self.assertEqual(cols["exit_code"][1], 4)
         self.assertEqual(open(cols["stdout"][0]).read(), "ONE\n")
         self.assertEqual(cols["command"][0], "echo one | tr a-z A-Z")
+        self.assertIn("sortie: 2 tasks in ", proc.stdout)
+
+    def test_one_task_is_counted_in_the_singular(self):
+        with open(self.path("one.txt"), "w") as f:
+            f.write("true\n")
+        proc = run_sortie("run", "one.txt", "--out", "one.h5")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("sortie: 1 task in ", proc.stdout)
 
 def busy_cores_never_exceed_capacity(test, cols, nodes):
     """Replays /tasks over time: no node ever holds more cores than it has.
