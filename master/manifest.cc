@@ -91,6 +91,7 @@ class ManifestReader {
 void ManifestReader::Read(std::string_view text, bool json,
                           std::vector<TaskSpec>* tasks) {
   bool valid_utf8 = simdjson::validate_utf8(text.data(), text.size());
+  const bool has_nul = std::memchr(text.data(), '\0', text.size()) != nullptr;
   size_t expected =
       std::min(manifest_internal::CountLikelyTasks(text), kMaxReserve);
   tasks->reserve(expected);
@@ -111,10 +112,12 @@ void ManifestReader::Read(std::string_view text, bool json,
     rest.remove_prefix(newline == std::string_view::npos ? rest.size()
                                                          : newline + 1);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    // Whole-file validation is fast; only a file that fails it is rechecked
-    // line by line to say where.
-    if (!valid_utf8 && !simdjson::validate_utf8(line.data(), line.size())) {
-      Error(number, manifest_internal::DescribeInvalidUtf8(line));
+    // Whole-file checks are fast; only a file that fails one is rechecked
+    // line by line to say where. Comment lines too: a NUL byte or invalid
+    // UTF-8 in a text file means it is damaged or not the file meant.
+    if ((!valid_utf8 && !simdjson::validate_utf8(line.data(), line.size())) ||
+        (has_nul && line.find('\0') != std::string_view::npos)) {
+      Error(number, manifest_internal::DescribeBadBytes(line));
       continue;
     }
     ReadLine(line, number, json, tasks);
@@ -170,10 +173,8 @@ void ManifestReader::ReadJsonLine(std::string_view line, uint64_t number,
 
 void ManifestReader::ReadPlainLine(std::string_view command, uint64_t number,
                                    std::vector<TaskSpec>* tasks) {
-  if (command.find('\0') != std::string_view::npos) {
-    problems_.push_back("the command contains a NUL character");
-    return;
-  }
+  // Read() has refused lines with a NUL byte, which would cut the command
+  // short when it is run.
   TaskSpec& task = tasks->emplace_back();
   task.line = number;
   task.id = std::to_string(number);

@@ -244,6 +244,17 @@ std::string DescribeInvalidUtf8(std::string_view line) {
          HexByte(static_cast<unsigned char>(line[pos])) + ")";
 }
 
+std::string DescribeBadBytes(std::string_view line) {
+  const size_t nul = line.find('\0');
+  // Bytes cut off by the NUL are checked too: "\xc3\0" is a cut character.
+  if (nul == std::string_view::npos ||
+      FindInvalidUtf8(line.substr(0, nul)) != std::string_view::npos) {
+    return DescribeInvalidUtf8(line);
+  }
+  return "a NUL byte at column " + std::to_string(nul + 1) +
+         "; a manifest is text and must not contain NUL bytes";
+}
+
 size_t FindControlChar(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     auto c = static_cast<unsigned char>(text[i]);

@@ -35,6 +35,10 @@ size_t FindInvalidUtf8(std::string_view text);
 /// which the caller knows is not valid UTF-8.
 std::string DescribeInvalidUtf8(std::string_view line);
 
+/// Why `line` is not text, for the first bad byte: a NUL byte or invalid
+/// UTF-8, with its column. The caller knows `line` has one or the other.
+std::string DescribeBadBytes(std::string_view line);
+
 /// Offset of the first byte below 0x20 or equal to 0x7f, or npos.
 size_t FindControlChar(std::string_view text);
 

@@ -145,12 +145,37 @@ TEST(ManifestHostileTest, ArchivesAndOtherEncodingsAreNamed) {
   for (const auto& [text, message] : cases) {
     EXPECT_THAT(Parse(text, "m").errors, ElementsAre("m:1: " + message));
   }
-  // One stray NUL is a problem of its line, not of the file.
-  EXPECT_THAT(
-      Parse(std::string("{\"command\":\"a\"}\n{\"command\":\"\0\"}\n", 32))
-          .errors,
-      ElementsAre("m.jsonl:2: invalid JSON: a string contains a raw control "
-                  "character (write a tab as \\t, a newline as \\n)"));
+}
+
+TEST(ManifestHostileTest, AStrayNulIsAnErrorOnItsLineWithItsColumn) {
+  const std::string nul_says =
+      "; a manifest is text and must not contain NUL bytes";
+  // One stray NUL is a problem of its line, not of the file: in a string,
+  // outside one, in a comment and in a plain list's command alike.
+  using namespace std::string_literals;
+  EXPECT_THAT(Parse("{\"command\":\"a\"}\n{\"command\":\"tr\0ue\"}\n"s).errors,
+              ElementsAre("m.jsonl:2: a NUL byte at column 15" + nul_says));
+  EXPECT_THAT(Parse("{\"command\":\"a\"}\0\n"s).errors,
+              ElementsAre("m.jsonl:1: a NUL byte at column 16" + nul_says));
+  EXPECT_THAT(Parse("# com\0ment\n{\"command\":\"true\"}\n"s).errors,
+              ElementsAre("m.jsonl:1: a NUL byte at column 6" + nul_says));
+  EXPECT_THAT(Parse("echo a\0b\n"s, "t.txt").errors,
+              ElementsAre("t.txt:1: a NUL byte at column 7" + nul_says));
+  EXPECT_THAT(Parse("# \0\necho ok\n"s, "t.txt").errors,
+              ElementsAre("t.txt:1: a NUL byte at column 3" + nul_says));
+  // Whichever bad byte comes first is the one reported.
+  EXPECT_THAT(Parse("echo \xff\0\n"s, "t.txt").errors,
+              ElementsAre("t.txt:1: invalid UTF-8 at column 6 (byte 0xff)"));
+  EXPECT_THAT(Parse("echo \xc3\0\n"s, "t.txt").errors,
+              ElementsAre("t.txt:1: invalid UTF-8 at column 6 (byte 0xc3)"));
+  EXPECT_THAT(Parse("echo \0\xff\n"s, "t.txt").errors,
+              ElementsAre("t.txt:1: a NUL byte at column 6" + nul_says));
+  // Past the first 8000 bytes, many NULs are line errors too, one a line.
+  const std::string lines =
+      std::string(9000, '#') + "\n" + "a\0\0\n"s + "b\0\n"s;
+  EXPECT_THAT(Parse(lines, "t.txt").errors,
+              ElementsAre("t.txt:2: a NUL byte at column 2" + nul_says,
+                          "t.txt:3: a NUL byte at column 2" + nul_says));
 }
 
 // ---- Broken JSON ----

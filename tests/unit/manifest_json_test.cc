@@ -229,7 +229,8 @@ TEST(ManifestTest, NulBytesCannotReachTheOperatingSystem) {
             "character");
   Parsed plain = Parse(std::string("echo a\0b\n", 9), "t.txt");
   EXPECT_THAT(plain.errors,
-              ElementsAre("t.txt:1: the command contains a NUL character"));
+              ElementsAre("t.txt:1: a NUL byte at column 7; a manifest is text "
+                          "and must not contain NUL bytes"));
 }
 
 }  // namespace
