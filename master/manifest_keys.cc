@@ -367,6 +367,9 @@ void TaskReader::CheckSleepArgs(bool has_args) {
   } else if (seconds_value.get_double().get(seconds) || !(seconds >= 0)) {
     Problem(where + ": \"seconds\" must be a number >= 0 (got " +
             Shown(seconds_value) + ")");
+  } else if (seconds > kMaxSleepSeconds) {
+    Problem(where + ": \"seconds\" must be at most 1000000000 (got " +
+            Shown(seconds_value) + ")");
   }
 }
 

@@ -127,8 +127,9 @@ class TaskReader {
   void ReadResults(simdjson::dom::element value, TaskSpec* task);
   /// Reports each id that `keys_` (the ids of one `after`) holds twice.
   void CheckRepeatedAfterIds();
-  /// The args of "sortie:sleep": exactly {"seconds": N} with N >= 0;
-  /// `has_args` says whether the object had an "args" key.
+  /// The args of "sortie:sleep": exactly {"seconds": N} with N >= 0 and at
+  /// most kMaxSleepSeconds; `has_args` says whether the object had an "args"
+  /// key.
   void CheckSleepArgs(bool has_args);
   /// Reports keys repeated within any one object under `value`, naming the
   /// top-level key `where` they are under.

@@ -176,6 +176,21 @@ TEST(ManifestTest, SleepNeedsSecondsAtLoadTime) {
         ">= 0 (got " +
             value + ")");
   }
+  // Past about 9.2e18 s the sleep's clock conversion overflowed and it
+  // returned at once; the bound is timeout's.
+  EXPECT_TRUE(Parse(R"({"function":"sortie:sleep","args":{"seconds":1e9}})"
+                    "\n")
+                  .ok);
+  for (std::string value : {"1000000001", "1e19", "1e308"}) {
+    EXPECT_EQ(OnlyError(R"({"function":"sortie:sleep","args":{"seconds":)" +
+                        value + "}}"),
+              "m.jsonl:1: \"args\" of \"sortie:sleep\": \"seconds\" must be at "
+              "most 1000000000 (got " +
+                  std::string(value == "1000000001" ? value
+                              : value == "1e19"     ? "1e+19"
+                                                    : "1e+308") +
+                  ")");
+  }
   EXPECT_EQ(
       OnlyError(R"({"function":"sortie:sleep","args":{"seconds":1,"secs":1}})"),
       "m.jsonl:1: \"args\" of \"sortie:sleep\" has unknown key \"secs\" "
