@@ -294,6 +294,10 @@ void TaskReader::ReadEstRuntime(element value, TaskSpec* task) {
     return Problem("\"est_runtime\" must be a number of seconds > 0 (got " +
                    Shown(value) + ")");
   }
+  if (seconds > kMaxEstRuntime) {
+    return Problem("\"est_runtime\" must be at most 1000000000 seconds (got " +
+                   Shown(value) + ")");
+  }
   task->est_runtime = seconds;
 }
 

@@ -113,7 +113,7 @@ class TaskReader {
   /// An integer key: a JSON integer within `range`, to `out`.
   void ReadInt(simdjson::dom::element value, const IntRange& range,
                int32_t* out);
-  /// "est_runtime": a finite number of seconds > 0.
+  /// "est_runtime": a number of seconds > 0 and at most kMaxEstRuntime.
   void ReadEstRuntime(simdjson::dom::element value, TaskSpec* task);
   /// "launcher_args": an array of non-empty strings without NULs.
   void ReadLauncherArgs(simdjson::dom::element value, TaskSpec* task);

@@ -62,6 +62,9 @@ inline constexpr int64_t kMaxCoresPerNode = 1'000'000;
 /// Bound on `timeout`, in seconds (about 31 years): larger is surely a typo
 /// or a unit mix-up.
 inline constexpr double kMaxTimeout = 1e9;
+/// Bound on `est_runtime`, in seconds, for the same reason; it also keeps
+/// sums of estimates (a simulated makespan) far from overflow.
+inline constexpr double kMaxEstRuntime = 1e9;
 /// Bound on the `seconds` of `sortie:sleep`: larger would overflow the
 /// sleep's clock conversion (near 9.2e18 s) and return at once.
 inline constexpr double kMaxSleepSeconds = 1e9;

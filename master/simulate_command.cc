@@ -1,13 +1,15 @@
 #include "master/simulate_command.h"
 
 #include <chrono>
-#include <cinttypes>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "common/json_escape.h"
+#include "master/manifest_util.h"
 #include "master/simulate.h"
 #include "master/validate_command.h"
 
@@ -31,16 +33,6 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 std::string Format(const char* format, double value) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, format, value);
-  return buffer;
-}
-
-// "37:02:05": hours are not wrapped into days, as for a walltime.
-std::string Clock(double seconds) {
-  const auto total = static_cast<int64_t>(seconds + 0.5);
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%" PRId64 ":%02d:%02d", total / 3600,
-                static_cast<int>(total / 60 % 60),
-                static_cast<int>(total % 60));
   return buffer;
 }
 
@@ -70,11 +62,11 @@ void PrintText(const std::string& path, const SimMachine& m,
             << r.timed_out << " TIMEOUT, " << r.skipped << " SKIPPED ("
             << r.attempts << " attempts)\n"
             << "  makespan         " << Format("%.1f", r.makespan) << " s ("
-            << Clock(r.makespan) << ")\n"
+            << ClockText(r.makespan) << ")\n"
             << "  node-seconds     " << Format("%.1f", r.node_seconds)
             << " (utilization " << Format("%.1f", 100 * r.utilization) << "%)\n"
             << "  lower bound      " << Format("%.1f", r.lower_bound) << " s ("
-            << Clock(r.lower_bound) << "), set by " << BoundBy(r, m)
+            << ClockText(r.lower_bound) << "), set by " << BoundBy(r, m)
             << "; longest task " << Format("%.1f", r.longest_task) << " s\n"
             << "  makespan / bound "
             << (r.lower_bound > 0 ? Format("%.4f", r.ratio) : "n/a") << "\n"
@@ -135,7 +127,26 @@ SimMachine MachineFor(const SimulateCommandOptions& options,
 
 }  // namespace
 
+// In doubles throughout: a cast of a huge makespan to an integer would
+// overflow (it printed negative hours), and fmod is exact.
+std::string ClockText(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "n/a";
+  const double total = std::round(seconds);
+  const double within_hour = std::fmod(total, 3600.0);
+  char buffer[400];  // room for every digit of the largest double
+  std::snprintf(buffer, sizeof buffer, "%.0f:%02d:%02d",
+                (total - within_hour) / 3600,
+                static_cast<int>(within_hour / 60),
+                static_cast<int>(std::fmod(within_hour, 60.0)));
+  return buffer;
+}
+
 int SimulateCommand(const SimulateCommandOptions& options) {
+  if (options.default_runtime > manifest_internal::kMaxEstRuntime) {
+    std::cerr << "sortie: --default-runtime must be at most 1000000000 "
+                 "seconds, like est_runtime\n";
+    return kInputError;
+  }
   Timings timings;
   auto start = std::chrono::steady_clock::now();
   Manifest manifest;

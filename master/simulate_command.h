@@ -21,6 +21,10 @@ struct SimulateCommandOptions {
   bool json = false;                 ///< one JSON object instead of prose
 };
 
+/// `seconds` as H:MM:SS rounded to the second, hours not wrapped into days
+/// ("37:02:05"), however large; "n/a" when not a finite number >= 0.
+std::string ClockText(double seconds);
+
 /// Prints the simulated makespan, utilization and lower bound of the
 /// manifest on stdout and returns 0; or prints FILE:LINE: problem for every
 /// bad line, every task that cannot fit the simulated nodes and every task

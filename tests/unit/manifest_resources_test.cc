@@ -183,13 +183,20 @@ TEST(ManifestTest, PriorityIsAnyInt32) {
             "2147483647 (got \"high\")");
 }
 
-TEST(ManifestTest, EstRuntimeIsPositiveSeconds) {
+TEST(ManifestTest, EstRuntimeIsPositiveSecondsUpToABillion) {
   EXPECT_EQ(OnlyTask(R"({"command":"x","est_runtime":3600})").est_runtime,
             3600.0);
   EXPECT_EQ(OnlyTask(R"({"command":"x","est_runtime":0.001})").est_runtime,
             0.001);
-  EXPECT_EQ(OnlyTask(R"({"command":"x","est_runtime":1.5e300})").est_runtime,
-            1.5e300);
+  EXPECT_EQ(OnlyTask(R"({"command":"x","est_runtime":1e9})").est_runtime, 1e9);
+  // Like timeout's bound: beyond it is a typo, and sums of such estimates
+  // (a simulated makespan) overflowed.
+  EXPECT_EQ(OnlyError(R"({"command":"x","est_runtime":1000000001})"),
+            "m.jsonl:1: \"est_runtime\" must be at most 1000000000 seconds "
+            "(got 1000000001)");
+  EXPECT_EQ(OnlyError(R"({"command":"x","est_runtime":1e308})"),
+            "m.jsonl:1: \"est_runtime\" must be at most 1000000000 seconds "
+            "(got 1e+308)");
   for (std::string value :
        {"0", "-1", "-0.0", "\"10\"", "true", "null", "[1]"}) {
     const std::string shown =
