@@ -17,6 +17,9 @@ using simdjson::dom::object;
 
 // Enough for typical lines without growing; longer lines grow it.
 constexpr size_t kInitialCapacity = 64 * 1024;
+// simdjson's default nesting limit, which the message names.
+constexpr size_t kMaxDepth = simdjson::DEFAULT_MAX_DEPTH;
+static_assert(kMaxDepth == 1024, "the depth message says 1024 levels");
 // After a line this long, give the memory back instead of keeping it.
 constexpr size_t kKeepCapacity = size_t{64} << 20;
 
@@ -181,7 +184,11 @@ std::string JsonLineParser::DescribeParseError(std::string_view line,
     std::string number = DescribeNumberError(line);
     if (!number.empty()) return "invalid JSON: " + number;
   }
-  if (error == simdjson::TAPE_ERROR && shape.open_string) {
+  // A million unclosed '[' are both unclosed and too deep; the depth is
+  // what to fix first (closing them would not help).
+  if (shape.deepest > kMaxDepth) {
+    error = simdjson::DEPTH_ERROR;
+  } else if (error == simdjson::TAPE_ERROR && shape.open_string) {
     error = simdjson::UNCLOSED_STRING;
   } else if (error == simdjson::TAPE_ERROR && shape.open_bracket) {
     error = simdjson::INCOMPLETE_ARRAY_OR_OBJECT;

@@ -372,7 +372,7 @@ LineShape ScanShape(std::string_view line) {
     } else if (c == '"') {
       in_string = true;
     } else if (c == '{' || c == '[') {
-      ++depth;
+      shape.deepest = std::max(shape.deepest, ++depth);
     } else if ((c == '}' || c == ']') && --depth == 0) {
       shape.value_end = i + 1;
       return shape;

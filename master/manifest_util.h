@@ -106,6 +106,7 @@ struct LineShape {
   size_t value_end = std::string_view::npos;
   bool open_string = false;   ///< the line ends inside a string
   bool open_bracket = false;  ///< the line ends with brackets still open
+  size_t deepest = 0;         ///< the most brackets open at once
 };
 
 /// Matches brackets outside strings without parsing JSON: used only to

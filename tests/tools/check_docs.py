@@ -3,7 +3,8 @@
 docs/*.md page, every relative link in README.md and docs/ names a file
 that exists, README shows the two set-up commands, and docs/manifest.md's
 key table lists every key of master/manifest_keys.h with a type, a default
-and an example. Usage: check_docs.py"""
+and an example, and its example "known keys" message lists them in the
+reader's order. Usage: check_docs.py"""
 import glob
 import os
 import re
@@ -53,6 +54,14 @@ def check_manifest_keys(problems):
         elif len(cells) < 4 or not all(cells[:4]) or f'"{key}":' not in cells[3]:
             problems.append(f"docs/manifest.md: key {key} lacks type, default, "
                             f"meaning or example: {cells}")
+    # The example "unknown key" message lists the keys as the reader does.
+    listed = re.findall(r"\(known keys: ([a-z_, ]+)\)", read("docs", "manifest.md"))
+    if not listed:
+        problems.append("docs/manifest.md: no example \"known keys: ...\" message")
+    for shown in listed:
+        if shown != ", ".join(keys):
+            problems.append(f"docs/manifest.md: known keys {shown!r} are not "
+                            f"those of manifest_keys.h: {', '.join(keys)!r}")
     print(f"{len(keys)} manifest keys")
 
 
