@@ -124,6 +124,33 @@ void JournalWriter::Reopen() {
   if (!problem.empty()) {
     throw std::runtime_error("journal " + path_ + ": " + problem);
   }
+  if (fmt::HeaderVersion(std::string_view(header, sizeof header)) !=
+      fmt::kJournalVersion) {
+    MarkCurrentVersion();
+  }
+}
+
+// An older journal this build reads gets the current version before any
+// record is appended: the new records may be of types its version lacks,
+// which the sortie that wrote it would take for a torn tail and cut off.
+// Through a descriptor of its own: with O_APPEND, Linux's pwrite appends.
+void JournalWriter::MarkCurrentVersion() {
+  UniqueFd fd(::open(path_.c_str(), O_WRONLY | O_CLOEXEC));
+  if (fd.get() < 0) Fail("cannot open to mark the format version", errno);
+  std::string version;
+  fmt::internal::Put(fmt::kJournalVersion, &version);
+  const auto at = static_cast<off_t>(fmt::kMagic.size());
+  ssize_t n;
+  do {
+    n = ::pwrite(fd.get(), version.data(), version.size(), at);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) Fail("cannot mark the format version", errno);
+  if (static_cast<size_t>(n) != version.size()) {
+    Fail("cannot mark the format version", EIO);
+  }
+  if (const int err = SyncFd(fd.get(), true); err != 0) {
+    Fail("fdatasync failed", err);
+  }
 }
 
 JournalWriter::~JournalWriter() {

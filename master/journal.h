@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/task.h"
+#include "master/allocation.h"
 #include "master/journal_flusher.h"
 
 namespace sortie {
@@ -22,6 +23,8 @@ enum class JournalRecordType : uint8_t {
   kRunFinished = 4,
   kRunResumed = 5,
   kTaskResults = 6,
+  kAllocationNodes = 7,
+  kTaskNodes = 8,
 };
 
 /// One journal record. Which fields mean something depends on `type`:
@@ -35,7 +38,11 @@ enum class JournalRecordType : uint8_t {
 /// kRunFinished: time (finished_at), exit_code (the run's exit status);
 /// kRunResumed: time, rank (world size), sha256 (the manifest's digest now);
 /// kTaskResults: row, attempt, results (what the attempt reported; written
-///               just before its kTaskEnded, and only when non-empty).
+///               just before its kTaskEnded, and only when non-empty);
+/// kAllocationNodes: nodes (rank, host, cores, gpus of each node of the
+///               allocation; written just after kRunStarted/kRunResumed);
+/// kTaskNodes: row, attempt, ranks (the ranks serving a multi-node attempt's
+///               nodes, leader first; written just before its kTaskStarted).
 struct JournalRecord {
   JournalRecordType type = JournalRecordType::kRunStarted;
   uint32_t row = 0;
@@ -51,6 +58,9 @@ struct JournalRecord {
   std::string stdout_tail;
   std::string stderr_tail;
   std::vector<ResultValue> results;
+  std::vector<int32_t> ranks;
+  /// Each node's `allocation` is not journaled (decoded as 0).
+  std::vector<NodeRecord> nodes;
 
   /// True when every field is equal (doubles compare with ==, so a record
   /// whose time is NaN never equals anything). Decoding fills the fields a
@@ -87,9 +97,11 @@ class JournalWriter : public JournalSink {
   /// survives a crash. Throws std::runtime_error naming the path on failure.
   explicit JournalWriter(const std::string& path);
   /// Reopens the existing journal at `path` to append after its last byte;
-  /// for resume, after TruncateJournal has cut any torn tail. Throws
-  /// std::runtime_error naming the path when the file is missing, unreadable
-  /// or has no valid journal header of the current format version.
+  /// for resume, after TruncateJournal has cut any torn tail. A journal of
+  /// an older format version this build reads is marked (and synced as) the
+  /// current version first. Throws std::runtime_error naming the path when
+  /// the file is missing, unreadable or has no journal header this build
+  /// reads.
   static std::unique_ptr<JournalWriter> OpenForAppend(const std::string& path);
   /// Flushes best-effort (never throws) and closes. Call Flush first to learn
   /// whether the last records were made durable.
@@ -116,6 +128,7 @@ class JournalWriter : public JournalSink {
   JournalWriter(const std::string& path, Mode mode);
   void Create();
   void Reopen();
+  void MarkCurrentVersion();
   void HandForSync();
   void CheckUsable();
   [[noreturn]] void Fail(const char* what, int err);
@@ -135,8 +148,8 @@ struct ReplayResult {
   uint64_t valid_bytes = 0;  ///< file offset just past the last good record
   bool torn_tail = false;    ///< bytes after valid_bytes could not be read
   /// Non-empty when the file could not be opened or read, or is not a journal
-  /// this build reads (bad magic, a format version other than the current
-  /// one, missing or partial header, empty file).
+  /// this build reads (bad magic, a format version it does not read,
+  /// missing or partial header, empty file).
   std::string error;
   /// Why replay stopped before the end of the file when torn_tail is set
   /// ("incomplete frame", "CRC mismatch", ...); for log messages only.

@@ -4,7 +4,8 @@
 // bit patterns stored as u64.
 //
 // File:    header, then frames back to back until end of file.
-// Header:  "SORTIEJ1" (8 bytes) | u32 version (= kJournalVersion)   12 bytes
+// Header:  "SORTIEJ1" (8 bytes) | u32 version (kJournalVersion; readers
+//          also take kOldestReadableVersion and up)                 12 bytes
 // Frame:   u32 length | u32 masked CRC-32C of payload | payload
 //          length = payload bytes, 1..kMaxPayloadSize
 // Payload: u8 type, then the type's fields; str = u32 byte count + bytes
@@ -20,14 +21,20 @@
 //   5 kRunResumed:   f64 time | i32 rank | str sha256   (17 bytes + sha256)
 //   6 kTaskResults:  u32 row | i32 attempt | u32 n | n x (str key | f64 value
 //                    | str text)                      (13 bytes + results)
+//   7 kAllocationNodes: u32 n | n x (i32 rank | str host | i32 cores |
+//                    i32 gpus)                  (5 bytes + 16 a node + hosts)
+//   8 kTaskNodes:    u32 row | i32 attempt | u32 n | n x i32 rank
+//                                                    (13 bytes + 4 a rank)
 // A TaskState byte above kLastState is undecodable.
 //
 // Version history: 1 had no count in TaskStarted, only the first six
 // TaskEnded fields, states up to kFailed and no kRunResumed. 2 had no
 // kTaskResults. 3 had the same records, but TaskStarted's count was the
-// spec digest of byte-wise FNV-1a (common/spec_digest.h). Older versions are
-// rejected, not converted: the format is young and no run spans an upgrade
-// (task spec hashes change with the protocol anyway).
+// spec digest of byte-wise FNV-1a (common/spec_digest.h). 4 had no
+// kAllocationNodes or kTaskNodes; it is still read (its records mean the
+// same), and a version-4 journal reopened to append is marked version 5
+// first. Older versions are rejected, not converted: their task spec hashes
+// differ, so a resume would take every started task for an edited one.
 //
 // The codec is inline here (it is small) so the format lives in one place;
 // master/journal.cc does the file I/O.
@@ -53,8 +60,11 @@ namespace sortie::journal_format {
 /// First bytes of every journal. Format changes bump kJournalVersion, not
 /// this.
 inline constexpr std::string_view kMagic = "SORTIEJ1";
-/// Version written after the magic; readers reject any other value.
-inline constexpr uint32_t kJournalVersion = 4;
+/// Version written after the magic.
+inline constexpr uint32_t kJournalVersion = 5;
+/// Oldest version readers accept: 4 is 5 without kAllocationNodes and
+/// kTaskNodes. Readers reject versions outside these two.
+inline constexpr uint32_t kOldestReadableVersion = 4;
 /// Magic plus version.
 inline constexpr size_t kHeaderSize = 12;
 /// Length plus masked CRC before each payload.
@@ -164,6 +174,32 @@ void PutString(const std::string& s, Out* out) {
 }
 
 template <class Out>
+void PutCount(size_t n, Out* out) {
+  // Checked before the u32 cast so a huge vector cannot wrap around.
+  if (n > kMaxPayloadSize) {
+    throw std::length_error("journal record list over the payload cap");
+  }
+  Put(static_cast<uint32_t>(n), out);
+}
+
+template <class Out>
+void PutNodes(const std::vector<NodeRecord>& nodes, Out* out) {
+  PutCount(nodes.size(), out);
+  for (const NodeRecord& node : nodes) {
+    Put(node.rank, out);
+    PutString(node.host, out);
+    Put(node.cores, out);
+    Put(node.gpus, out);
+  }
+}
+
+template <class Out>
+void PutRanks(const std::vector<int32_t>& ranks, Out* out) {
+  PutCount(ranks.size(), out);
+  for (const int32_t rank : ranks) Put(rank, out);
+}
+
+template <class Out>
 void PutResults(const std::vector<ResultValue>& results, Out* out) {
   // Checked before the u32 cast, as for strings.
   if (results.size() > kMaxPayloadSize) {
@@ -221,6 +257,14 @@ inline void AppendFields(const JournalRecord& r, PayloadBuffer* out) {
       Put(r.attempt, out);
       PutResults(r.results, out);
       return;
+    case JournalRecordType::kAllocationNodes:
+      PutNodes(r.nodes, out);
+      return;
+    case JournalRecordType::kTaskNodes:
+      Put(r.row, out);
+      Put(r.attempt, out);
+      PutRanks(r.ranks, out);
+      return;
   }
   throw std::invalid_argument("unknown journal record type " +
                               std::to_string(static_cast<int>(r.type)));
@@ -277,6 +321,29 @@ class PayloadReader {
     }
     return true;
   }
+  bool Nodes(std::vector<NodeRecord>* nodes) {
+    uint32_t n = 0;
+    if (!Get(&n)) return false;
+    // Each node takes at least 16 bytes, as for results.
+    if (n > (in_.size() - pos_) / 16) return false;
+    nodes->resize(n);
+    for (NodeRecord& node : *nodes) {
+      if (!Get(&node.rank) || !Str(&node.host) || !Get(&node.cores) ||
+          !Get(&node.gpus)) {
+        return false;
+      }
+    }
+    return true;
+  }
+  bool Ranks(std::vector<int32_t>* ranks) {
+    uint32_t n = 0;
+    if (!Get(&n) || n > (in_.size() - pos_) / 4) return false;
+    ranks->resize(n);
+    for (int32_t& rank : *ranks) {
+      if (!Get(&rank)) return false;
+    }
+    return true;
+  }
   bool AtEnd() const { return pos_ == in_.size(); }
 
  private:
@@ -304,6 +371,10 @@ inline void ResetRecord(JournalRecord* r) {
   }
   r->results.clear();
   fresh.results.swap(r->results);
+  r->ranks.clear();
+  fresh.ranks.swap(r->ranks);
+  r->nodes.clear();
+  fresh.nodes.swap(r->nodes);
   *r = std::move(fresh);
 }
 
@@ -326,6 +397,10 @@ inline bool DecodeFields(PayloadReader& in, JournalRecord* r) {
       return in.F64(&r->time) && in.Get(&r->rank) && in.Str(&r->sha256);
     case JournalRecordType::kTaskResults:
       return in.Get(&r->row) && in.Get(&r->attempt) && in.Results(&r->results);
+    case JournalRecordType::kAllocationNodes:
+      return in.Nodes(&r->nodes);
+    case JournalRecordType::kTaskNodes:
+      return in.Get(&r->row) && in.Get(&r->attempt) && in.Ranks(&r->ranks);
   }
   return false;
 }
@@ -339,6 +414,12 @@ inline std::string EncodeHeader() {
   return header;
 }
 
+/// The format version in `header`, a file's first kHeaderSize bytes with
+/// the magic checked (HeaderProblem gave "").
+inline uint32_t HeaderVersion(std::string_view header) {
+  return Load<uint32_t>(header.data() + kMagic.size());
+}
+
 /// Why `header` (a file's first kHeaderSize bytes) does not start a journal
 /// this build reads; "" when it does. Names the version, so a journal left by
 /// an older sortie is reported as such rather than as garbage.
@@ -347,11 +428,14 @@ inline std::string HeaderProblem(std::string_view header) {
       header.substr(0, kMagic.size()) != kMagic) {
     return "not a sortie journal (bad magic)";
   }
-  const uint32_t version = Load<uint32_t>(header.data() + kMagic.size());
-  if (version == kJournalVersion) return "";
-  const std::string reads =
-      "this sortie reads only version " + std::to_string(kJournalVersion);
-  if (version < kJournalVersion) {
+  const uint32_t version = HeaderVersion(header);
+  if (version >= kOldestReadableVersion && version <= kJournalVersion) {
+    return "";
+  }
+  const std::string reads = "this sortie reads versions " +
+                            std::to_string(kOldestReadableVersion) + " to " +
+                            std::to_string(kJournalVersion);
+  if (version < kOldestReadableVersion) {
     return "unsupported journal version " + std::to_string(version) + ": " +
            reads +
            "; the journal was written by an older sortie, so resume "

@@ -6,8 +6,7 @@
 
 namespace sortie {
 
-size_t Lanes::Open(uint32_t row, int32_t rank, TaskGroup group,
-                   std::string node_ids) {
+size_t Lanes::Open(uint32_t row, int32_t rank, TaskGroup group) {
   size_t id;
   if (free_.empty()) {
     id = lanes_.size();
@@ -20,7 +19,6 @@ size_t Lanes::Open(uint32_t row, int32_t rank, TaskGroup group,
   lane.rows.assign(1, row);
   lane.rank = rank;
   lane.group = std::move(group);
-  lane.node_ids = std::move(node_ids);
   Set(row, id);
   return id;
 }

@@ -19,7 +19,6 @@ struct Lane {
   std::deque<uint32_t> rows;
   int32_t rank = -1;
   TaskGroup group;
-  std::string node_ids;
 };
 
 /// Every open lane, findable by the row it is running.
@@ -28,8 +27,7 @@ class Lanes {
   /// `rows`: how many rows the run has (a hint: more are accepted).
   explicit Lanes(size_t rows = 0) : lane_of_(rows) {}
   /// Opens a lane whose running task is `row`; returns the lane's id.
-  size_t Open(uint32_t row, int32_t rank, TaskGroup group,
-              std::string node_ids);
+  size_t Open(uint32_t row, int32_t rank, TaskGroup group);
   /// The lane with this id (valid until the lane closes).
   Lane& Get(size_t id) { return lanes_[id]; }
   /// True when `id` names an open lane.

@@ -55,15 +55,12 @@ Master::Master(RunState& state, Transport& transport, Clock& clock,
       events_prefault_(state.UnusedEventSpace().first,
                        state.UnusedEventSpace().second),
       progress_(options_.progress) {
-  std::vector<NodeRecord> records;
   for (const ClusterNode& node : nodes_) {
     rank_host_[node.rank] = node.host;
-    records.push_back(node.Record());
     scheduler_.AddNode(NodeCapacity{static_cast<int32_t>(node.cpu_ids.size()),
                                     static_cast<int32_t>(node.gpu_ids.size()),
                                     node.runs_functions});
   }
-  state_.SetNodes(std::move(records));
   // From the index of dependants rather than from the specs: no pass over
   // a million specs when no task names another in `after`.
   const size_t rows = state_.specs().size();
@@ -154,7 +151,12 @@ int Master::Run() {
   opening.count = state_.specs().size();
   opening.rank = transport_.size();
   opening.time = options_.resumed ? clock_.Now() : state_.info().started_at;
-  journal_.Append(opening);
+  Record(opening);
+  // The nodes come from the journal, as everything run.h5 says: a later
+  // resume still knows where this allocation's attempts ran.
+  std::vector<NodeRecord> records;
+  for (const ClusterNode& node : nodes_) records.push_back(node.Record());
+  Record(RunState::AllocationNodesRecord(std::move(records)));
   last_flush_ = last_snapshot_ = clock_.Monotonic();
   QueueInitialTasks();
 
@@ -212,10 +214,21 @@ void Master::HandleStarted(int rank, const std::vector<StartNotice>& notices) {
     if (notice.row >= outstanding_.size()) continue;
     const Outstanding& task = outstanding_[notice.row];
     if (task.reports_left == 0 || task.leader_rank != rank) continue;
+    if (!multi_node_ranks_.empty()) RecordTaskNodes(notice);
     Record(RunState::StartedRecord(notice.row, notice.attempt, rank,
                                    rank_host_.at(rank), notice.start_time,
                                    spec_hashes_.Get(notice.row)));
   }
+}
+
+// Only multi-node tasks have an entry: a single-node start costs the
+// caller's empty() check.
+void Master::RecordTaskNodes(const StartNotice& notice) {
+  auto ranks = multi_node_ranks_.find(notice.row);
+  if (ranks == multi_node_ranks_.end()) return;
+  Record(RunState::TaskNodesRecord(notice.row, notice.attempt,
+                                   std::move(ranks->second)));
+  multi_node_ranks_.erase(ranks);
 }
 
 // A task ends when every rank running it has reported; the first failure
@@ -240,6 +253,8 @@ void Master::HandleFinished(int rank, const std::vector<TaskResult>& results) {
     }
     if (--task.reports_left > 0) continue;
     --outstanding_count_;
+    // A multi-node attempt that ended without starting (a drain).
+    if (!multi_node_ranks_.empty()) multi_node_ranks_.erase(row);
     if (!outcome->results.empty()) {
       Record(RunState::ResultsRecord(*outcome));
     }
@@ -371,7 +386,7 @@ void Master::Finish(int exit_code) {
   finished.type = JournalRecordType::kRunFinished;
   finished.time = state_.info().finished_at;
   finished.exit_code = exit_code;
-  journal_.Append(finished);
+  Record(finished);
   MaybeFlushAndSnapshot(true);
   progress_.Final(clock_.Monotonic(), state_);
   DismissWorkers(transport_, clock_, exit_code, "");

@@ -117,6 +117,7 @@ class Master {
   bool TooLateFor(uint32_t row) const;
   bool ReceiveMessages();
   void HandleStarted(int rank, const std::vector<StartNotice>& notices);
+  void RecordTaskNodes(const StartNotice& notice);
   void HandleFinished(int rank, const std::vector<TaskResult>& results);
   bool PollLocal();
   bool Dispatch();
@@ -149,6 +150,9 @@ class Master {
   /// and forgets one per task.
   std::vector<Outstanding> outstanding_;
   size_t outstanding_count_ = 0;  ///< rows with reports_left > 0
+  /// The ranks of each multi-node task placed and not yet started, leader
+  /// first: journaled (kTaskNodes) just before its start.
+  std::unordered_map<uint32_t, std::vector<int32_t>> multi_node_ranks_;
   /// What the ranks of a task with several members reported so far: the
   /// first failure among them, else the first report.
   std::unordered_map<uint32_t, TaskResult> partial_results_;

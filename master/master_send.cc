@@ -41,19 +41,18 @@ void Master::Send(const Placement& placement) {
                     : static_cast<int>(placement.slices.size());
   const int32_t leader = assignment.group.ranks.at(0);
   Track(placement.row, leader, members);
-  std::string node_ids;
-  for (const NodeSlice& slice : placement.slices) {
-    node_ids += (node_ids.empty() ? "" : ",") + std::to_string(slice.node);
+  // Journaled when the task starts; a single-node task's node is the one
+  // its rank serves.
+  if (placement.slices.size() > 1) {
+    multi_node_ranks_[placement.row] = assignment.group.ranks;
   }
-  state_.SetTaskNodes(placement.row, node_ids);
   for (int member = 0; member < members; ++member) {
     assignment.member = member;
     Deliver(assignment.group.ranks[static_cast<size_t>(member)], assignment);
   }
   if (placement.slices.size() == 1 && options_.follow_budget > 0) {
-    lanes_to_fill_.push_back(lanes_.Open(placement.row, leader,
-                                         std::move(assignment.group),
-                                         std::move(node_ids)));
+    lanes_to_fill_.push_back(
+        lanes_.Open(placement.row, leader, std::move(assignment.group)));
   }
 }
 
@@ -96,7 +95,6 @@ void Master::FillLane(size_t id) {
     const int32_t attempt = state_.status()[row].attempts + 1;
     const auto follows = static_cast<int64_t>(lane.rows.back());
     Track(row, lane.rank, 1);
-    state_.SetTaskNodes(row, lane.node_ids);
     lanes_.Append(id, row);
     if (!outbox) {
       local_->Start(Assignment{row, attempt, state_.FullSpec(row), lane.group,

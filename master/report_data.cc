@@ -46,8 +46,16 @@ void Account(const RunData& run, ReportData* report) {
   report->node_hours_busy =
       NodeBusySeconds(run, report->attempts) / kSecondsPerHour;
   report->core_hours_used = core_seconds / kSecondsPerHour;
-  report->nodes = run.nodes.size();
-  for (const NodeRecord& node : run.nodes) report->cores += node.cores;
+  // The latest allocation's nodes (/nodes lists every allocation's).
+  int32_t latest = 0;
+  for (const NodeRecord& node : run.nodes) {
+    latest = std::max(latest, node.allocation);
+  }
+  for (const NodeRecord& node : run.nodes) {
+    if (node.allocation != latest) continue;
+    ++report->nodes;
+    report->cores += node.cores;
+  }
   const double hours = report->wall / kSecondsPerHour;
   report->node_hours_allocated = static_cast<double>(report->nodes) * hours;
   report->core_hours_allocated = static_cast<double>(report->cores) * hours;

@@ -113,8 +113,8 @@ struct ReportData {
   double started_at = kNoTime;
   double until = kNoTime;  ///< finished_at, or the last time seen
   double wall = 0;         ///< seconds, started_at to until
-  size_t nodes = 0;
-  int64_t cores = 0;  ///< all nodes' cores
+  size_t nodes = 0;        ///< of the latest allocation
+  int64_t cores = 0;       ///< all its nodes' cores
   /// Sum over attempts of nodes x runtime: more than allocated when tasks
   /// share nodes.
   double node_hours_used = 0;

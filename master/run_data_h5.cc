@@ -135,7 +135,11 @@ std::vector<NodeRecord> ReadNodes(hid_t file) {
   const std::vector<std::string> hosts = c.Strings("host");
   const std::vector<int32_t> cores = c.Ints("cores");
   const std::vector<int32_t> gpus = c.Ints("gpus");
+  const std::vector<int32_t> allocation = c.Ints("allocation");
   for (size_t i = 0; i < hosts.size(); ++i) nodes[i].host = hosts[i];
+  for (size_t i = 0; i < allocation.size(); ++i) {
+    nodes[i].allocation = allocation[i];
+  }
   for (size_t i = 0; i < cores.size(); ++i) nodes[i].cores = cores[i];
   for (size_t i = 0; i < gpus.size(); ++i) nodes[i].gpus = gpus[i];
   return nodes;

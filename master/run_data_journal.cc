@@ -45,6 +45,8 @@ JournalHeader ScanHeader(const std::string& path) {
         header.info.finished_at = r.time;
         header.info.exit_status = r.exit_code;
         break;
+      case JournalRecordType::kAllocationNodes:
+        break;  // names no task row
       default:
         header.rows = std::max<uint64_t>(header.rows, uint64_t{r.row} + 1);
     }

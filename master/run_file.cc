@@ -12,6 +12,7 @@
 
 #include "common/h5.h"
 #include "master/run_file_columns.h"
+#include "master/run_file_nodes.h"
 #include "master/run_file_results.h"
 #include "master/run_file_spec.h"
 
@@ -43,9 +44,7 @@ using run_file_internal::PackedColumn;
 using run_file_internal::PackedColumns;
 using run_file_internal::Table;
 using run_file_internal::WriteBlobColumn;
-using run_file_internal::WriteInt32Column;
 using run_file_internal::WritePackedColumn;
-using run_file_internal::WriteTextColumn;
 
 /// Column names of /tasks in schema order (also the `columns` attribute).
 /// Columns added within schema version 1 go at the end.
@@ -95,13 +94,6 @@ std::string_view EventName(TaskState state) {
   return state == TaskState::kRunning ? "STARTED" : StateName(state);
 }
 
-/// Column names of /nodes in schema order.
-const std::vector<std::string>& NodeColumnNames() {
-  static const std::vector<std::string> names = {"rank", "host", "cores",
-                                                 "gpus"};
-  return names;
-}
-
 // The ends of what tasks wrote (blobs, see WriteBlobColumn).
 void WriteTaskNotes(const Table& table, const RunView& view) {
   const auto& notes = view.notes;
@@ -132,16 +124,6 @@ void WriteEventColumns(const Table& table, const PackedColumns& packed) {
   for (const std::string& name : EventColumnNames()) {
     WritePackedColumn(table, name.c_str(), packed.Get("events/" + name));
   }
-}
-
-void WriteNodeColumns(const Table& table,
-                      const std::vector<NodeRecord>& nodes) {
-  WriteInt32Column(table, "rank", [&](size_t i) { return nodes[i].rank; });
-  WriteTextColumn(table, "host", [&](size_t i) -> const std::string& {
-    return nodes[i].host;
-  });
-  WriteInt32Column(table, "cores", [&](size_t i) { return nodes[i].cores; });
-  WriteInt32Column(table, "gpus", [&](size_t i) { return nodes[i].gpus; });
 }
 
 // Jobs for the /tasks columns that change while the run goes on, named
@@ -233,8 +215,14 @@ void WriteHdf5File(const std::string& file_name, const RunView& view,
       file.get(), "tasks", file_name, view.specs.size(), TaskColumnNames(),
       [&](const Table& table) { WriteTaskColumns(table, view, spec, packed); });
   WriteGroup(file.get(), "nodes", file_name, view.nodes.size(),
-             NodeColumnNames(),
-             [&](const Table& table) { WriteNodeColumns(table, view.nodes); });
+             run_file_internal::NodeColumnNames(), [&](const Table& table) {
+               run_file_internal::WriteNodeColumns(table, view.nodes);
+             });
+  WriteGroup(
+      file.get(), "allocations", file_name, view.allocations.size(),
+      run_file_internal::AllocationColumnNames(), [&](const Table& table) {
+        run_file_internal::WriteAllocationColumns(table, view.allocations);
+      });
   WriteGroup(file.get(), "events", file_name, view.events.size(),
              EventColumnNames(),
              [&](const Table& table) { WriteEventColumns(table, packed); });

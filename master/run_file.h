@@ -4,11 +4,13 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/task.h"
+#include "master/allocation.h"
 
 namespace sortie {
 
@@ -30,14 +32,6 @@ struct RunInfo {
   /// When the file was written: what a snapshot taken mid-run shows is as
   /// of then. NaN when unknown (files written before this attribute).
   double written_at = kNoTime;
-};
-
-/// One node of the allocation as the scheduler saw it (a row of /nodes).
-struct NodeRecord {
-  int32_t rank = -1;  ///< the pilot rank serving the node
-  std::string host;
-  int32_t cores = 0;
-  int32_t gpus = 0;
 };
 
 /// One transition of one attempt (a row of /events).
@@ -94,8 +88,8 @@ class TaskNotesTable {
   std::vector<HeapBox<TaskNotes>> rows_;
 };
 
-/// Per task, the /nodes rows of its latest placement as "0,3,4" ("" when
-/// it never started), as RunState keeps them: an index per task into a
+/// Per task, the /nodes rows its latest started attempt ran on, as "0,3,4"
+/// ("" when it never started), as RunState keeps them: an index per task into a
 /// table of the distinct lists. Borrowed.
 class TaskNodeLists {
  public:
@@ -121,7 +115,8 @@ struct RunView {
   const std::vector<TaskSpec>& specs;
   const std::vector<TaskStatus>& status;  ///< same length as specs
   const std::vector<std::string>& hosts;  ///< TaskStatus::host indexes this
-  const std::vector<NodeRecord>& nodes;   ///< rows of /nodes
+  /// Rows of /nodes: every allocation's nodes, the first allocation's first.
+  const std::vector<NodeRecord>& nodes;
   /// Per task (same length as specs).
   TaskNodeLists task_nodes;
   /// Per task (same length as specs).
@@ -131,6 +126,8 @@ struct RunView {
   /// When set, specs hold only the manifest's own output paths and the
   /// defaults are derived from this directory (DefaultOutputPath).
   std::string_view logs_dir = {};
+  /// Rows of /allocations, in order.
+  std::span<const AllocationRecord> allocations = {};
 };
 
 /// The columns of /tasks made from the task specs alone (id, command,

@@ -1,5 +1,8 @@
 #include "master/run_state.h"
 
+#include <algorithm>
+#include <cmath>
+#include <string>
 #include <utility>
 
 #include "common/protocol.h"
@@ -106,16 +109,114 @@ JournalRecord RunState::SkippedRecord(uint32_t row, std::string reason,
   return record;
 }
 
+JournalRecord RunState::AllocationNodesRecord(std::vector<NodeRecord> nodes) {
+  JournalRecord record;
+  record.type = JournalRecordType::kAllocationNodes;
+  record.nodes = std::move(nodes);
+  for (NodeRecord& node : record.nodes) node.allocation = 0;  // not journaled
+  return record;
+}
+
+JournalRecord RunState::TaskNodesRecord(uint32_t row, int32_t attempt,
+                                        std::vector<int32_t> ranks) {
+  JournalRecord record;
+  record.type = JournalRecordType::kTaskNodes;
+  record.row = row;
+  record.attempt = attempt;
+  record.ranks = std::move(ranks);
+  return record;
+}
+
+double RunState::LatestRecordedTime() const {
+  double latest =
+      allocations_.empty() ? kNoTime : allocations_.back().started_at;
+  for (size_t i = allocation_first_event_; i < events_.size(); ++i) {
+    // fmax: a NaN on either side gives the other.
+    latest = std::fmax(latest, events_[i].time);
+  }
+  return latest;
+}
+
 void RunState::Apply(const JournalRecord& record) {
-  if (record.row >= specs_.size()) return;
+  switch (record.type) {
+    case JournalRecordType::kRunStarted:
+    case JournalRecordType::kRunResumed:
+      OpenAllocation(record);
+      return;
+    case JournalRecordType::kRunFinished:
+      if (!allocations_.empty()) allocations_.back().ended_at = record.time;
+      return;
+    case JournalRecordType::kAllocationNodes:
+      ApplyAllocationNodes(record.nodes);
+      return;
+    default:
+      if (record.row < specs_.size()) ApplyTaskRecord(record);
+  }
+}
+
+void RunState::ApplyTaskRecord(const JournalRecord& record) {
   if (record.type == JournalRecordType::kTaskStarted) ApplyStarted(record);
   if (record.type == JournalRecordType::kTaskEnded) ApplyEnded(record);
+  if (record.type == JournalRecordType::kTaskNodes) ApplyTaskNodes(record);
   if (record.type == JournalRecordType::kTaskResults) {
     if (!record.results.empty() || notes_.Has(record.row)) {
       notes_.Edit(record.row).results = record.results;
       notes_.Compact(record.row);
     }
   }
+}
+
+// A stopped allocation that recorded no finish ended when it last recorded
+// anything.
+void RunState::OpenAllocation(const JournalRecord& record) {
+  if (!allocations_.empty() && std::isnan(allocations_.back().ended_at)) {
+    allocations_.back().ended_at = LatestRecordedTime();
+  }
+  AllocationRecord allocation;
+  allocation.started_at = record.time;
+  allocation.ranks = record.rank;
+  allocations_.push_back(allocation);
+  allocation_first_event_ = events_.size();
+  // Its ranks serve no node until its node record says which.
+  rank_lists_.clear();
+  next_start_nodes_ = NextStartNodes{};
+}
+
+// Rows of /nodes accumulate over allocations; node_ids name them by their
+// row in the whole table.
+void RunState::ApplyAllocationNodes(const std::vector<NodeRecord>& nodes) {
+  const auto allocation =
+      static_cast<int32_t>(std::max<size_t>(allocations_.size(), 1) - 1);
+  if (!allocations_.empty()) {
+    allocations_.back().nodes = static_cast<int32_t>(nodes.size());
+  }
+  rank_lists_.clear();
+  for (const NodeRecord& node : nodes) {
+    const size_t row = nodes_.size();
+    nodes_.push_back(node);
+    nodes_.back().allocation = allocation;
+    if (node.rank < 0) continue;
+    const auto rank = static_cast<size_t>(node.rank);
+    if (rank >= rank_lists_.size()) rank_lists_.resize(rank + 1, 0);
+    rank_lists_[rank] = node_lists_.Intern(std::to_string(row));
+  }
+}
+
+// A rank that serves no node of the allocation (a journal without its node
+// record) makes the whole list unknown: "", never a partial list.
+void RunState::ApplyTaskNodes(const JournalRecord& record) {
+  std::string list;
+  for (const int32_t rank : record.ranks) {
+    const int32_t single = NodeListOfRank(rank);
+    if (single == 0) {
+      list.clear();
+      break;
+    }
+    if (!list.empty()) list += ',';
+    list += node_lists_.at(static_cast<size_t>(single));
+  }
+  next_start_nodes_ =
+      NextStartNodes{record.row, record.attempt, node_lists_.Intern(list)};
 }
 
 void RunState::ApplyStarted(const JournalRecord& record) {
@@ -126,6 +227,13 @@ void RunState::ApplyStarted(const JournalRecord& record) {
   status.host = InternHost(record.text);
   status.start_time = record.time;
   status.end_time = kNoTime;
+  if (next_start_nodes_.attempt == record.attempt &&
+      next_start_nodes_.row == record.row) {
+    task_nodes_[record.row] = next_start_nodes_.list;
+    next_start_nodes_.attempt = -1;
+  } else {
+    task_nodes_[record.row] = NodeListOfRank(record.rank);
+  }
   // Only the latest attempt's results count; this one has none yet.
   if (notes_.Has(record.row) && !notes_[record.row].results.empty()) {
     notes_.Edit(record.row).results.clear();

@@ -1,7 +1,8 @@
 // The master's picture of the run: every task's spec and status, the host
-// table, events and notes, and run-wide facts. State changes only through
-// Apply(record), both live (the master applies what it journals) and when a
-// journal is replayed on resume, so both paths give the same state.
+// table, the allocations and their nodes, events and notes, and run-wide
+// facts. State changes only through Apply(record), both live (the master
+// applies what it journals) and when a journal is replayed on resume, so
+// both paths give the same state.
 #pragma once
 
 #include <array>
@@ -39,17 +40,11 @@ class RunState {
   RunInfo& info() { return info_; }
   /// Everything run.h5 is written from.
   RunView View() const {
-    return RunView{info_,    specs_,
-                   status_,  hosts_.strings(),
-                   nodes_,   TaskNodeLists(task_nodes_, node_lists_.strings()),
-                   notes_,   events_,
-                   logs_dir_};
-  }
-  /// The allocation's nodes (rows of /nodes).
-  void SetNodes(std::vector<NodeRecord> nodes) { nodes_ = std::move(nodes); }
-  /// The /nodes rows `row`'s latest placement runs on, as "0,3,4".
-  void SetTaskNodes(uint32_t row, const std::string& node_ids) {
-    task_nodes_.at(row) = node_lists_.Intern(node_ids);
+    return RunView{info_,     specs_,
+                   status_,   hosts_.strings(),
+                   nodes_,    TaskNodeLists(task_nodes_, node_lists_.strings()),
+                   notes_,    events_,
+                   logs_dir_, allocations_};
   }
   /// Why `row` is where it is (e.g. not started before the walltime).
   void SetReason(uint32_t row, std::string reason) {
@@ -94,12 +89,26 @@ class RunState {
   /// The record of `row` being skipped (it never runs) because of `reason`.
   static JournalRecord SkippedRecord(uint32_t row, std::string reason,
                                      double time);
+  /// The record of the nodes of the allocation now starting, in the order
+  /// the scheduler numbers them (written after its RunStarted/RunResumed).
+  static JournalRecord AllocationNodesRecord(std::vector<NodeRecord> nodes);
+  /// The record of the ranks serving the nodes of attempt `attempt` of a
+  /// multi-node task, leader first (written just before its start).
+  static JournalRecord TaskNodesRecord(uint32_t row, int32_t attempt,
+                                       std::vector<int32_t> ranks);
+  /// The latest time the current allocation recorded: its start, or its
+  /// latest event. What a stopped allocation's ended_at is set to.
+  double LatestRecordedTime() const;
 
   /// Applies one journal record: a start makes the task RUNNING (and drops
-  /// an earlier attempt's results); results replace the task's; an end sets
-  /// its outcome (a FAILED or TIMEOUT attempt with retries left puts it back
-  /// to PENDING); run records change nothing here. Records of rows
-  /// beyond the manifest are ignored.
+  /// an earlier attempt's results) and sets its node_ids, from the
+  /// kTaskNodes record just before it or else from the node its rank serves;
+  /// results replace the task's; an end sets its outcome (a FAILED or
+  /// TIMEOUT attempt with retries left puts it back to PENDING). A
+  /// RunStarted or RunResumed opens an allocation (ending the one before
+  /// at LatestRecordedTime if it never finished), kAllocationNodes adds its
+  /// /nodes rows, RunFinished ends it. Records of rows beyond the manifest
+  /// are ignored.
   void Apply(const JournalRecord& record);
   /// After a replay: tasks left RUNNING or INTERRUPTED are PENDING again,
   /// and with `retry_failed` so are FAILED, TIMEOUT and SKIPPED ones (with a
@@ -118,14 +127,38 @@ class RunState {
   int ExitStatus() const;
 
  private:
+  /// A multi-node attempt's node list (kTaskNodes), kept for its start.
+  struct NextStartNodes {
+    uint32_t row = 0;
+    int32_t attempt = -1;  ///< -1: none waiting
+    int32_t list = 0;      ///< index in node_lists_
+  };
+
   void SetState(TaskStatus* status, TaskState state);
+  void ApplyTaskRecord(const JournalRecord& record);
   void ApplyStarted(const JournalRecord& record);
   void ApplyEnded(const JournalRecord& record);
+  void OpenAllocation(const JournalRecord& record);
+  void ApplyAllocationNodes(const std::vector<NodeRecord>& nodes);
+  void ApplyTaskNodes(const JournalRecord& record);
+  /// The node list index of the current allocation's node served by `rank`
+  /// (0, the empty list, when it serves none).
+  int32_t NodeListOfRank(int32_t rank) const {
+    const auto at = static_cast<size_t>(rank);
+    return at < rank_lists_.size() ? rank_lists_[at] : 0;
+  }
 
   std::vector<TaskSpec> specs_;
   std::vector<TaskStatus> status_;
   InternTable hosts_;
   std::vector<NodeRecord> nodes_;
+  std::vector<AllocationRecord> allocations_;
+  /// events_.size() when the current allocation opened.
+  size_t allocation_first_event_ = 0;
+  /// By rank, the node list ("ROW") of the node it serves in the current
+  /// allocation: a single-node start costs one lookup.
+  std::vector<int32_t> rank_lists_;
+  NextStartNodes next_start_nodes_;
   /// Per task, its node list in node_lists_: 4 bytes a task, not a string's
   /// 32 (1,000,000 tasks name a handful of distinct lists).
   std::vector<int32_t> task_nodes_;

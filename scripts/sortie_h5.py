@@ -138,8 +138,9 @@ def load_events(path):
 
 
 def load_nodes(path):
-    """/nodes as a DataFrame: one row per node (rank, host, cores, gpus);
-    the row number is what /tasks `node_ids` lists."""
+    """/nodes as a DataFrame: one row per node of each allocation (rank,
+    host, cores, gpus, allocation); the row number is what /tasks `node_ids`
+    lists."""
     with h5py.File(path, "r") as f:
         return _table(f["nodes"])
 

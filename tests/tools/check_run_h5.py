@@ -4,8 +4,9 @@
   check_run_h5.py RUN.h5            attributes, nodes, state counts, first rows
   check_run_h5.py --check RUN.h5    exit 1 listing every schema violation,
                                     including a node holding more cores or
-                                    GPUs than it has and events that disagree
-                                    with /tasks
+                                    GPUs than it has, events that disagree
+                                    with /tasks, and node_ids outside the
+                                    attempt's allocation
   check_run_h5.py --json RUN.h5     attributes, counts, every task (with its
                                     output tails) and every event as JSON
 
@@ -29,10 +30,14 @@ INT32_COLUMNS = ("exit_code", "signal", "attempts", "rank", "nodes",
                  "ranks_per_node", "cores_per_rank", "gpus_per_rank",
                  "priority",
                  # /nodes
-                 "cores", "gpus",
+                 "cores", "gpus", "allocation",
+                 # /allocations
+                 "ranks",
                  # /events
                  "task", "attempt")
 FLOAT64_COLUMNS = ("start_time", "end_time", "est_runtime", "time",
+                   # /allocations
+                   "started_at", "ended_at",
                    # /results
                    "value")
 TEXT_COLUMNS = ("id", "host", "stdout", "stderr", "command", "tags",
@@ -44,11 +49,16 @@ COLUMNS = ("id", "state", "exit_code", "signal", "attempts", "start_time",
            "end_time", "rank", "host", "stdout", "stderr", "command", "tags",
            "nodes", "ranks_per_node", "cores_per_rank", "gpus_per_rank",
            "node_ids", "priority", "est_runtime", "function", "reason")
-NODE_COLUMNS = ("rank", "host", "cores", "gpus")
+NODE_COLUMNS = ("rank", "host", "cores", "gpus", "allocation")
+ALLOCATION_COLUMNS = ("started_at", "ended_at", "ranks", "nodes")
 EVENT_COLUMNS = ("task", "attempt", "time", "event", "rank")
 RESULT_COLUMNS = ("task", "key", "value", "text")
-GROUPS = {"tasks": COLUMNS, "nodes": NODE_COLUMNS, "events": EVENT_COLUMNS,
+GROUPS = {"tasks": COLUMNS, "nodes": NODE_COLUMNS,
+          "allocations": ALLOCATION_COLUMNS, "events": EVENT_COLUMNS,
           "results": RESULT_COLUMNS}
+# Seconds a task's start may lie outside its allocation's span: the hosts'
+# clocks differ a little.
+CLOCK_SLACK = 1.0
 # Per-task bytes of /tasks stored as NAME_blob + NAME_offsets.
 BLOBS = ("stdout_tail", "stderr_tail")
 
@@ -241,12 +251,75 @@ def check_values(f, problems):
         "node_ids set but never started":
             (cols["node_ids"] != "") & np.isnan(cols["start_time"]),
     }, problems)
+    nodes = read_columns(f, "nodes")
+    allocations = read_columns(f, "allocations")
     if not problems:
-        check_node_load(cols, placements, read_columns(f, "nodes"), problems)
+        check_allocations(nodes, allocations, f.attrs.get("finished_at"),
+                          problems)
+    if not problems:
+        check_placement_allocations(cols, placements, nodes, allocations,
+                                    problems)
+    if not problems:
+        check_node_load(cols, placements, nodes, problems)
     if not problems:
         check_events(cols, read_columns(f, "events"), problems)
     if not problems:
         check_results(cols, read_columns(f, "results"), problems)
+
+
+def check_allocations(nodes, allocations, finished_at, problems):
+    """Allocations in order of their start, each ended before the next (only
+    the last may still run, and not once the run finished), with as many
+    /nodes rows as it says, the rows of one allocation together."""
+    started, ended = allocations["started_at"], allocations["ended_at"]
+    count = len(started)
+    owner = nodes["allocation"]
+    if np.any((owner < 0) | (owner >= count)):
+        problems.append(f"/nodes allocation outside 0..{count - 1}")
+        return
+    if np.any(np.diff(owner) < 0):
+        problems.append("/nodes rows of the allocations are not in order")
+    rows = np.bincount(owner, minlength=count) if count else np.array([])
+    for a in np.flatnonzero(rows != allocations["nodes"]):
+        problems.append(f"allocation {a} says {allocations['nodes'][a]} nodes "
+                        f"but /nodes has {rows[a]} rows of it")
+    if np.any(np.isnan(started)) or np.any(np.diff(started) < 0):
+        problems.append("/allocations started_at is NaN or not in order")
+    running = np.isnan(ended)
+    if np.any(running[:-1]) or (count and running[-1] and
+                                not math.isnan(finished_at)):
+        problems.append("an allocation has ended_at NaN, but a later one "
+                        "started or the run finished")
+    if np.any(ended[~running] < started[~running]) or \
+            np.any(ended[:-1][~running[:-1]] > started[1:][~running[:-1]]):
+        problems.append("an allocation ended before it started or after "
+                        "the next one started")
+
+
+def check_placement_allocations(cols, placements, nodes, allocations,
+                                problems):
+    """A task's node_ids name nodes of one allocation: the one that was
+    running when the attempt started (within CLOCK_SLACK), and one of them
+    served by the task's rank, the attempt's leader."""
+    if len(allocations["started_at"]) == 0:
+        return
+    ended = np.where(np.isnan(allocations["ended_at"]), np.inf,
+                     allocations["ended_at"])
+    bad = np.zeros(len(placements), dtype=bool)
+    for row, placement in enumerate(placements):
+        if not placement:
+            continue
+        owners = set(nodes["allocation"][placement].tolist())
+        start = cols["start_time"][row]
+        owner = owners.pop()
+        bad[row] = bool(owners) or \
+            cols["rank"][row] not in nodes["rank"][placement] or \
+            not (allocations["started_at"][owner] - CLOCK_SLACK <= start <=
+                 ended[owner] + CLOCK_SLACK)
+    report_rows(cols, {
+        "node_ids not of the allocation its latest attempt started in, or "
+        "none of them served by its rank": bad,
+    }, problems)
 
 
 def check_results(cols, results, problems):
@@ -264,8 +337,9 @@ def check_results(cols, results, problems):
 
 
 def check_events(cols, events, problems, limit=20):
-    """Events name known transitions of existing tasks, and each task that
-    started has as many attempts in /tasks as its latest event's attempt."""
+    """Events name known transitions of existing tasks, each task that
+    started has as many attempts in /tasks as its latest event's attempt,
+    and only tasks that started have node_ids."""
     task, attempt, name = events["task"], events["attempt"], events["event"]
     count = len(cols["id"])
     bad = {
@@ -293,6 +367,8 @@ def check_events(cols, events, problems, limit=20):
     report_rows(cols, {
         "attempts differs from its latest attempt in /events":
             started & (cols["attempts"] != latest),
+        "node_ids set but no STARTED event": (cols["node_ids"] != "") &
+        ~started,
     }, problems)
 
 
@@ -370,6 +446,7 @@ def summary(path, max_rows=None):
         attrs = {name: plain(value) for name, value in f.attrs.items()}
         cols = read_columns(f)
         node_cols = read_columns(f, "nodes")
+        allocation_cols = read_columns(f, "allocations")
         event_cols = read_columns(f, "events")
         if max_rows is None:
             for name in BLOBS:
@@ -388,9 +465,12 @@ def summary(path, max_rows=None):
         shown_events = min(shown_events, max_rows)
     events = [{name: plain(col[row]) for name, col in event_cols.items()}
               for row in range(shown_events)]
+    allocations = [{name: plain(col[row])
+                    for name, col in allocation_cols.items()}
+                   for row in range(len(allocation_cols.get("ranks", [])))]
     return {"attrs": attrs, "tasks": count, "states": states, "rows": rows,
-            "nodes": nodes, "events": len(event_cols.get("task", [])),
-            "event_rows": events}
+            "nodes": nodes, "allocations": allocations,
+            "events": len(event_cols.get("task", [])), "event_rows": events}
 
 
 def main():
@@ -416,6 +496,9 @@ def main():
         return 0
     for name, value in info["attrs"].items():
         print(f"{name}: {value}")
+    print(f"allocations: {len(info['allocations'])}")
+    for allocation in info["allocations"]:
+        print("  " + "  ".join(f"{k}={v}" for k, v in allocation.items()))
     print(f"nodes: {len(info['nodes'])}")
     for node in info["nodes"][:args.rows]:
         print("  " + "  ".join(f"{k}={v}" for k, v in node.items()))

@@ -21,10 +21,21 @@ TEST(InternTableTest, EachStringOnceInOrderOfFirstSight) {
 TEST(InternTableTest, RunStateKeepsEachTasksNodeList) {
   std::vector<TaskSpec> specs(4);
   RunState state(std::move(specs), RunInfo{}, "");
-  state.SetTaskNodes(0, "0,1");
-  state.SetTaskNodes(2, "3");
-  state.SetTaskNodes(3, "0,1");
-  state.SetTaskNodes(0, "2");  // a later attempt ran elsewhere
+  JournalRecord opening;
+  opening.type = JournalRecordType::kRunStarted;
+  state.Apply(opening);
+  state.Apply(RunState::AllocationNodesRecord(
+      {NodeRecord{0, "a", 1, 0}, NodeRecord{1, "b", 1, 0},
+       NodeRecord{2, "c", 1, 0}, NodeRecord{3, "d", 1, 0}}));
+  const auto start = [&](uint32_t row, int32_t attempt, int rank) {
+    state.Apply(state.StartedRecord(row, attempt, rank, "h", 1.0));
+  };
+  state.Apply(RunState::TaskNodesRecord(0, 1, {0, 1}));
+  start(0, 1, 0);
+  start(2, 1, 3);
+  state.Apply(RunState::TaskNodesRecord(3, 1, {0, 1}));
+  start(3, 1, 0);
+  start(0, 2, 2);  // a later attempt ran elsewhere
   const RunView view = state.View();
   ASSERT_EQ(view.task_nodes.size(), 4u);
   EXPECT_EQ(view.task_nodes[0], "2");

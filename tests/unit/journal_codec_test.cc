@@ -49,6 +49,12 @@ JournalRecord OnlyCarried(const JournalRecord& r) {
     case Type::kTaskResults:
       keep(&R::row, &R::attempt, &R::results);
       break;
+    case Type::kAllocationNodes:
+      keep(&R::nodes);
+      break;
+    case Type::kTaskNodes:
+      keep(&R::row, &R::attempt, &R::ranks);
+      break;
   }
   return k;
 }
@@ -61,12 +67,15 @@ JournalRecord Noisy(Type type) {
   r.count = 11;
   r.sha256 = "sha";
   r.results = {{"k", 1.5, "1.5"}};
+  r.ranks = {12, 13};
+  r.nodes = {{14, "n14", 15, 16}};
   return r;
 }
 
 constexpr Type kAllTypes[] = {Type::kRunStarted, Type::kTaskStarted,
                               Type::kTaskEnded,  Type::kRunFinished,
-                              Type::kRunResumed, Type::kTaskResults};
+                              Type::kRunResumed, Type::kTaskResults,
+                              Type::kTaskNodes,  Type::kAllocationNodes};
 
 TEST(JournalCodecTest, EveryRecordTypeRoundTrips) {
   for (const JournalRecord& record : SampleRecords()) {
@@ -117,7 +126,7 @@ TEST(JournalCodecTest, TaskEndedMatchesDocumentedLayout) {
       EncodeJournalRecord(Detailed(
           TaskEnded(7, 1, TaskState::kFailed, 2, 0, 1.0), 3, "", "", "oops")),
       golden);
-  EXPECT_EQ(fmt::EncodeHeader(), std::string("SORTIEJ1\x04\x00\x00\x00", 12));
+  EXPECT_EQ(fmt::EncodeHeader(), std::string("SORTIEJ1\x05\x00\x00\x00", 12));
 }
 
 TEST(JournalCodecTest, NewTypesAndFieldsMatchDocumentedLayout) {
@@ -155,6 +164,54 @@ TEST(JournalCodecTest, NewTypesAndFieldsMatchDocumentedLayout) {
             RawFrame(results));
 }
 
+// docs/journal.md's worked sizes and the layouts of the two node records.
+TEST(JournalCodecTest, NodeRecordsMatchDocumentedLayout) {
+  const std::string nodes{
+      "\x07"                 // type
+      "\x02\x00\x00\x00"     // two nodes
+      "\x00\x00\x00\x00"     // rank 0
+      "\x02\x00\x00\x00n0"   // host
+      "\x40\x00\x00\x00"     // cores 64
+      "\x04\x00\x00\x00"     // gpus 4
+      "\x05\x00\x00\x00"     // rank 5
+      "\x03\x00\x00\x00n05"  // host
+      "\x08\x00\x00\x00"     // cores 8
+      "\x00\x00\x00\x00",    // gpus 0
+      42};
+  const JournalRecord allocation =
+      AllocationNodes({{0, "n0", 64, 4}, {5, "n05", 8, 0}});
+  EXPECT_EQ(EncodeJournalRecord(allocation), RawFrame(nodes));
+  // The allocation a node belongs to is not journaled: it follows from
+  // the order of the run records.
+  JournalRecord placed = allocation;
+  placed.nodes[1].allocation = 3;
+  EXPECT_EQ(EncodeJournalRecord(placed), RawFrame(nodes));
+  const std::string task_nodes{
+      "\x08"              // type
+      "\x07\x00\x00\x00"  // row
+      "\x02\x00\x00\x00"  // attempt
+      "\x03\x00\x00\x00"  // three ranks
+      "\x04\x00\x00\x00"  // leader's
+      "\x01\x00\x00\x00"
+      "\xff\xff\xff\xff",  // -1
+      25};
+  EXPECT_EQ(EncodeJournalRecord(TaskNodes(7, 2, {4, 1, -1})),
+            RawFrame(task_nodes));
+  // The worked example in docs/journal.md, masked CRC included: a
+  // two-node task's record.
+  const std::string golden{
+      "\x15\x00\x00\x00\x31\x53\x8e\x25\x08\x07\x00\x00\x00\x01\x00\x00"
+      "\x00\x02\x00\x00\x00\x03\x00\x00\x00\x01\x00\x00\x00",
+      29};
+  EXPECT_EQ(EncodeJournalRecord(TaskNodes(7, 1, {3, 1})), golden);
+  // Sizes: 13 bytes and 4 a rank for task nodes, 5 and 16 a node plus its
+  // host for an allocation, 8 more for each frame's header.
+  EXPECT_EQ(EncodeJournalRecord(TaskNodes(1, 1, {1, 2})).size(), 8u + 13 + 8);
+  EXPECT_EQ(
+      EncodeJournalRecord(AllocationNodes({{1, "node-0001", 64, 0}})).size(),
+      8u + 5 + 16 + 9);
+}
+
 TEST(JournalCodecTest, EachTypeCarriesExactlyItsDocumentedFields) {
   for (const Type type : kAllTypes) {
     SCOPED_TRACE("type " + std::to_string(static_cast<int>(type)));
@@ -183,7 +240,7 @@ TEST(JournalCodecTest, TaskEndedFrameWithEmptyTailsIsFiftyBytes) {
 
 TEST(JournalCodecTest, EqualityComparesEveryField) {
   const JournalRecord base = SampleRecords()[0];
-  std::vector<JournalRecord> changed(14, base);
+  std::vector<JournalRecord> changed(16, base);
   changed[0].type = Type::kTaskStarted;
   changed[1].row = 1;
   changed[2].attempt = 1;
@@ -198,6 +255,8 @@ TEST(JournalCodecTest, EqualityComparesEveryField) {
   changed[11].stdout_tail = "x";
   changed[12].stderr_tail = "x";
   changed[13].results = {{"x", 1, "1"}};
+  changed[14].ranks = {1};
+  changed[15].nodes = {{}};
   EXPECT_EQ(base, SampleRecords()[0]);
   for (size_t i = 0; i < changed.size(); ++i) {
     EXPECT_FALSE(changed[i] == base) << "field " << i;
@@ -214,7 +273,7 @@ TEST(JournalCodecTest, RejectsMalformedPayloads) {
     }
     EXPECT_FALSE(fmt::DecodePayload(payload + '\0', &out)) << "trailing byte";
   }
-  for (int type : {0, 7, 255}) {
+  for (int type : {0, 9, 255}) {
     std::string payload = EncodeJournalRecord(RunFinished(1, 0)).substr(8);
     payload[0] = static_cast<char>(type);
     EXPECT_FALSE(fmt::DecodePayload(payload, &out)) << "type " << type;
@@ -232,6 +291,13 @@ TEST(JournalCodecTest, RejectsMalformedPayloads) {
           .substr(8);
   long_tail[long_tail.size() - 7] = 4;
   EXPECT_FALSE(fmt::DecodePayload(long_tail, &out));
+  // Node and rank counts past the payload, likewise.
+  std::string many_nodes = EncodeJournalRecord(AllocationNodes({})).substr(8);
+  fmt::Store(many_nodes.data() + 1, uint32_t{1});
+  EXPECT_FALSE(fmt::DecodePayload(many_nodes + std::string(15, 'x'), &out));
+  std::string many_ranks = EncodeJournalRecord(TaskNodes(1, 1, {2})).substr(8);
+  fmt::Store(many_ranks.data() + 9, uint32_t{2});
+  EXPECT_FALSE(fmt::DecodePayload(many_ranks + std::string(3, 'x'), &out));
   // A result count far past what the payload holds is refused before any
   // allocation.
   std::string many =
@@ -272,7 +338,7 @@ TEST(JournalCodecTest, RefusesUnencodableRecords) {
   huge.text.assign(fmt::kMaxPayloadSize, 'x');
   EXPECT_THROW(EncodeJournalRecord(huge), std::length_error);
   JournalRecord bad_type = RunFinished(1, 0);
-  bad_type.type = static_cast<Type>(9);
+  bad_type.type = static_cast<Type>(9);  // the first unknown type
   std::string out = "keep";
   EXPECT_THROW(fmt::AppendFrame(bad_type, &out), std::invalid_argument);
   EXPECT_EQ(out, "keep");

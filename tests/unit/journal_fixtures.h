@@ -104,6 +104,25 @@ inline JournalRecord RunResumed(double time, int32_t ranks, std::string sha) {
   return r;
 }
 
+/// A kAllocationNodes record.
+inline JournalRecord AllocationNodes(std::vector<NodeRecord> nodes) {
+  JournalRecord r;
+  r.type = JournalRecordType::kAllocationNodes;
+  r.nodes = std::move(nodes);
+  return r;
+}
+
+/// A kTaskNodes record: the ranks serving a multi-node attempt's nodes.
+inline JournalRecord TaskNodes(uint32_t row, int32_t attempt,
+                               std::vector<int32_t> ranks) {
+  JournalRecord r;
+  r.type = JournalRecordType::kTaskNodes;
+  r.row = row;
+  r.attempt = attempt;
+  r.ranks = std::move(ranks);
+  return r;
+}
+
 /// `size` bytes of output as tasks leave it: a NUL, bytes that are not UTF-8,
 /// and a three-byte character cut after its second byte (the tail starts
 /// mid-file).
@@ -117,8 +136,8 @@ inline std::string AwkwardTail(size_t size) {
 }
 
 /// One of each type and state, with the awkward values: UTF-8, bytes that
-/// are not UTF-8, NULs, empty strings, extremes. The middle record (index 8,
-/// which the bit-flip test corrupts) is a TaskEnded using every field.
+/// are not UTF-8, NULs, empty strings, extremes. The middle record (index
+/// 10, which the bit-flip test corrupts) is a TaskEnded using every field.
 inline std::vector<JournalRecord> SampleRecords() {
   const double kMax = std::numeric_limits<double>::max();
   const double kTiny = std::numeric_limits<double>::denorm_min();
@@ -128,6 +147,10 @@ inline std::vector<JournalRecord> SampleRecords() {
       RunStarted("/données/manifest ✓ 任务.jsonl", std::string(64, 'a'),
                  1'000'000, 128, 1.7e9 + 0.25),
       RunStarted("", "", kMaxU64, kMinI32, kMax),
+      AllocationNodes({{0, "nœud-01.cluster", 64, 4},
+                       {kMinI32, "", std::numeric_limits<int32_t>::max(), 0},
+                       {7, std::string("a\0b", 3), 0, -1}}),
+      AllocationNodes({}),
       TaskStarted(0, 1, 1, "nœud-01.cluster", 1.7e9, 0x0123456789abcdefu),
       TaskStarted(std::numeric_limits<uint32_t>::max(),
                   std::numeric_limits<int32_t>::max(), -1, "", kTiny, kMaxU64),
@@ -154,6 +177,8 @@ inline std::vector<JournalRecord> SampleRecords() {
                    {"label ✓", kNoTime, std::string("a\0b", 3)},
                    {"", -0.0, ""}}),
       TaskResults(0, 0, {}),
+      TaskNodes(5, 2, {3, 1, kMinI32}),
+      TaskNodes(std::numeric_limits<uint32_t>::max(), 0, {}),
   };
 }
 

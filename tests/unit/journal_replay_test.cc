@@ -77,7 +77,7 @@ TEST_F(JournalTest, UndecodablePayloadWithGoodCrcStopsReplay) {
   const std::string path = PathFor("undecodable.journal");
   const std::string good = EncodeJournalRecord(MakeRecord(0));
   for (const std::string& payload :
-       {std::string("\x07", 1), std::string("\x04\x00", 2),
+       {std::string("\x09", 1), std::string("\x04\x00", 2),
         EncodeJournalRecord(RunFinished(1, 0)).substr(8) + "x"}) {
     WriteFile(path, fmt::EncodeHeader() + good + RawFrame(payload) + good);
     const Replayed got = Replay(path);
@@ -165,7 +165,7 @@ TEST_F(JournalTest, VersionOneJournalIsRejectedWithAClearError) {
   EXPECT_NE(got.result.error.find("unsupported journal version 1"),
             std::string::npos)
       << got.result.error;
-  EXPECT_NE(got.result.error.find("reads only version 4"), std::string::npos)
+  EXPECT_NE(got.result.error.find("reads versions 4 to 5"), std::string::npos)
       << got.result.error;
   EXPECT_NE(got.result.error.find("older sortie"), std::string::npos)
       << got.result.error;

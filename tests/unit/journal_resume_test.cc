@@ -77,6 +77,40 @@ TEST_F(JournalTest, TruncateRefusesToCutTheHeaderOrGrow) {
   EXPECT_EQ(Replay(path).result.records, 0u);
 }
 
+// A journal written before the node records existed (version 4) is read as
+// it is, and marked version 5 before anything is appended to it, so the
+// sortie that wrote it refuses it instead of cutting the new records off as
+// a torn tail.
+TEST_F(JournalTest, AVersionFourJournalIsReadAndMarkedFiveToAppend) {
+  const std::string path = PathFor("v4.journal");
+  const std::vector<JournalRecord> old = {
+      RunStarted("m.jsonl", "", 2, 2, 1.0), TaskStarted(0, 1, 1, "n1", 2.0),
+      TaskEnded(0, 1, TaskState::kDone, 0, 0, 3.0)};
+  std::string bytes = std::string("SORTIEJ1\x04\x00\x00\x00", 12);
+  for (const JournalRecord& record : old) bytes += EncodeJournalRecord(record);
+  WriteFile(path, bytes);
+  const Replayed before = Replay(path);
+  EXPECT_EQ(before.result.error, "");
+  EXPECT_EQ(before.records, old);
+  EXPECT_EQ(ReadFile(path), bytes);  // reading changes nothing
+
+  const JournalRecord nodes = AllocationNodes({{1, "n1", 4, 0}});
+  {
+    std::unique_ptr<JournalWriter> writer = JournalWriter::OpenForAppend(path);
+    writer->Append(RunResumed(4.0, 2, ""));
+    writer->Append(nodes);
+    writer->Flush();
+  }
+  const std::string after = ReadFile(path);
+  EXPECT_EQ(after.substr(0, fmt::kHeaderSize), fmt::EncodeHeader());
+  EXPECT_EQ(after.substr(fmt::kHeaderSize, bytes.size() - fmt::kHeaderSize),
+            bytes.substr(fmt::kHeaderSize));
+  std::vector<JournalRecord> expected = old;
+  expected.push_back(RunResumed(4.0, 2, ""));
+  expected.push_back(nodes);
+  EXPECT_EQ(Replay(path).records, expected);
+}
+
 TEST_F(JournalTest, OpenForAppendRejectsMissingAndForeignFiles) {
   EXPECT_THROW(JournalWriter::OpenForAppend(PathFor("missing")),
                std::runtime_error);

@@ -9,8 +9,8 @@ namespace {
 
 TEST(LanesTest, TheRunningRowFindsItsLaneAndFollowersTakeOver) {
   Lanes lanes(10);
-  const size_t a = lanes.Open(3, 1, TaskGroup{}, "");
-  const size_t b = lanes.Open(7, 2, TaskGroup{}, "");
+  const size_t a = lanes.Open(3, 1, TaskGroup{});
+  const size_t b = lanes.Open(7, 2, TaskGroup{});
   EXPECT_NE(a, b);
   lanes.Append(a, 4);
   lanes.Append(a, 5);
@@ -29,12 +29,12 @@ TEST(LanesTest, TheRunningRowFindsItsLaneAndFollowersTakeOver) {
 
 TEST(LanesTest, RowsPastTheHintAndReusedLanesAreFound) {
   Lanes lanes;  // no hint: rows are accepted as they come
-  const size_t a = lanes.Open(1000000, 1, TaskGroup{}, "");
+  const size_t a = lanes.Open(1000000, 1, TaskGroup{});
   EXPECT_EQ(lanes.LaneRunning(1000000), static_cast<int64_t>(a));
   EXPECT_EQ(lanes.LaneRunning(999999), -1);
   EXPECT_EQ(lanes.LaneRunning(4000000000u), -1);
   EXPECT_EQ(lanes.Advance(a), -1);
-  const size_t again = lanes.Open(2, 1, TaskGroup{}, "");
+  const size_t again = lanes.Open(2, 1, TaskGroup{});
   EXPECT_EQ(again, a);  // the closed lane's id is reused
   EXPECT_EQ(lanes.LaneRunning(2), static_cast<int64_t>(a));
   EXPECT_EQ(lanes.LaneRunning(1000000), -1);

@@ -76,15 +76,16 @@ TEST(MasterTest, JournalsEveryTransitionInOrderAndFlushesAtTheEnd) {
   Harness h(3, 2, FailOddRows);
   h.Run();
   const auto& records = h.journal.records;
-  ASSERT_EQ(records.size(), 1u + 3 * 2 + 1);
+  ASSERT_EQ(records.size(), 2u + 3 * 2 + 1);
   EXPECT_EQ(records.front().type, JournalRecordType::kRunStarted);
   EXPECT_EQ(records.front().count, 3u);
+  EXPECT_EQ(records[1].type, JournalRecordType::kAllocationNodes);
   EXPECT_EQ(records.back().type, JournalRecordType::kRunFinished);
   EXPECT_EQ(records.back().exit_code, 1);
   // One worker: each task starts, then ends, before the next starts.
   for (uint32_t row = 0; row < 3; ++row) {
-    const JournalRecord& start = records[1 + 2 * row];
-    const JournalRecord& end = records[2 + 2 * row];
+    const JournalRecord& start = records[2 + 2 * row];
+    const JournalRecord& end = records[3 + 2 * row];
     EXPECT_EQ(start.type, JournalRecordType::kTaskStarted);
     EXPECT_EQ(start.row, row);
     EXPECT_EQ(start.text, "node1");

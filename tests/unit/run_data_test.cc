@@ -69,9 +69,14 @@ TEST_F(RunDataTest, ReadsWhatTheWriterWrote) {
   state.info().started_at = 50;
   state.info().finished_at = 60;
   state.info().exit_status = 1;
-  state.SetNodes({NodeRecord{0, "hostA", 4, 0}, NodeRecord{1, "hostB", 4, 1}});
+  JournalRecord opening;
+  opening.type = JournalRecordType::kRunStarted;
+  opening.time = 50;
+  state.Apply(opening);
+  state.Apply(RunState::AllocationNodesRecord(
+      {NodeRecord{0, "hostA", 4, 0}, NodeRecord{1, "hostB", 4, 1}}));
+  state.Apply(RunState::TaskNodesRecord(1, 1, {1, 0}));
   state.Apply(state.StartedRecord(1, 1, 1, "hostB", 51));
-  state.SetTaskNodes(1, "1,0");
   TaskResult result;
   result.row = 1;
   result.attempt = 1;

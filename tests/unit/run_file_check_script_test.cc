@@ -150,6 +150,36 @@ TEST(RunFileTest, CheckScriptValidatesEventsAndTails) {
   EXPECT_NE(name.exit_status, 0) << name.output;
   EXPECT_THAT(name.output, HasSubstr("event 0 (task 6, 'X'): unknown event"));
 
+  // node_ids must be of the allocation the attempt started in, and served
+  // by its rank.
+  RunData elsewhere = LifecycleRun();
+  elsewhere.task_nodes[3] = "0";  // long's rerun, on allocation 0's node
+  const CommandResult stale = check_file("STALE.h5", elsewhere);
+  EXPECT_NE(stale.exit_status, 0) << stale.output;
+  EXPECT_THAT(stale.output,
+              HasSubstr("'long' (row 3, state 'DONE'): node_ids not of the "
+                        "allocation its latest attempt started in"));
+  elsewhere = LifecycleRun();
+  elsewhere.task_nodes[3] = "3";  // allocation 1, but rank 2's node
+  const CommandResult other_rank = check_file("RANK.h5", elsewhere);
+  EXPECT_NE(other_rank.exit_status, 0) << other_rank.output;
+  EXPECT_THAT(other_rank.output, HasSubstr("'long' (row 3, state 'DONE')"));
+
+  // /allocations must agree with /nodes.
+  RunData miscounted = LifecycleRun();
+  miscounted.allocations[1].nodes = 3;
+  const CommandResult count = check_file("COUNT.h5", miscounted);
+  EXPECT_NE(count.exit_status, 0) << count.output;
+  EXPECT_THAT(count.output,
+              HasSubstr("allocation 1 says 3 nodes but /nodes has 2 rows"));
+
+  // node_ids on a task that never started (placed, not yet running).
+  RunData placed = LifecycleRun();
+  placed.task_nodes[1] = "0";  // train was SKIPPED, never started
+  const CommandResult unstarted = check_file("PLACED.h5", placed);
+  EXPECT_NE(unstarted.exit_status, 0) << unstarted.output;
+  EXPECT_THAT(unstarted.output, HasSubstr("node_ids set but never started"));
+
   check_file("OFFSETS.h5", LifecycleRun());
   // Right first and last entries, but task 1's bytes would end before they
   // begin.

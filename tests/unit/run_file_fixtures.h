@@ -34,7 +34,10 @@ inline const std::vector<std::string> kEventColumns = {"task", "attempt",
                                                        "time", "event", "rank"};
 /// The /nodes columns, in order.
 inline const std::vector<std::string> kNodeColumns = {"rank", "host", "cores",
-                                                      "gpus"};
+                                                      "gpus", "allocation"};
+/// The /allocations columns, in order.
+inline const std::vector<std::string> kAllocationColumns = {
+    "started_at", "ended_at", "ranks", "nodes"};
 
 /// A fresh, empty directory for one test.
 inline std::filesystem::path TestDir() { return FreshTestDir("run_file_test"); }
@@ -49,6 +52,7 @@ struct RunData {
   std::vector<std::string> task_nodes;
   std::vector<TaskNotes> notes;
   std::vector<TaskEvent> events;
+  std::vector<AllocationRecord> allocations;
   mutable TaskNotesTable notes_table;       ///< what View() lends of `notes`
   mutable std::vector<int32_t> node_index;  ///< and of `task_nodes`, as
   mutable InternTable node_table;           ///< RunState keeps them
@@ -63,7 +67,8 @@ struct RunData {
     return RunView{info,        specs,
                    status,      hosts,
                    nodes,       TaskNodeLists(node_index, node_table.strings()),
-                   notes_table, events};
+                   notes_table, events,
+                   {},          allocations};
   }
 };
 

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -103,6 +104,62 @@ TEST(RunFileTest, NodeIdsOfAWidePlacementRoundTrip) {
   EXPECT_EQ(ids[1].substr(ids[1].size() - 8), ",998,999");
   EXPECT_EQ(Rows(file.get(), "host", "nodes"), 1000u);
   ExpectNodesMatch(file.get(), run.nodes);
+}
+
+// A resumed run lists every allocation's nodes, each row with its
+// allocation, and one /allocations row per allocation (NaN ended_at while
+// it runs).
+TEST(RunFileTest, NodesOfEveryAllocationAndTheAllocationsTable) {
+  const fs::path path = TestDir() / "RUN.h5";
+  const RunData run = LifecycleRun();
+  WriteRunFile(path, run.View());
+  const H5File file = OpenFileReadOnly(path);
+  ExpectNodesMatch(file.get(), run.nodes);
+  EXPECT_THAT(Int32Column(file.get(), "allocation", "nodes"),
+              ElementsAre(0, 0, 1, 1));
+  const H5Group group(H5Gopen2(file.get(), "allocations", H5P_DEFAULT));
+  ASSERT_TRUE(group);
+  EXPECT_EQ(ReadStringListAttribute(group.get(), "columns"),
+            kAllocationColumns);
+  H5G_info_t info;
+  ASSERT_GE(H5Gget_info(group.get(), &info), 0);
+  EXPECT_EQ(info.nlinks, kAllocationColumns.size());
+  EXPECT_THAT(Float64Column(file.get(), "started_at", "allocations"),
+              ElementsAre(50, 190));
+  const std::vector<double> ended =
+      Float64Column(file.get(), "ended_at", "allocations");
+  ASSERT_EQ(ended.size(), 2u);
+  EXPECT_EQ(ended[0], 170);
+  EXPECT_TRUE(std::isnan(ended[1]));
+  EXPECT_THAT(Int32Column(file.get(), "ranks", "allocations"),
+              ElementsAre(3, 3));
+  EXPECT_THAT(Int32Column(file.get(), "nodes", "allocations"),
+              ElementsAre(2, 2));
+  for (const char* column : {"started_at", "ended_at"}) {
+    EXPECT_GT(H5Tequal(DatasetType(file.get(), column, "allocations").get(),
+                       H5T_IEEE_F64LE),
+              0)
+        << column;
+  }
+  for (const char* column : {"ranks", "nodes"}) {
+    EXPECT_GT(H5Tequal(DatasetType(file.get(), column, "allocations").get(),
+                       H5T_STD_I32LE),
+              0)
+        << column;
+  }
+  EXPECT_GT(H5Tequal(DatasetType(file.get(), "allocation", "nodes").get(),
+                     H5T_STD_I32LE),
+            0);
+}
+
+TEST(RunFileTest, NoAllocationsGivesAnEmptyAllocationsGroup) {
+  const fs::path path = TestDir() / "RUN.h5";
+  const RunData empty;
+  WriteRunFile(path, empty.View());
+  const H5File file = OpenFileReadOnly(path);
+  for (const std::string& column : kAllocationColumns) {
+    EXPECT_EQ(Rows(file.get(), column, "allocations"), 0u) << column;
+  }
 }
 
 }  // namespace

@@ -48,7 +48,7 @@ assert df.host.tolist() == ['', 'n\u0153ud-02', 'node-01', 'node-01', 'n\u0153ud
 assert df.exit_code.dtype == np.int32 and df.end_time.dtype == np.float64
 runtime = (df.end_time - df.start_time).groupby(df.state).sum()
 assert runtime.to_dict() == {'DONE': 1.5, 'FAILED': 5.0, 'PENDING': 0.0, 'RUNNING': 0.0}, runtime
-assert df.node_ids.tolist() == ['', '1,0', '0', '2', '1'], df.node_ids
+assert df.node_ids.tolist() == ['', '1,0', '0', '2', '0'], df.node_ids
 assert df.nodes.dtype == np.int32 and df.est_runtime.dtype == np.float64
 assert np.isnan(df.est_runtime[0]) and df.est_runtime[1] == 120.5
 assert df.function[2] == '/opt/lib/libw\u00f6rk.so:run_step' and df.command[2] == ''
@@ -56,7 +56,7 @@ with h5py.File(path, 'r') as f:
     g = f['nodes']
     nodes = pd.DataFrame({n: g[n].asstr()[:] if g[n].dtype.kind == 'S' else g[n][:]
                           for n in g.attrs['columns']})
-assert list(nodes.columns) == ['rank', 'host', 'cores', 'gpus'], nodes
+assert list(nodes.columns) == ['rank', 'host', 'cores', 'gpus', 'allocation'], nodes
 assert nodes.host.tolist() == ['node-01', 'n\u0153ud-02', 'node-01'], nodes
 assert nodes.cores.dtype == np.int32 and nodes.cores.tolist() == [64, 128, 32]
 print('ok')

@@ -101,7 +101,9 @@ RunData SampleRun() {
   run.specs[4].priority = -3;
   run.nodes = {
       {1, "node-01", 64, 4}, {2, "nœud-02", 128, 8}, {3, "node-01", 32, 0}};
-  run.task_nodes = {"", "1,0", "0", "2", "1"};
+  // Each placement includes the node its rank serves (rank - 1).
+  run.task_nodes = {"", "1,0", "0", "2", "0"};
+  run.allocations = {{1700000000.25, kNoTime, 4, 3}};
   run.status = {
       Status(TaskState::kPending, -1, 0, 0, -1, -1, kNoTime, kNoTime),
       Status(TaskState::kRunning, -1, 0, 1, 2, 1, 1700000001.5, kNoTime),
@@ -140,9 +142,14 @@ RunData LifecycleRun() {
   RunData run;
   run.info.started_at = 50;
   run.hosts = {"n0", "n1"};
-  run.nodes = {{1, "n0", 8, 0}, {2, "n1", 8, 0}};
+  // Two allocations of the same two nodes: a drain at 170, a resume at 190.
+  run.nodes = {{1, "n0", 8, 0, 0},
+               {2, "n1", 8, 0, 0},
+               {1, "n0", 8, 0, 1},
+               {2, "n1", 8, 0, 1}};
+  run.allocations = {{50, 170, 3, 2}, {190, kNoTime, 3, 2}};
   // `node` is where the last attempt ran (-1: never), served by rank
-  // node + 1.
+  // node + 1, in the first allocation.
   const auto add = [&run](const char* id, TaskState state, int32_t exit_code,
                           int32_t signal, int32_t attempts, int32_t node,
                           double start, double end, TaskNotes notes) {
@@ -188,6 +195,7 @@ RunData LifecycleRun() {
       Event(3, 2, 200, S, 1),  // after the resume
       Event(3, 2, 230, TaskState::kDone, 1),
   };
+  run.task_nodes[3] = "2";  // "long" ran last after the resume
   return run;
 }
 
@@ -247,6 +255,7 @@ RunData BusyRun(bool crowd) {
   RunData run;
   run.hosts = {"n0", "n1"};
   run.nodes = {{1, "n0", 8, 0}, {2, "n1", 8, 0}};
+  run.allocations = {{1000, kNoTime, 3, 2}};
   const auto add = [&run](const char* id, int32_t nodes, int32_t ranks,
                           int32_t cores, const char* node_ids, TaskState state,
                           double start, double end) {

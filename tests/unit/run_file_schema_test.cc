@@ -121,7 +121,7 @@ TEST(RunFileTest, WritesTheResourceColumns) {
   for (size_t row : {0u, 2u, 3u, 4u}) EXPECT_TRUE(std::isnan(est[row])) << row;
   // Never started: ""; a two-node placement lists both /nodes rows.
   EXPECT_THAT(StringColumn(f, "node_ids"),
-              ElementsAre("", "1,0", "0", "2", "1"));
+              ElementsAre("", "1,0", "0", "2", "0"));
 }
 
 TEST(RunFileTest, FunctionTasksHaveAFunctionAndNoCommand) {
