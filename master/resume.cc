@@ -48,6 +48,16 @@ ReplayOutcome ReplayIntoState(const std::string& path, RunState* state,
   return outcome;
 }
 
+size_t RecordLostAttempts(RunState* state, JournalSink* journal) {
+  const std::vector<JournalRecord> lost =
+      state->LostAttemptRecords(state->LatestRecordedTime());
+  for (const JournalRecord& record : lost) {
+    journal->Append(record);
+    state->Apply(record);
+  }
+  return lost.size();
+}
+
 std::vector<ManifestError> ChangedTaskErrors(
     const std::string& manifest_path, const RunState& state,
     const std::vector<uint32_t>& rows) {

@@ -38,6 +38,14 @@ struct ReplayOutcome {
 ReplayOutcome ReplayIntoState(const std::string& path, RunState* state,
                               bool cut_damage = false);
 
+/// Journals (to `journal`, the replayed journal reopened) and applies an
+/// INTERRUPTED end for every attempt the replay left RUNNING: the run
+/// stopped before their ends were recorded. Each ends at the latest time
+/// the journal recorded, on the rank it started on, with reason
+/// kLostReason; like any interruption it uses up no retry. Call before the
+/// run's RunResumed record. Returns how many there were.
+size_t RecordLostAttempts(RunState* state, JournalSink* journal);
+
 /// One FILE:LINE error per changed task, for refusing the resume.
 std::vector<ManifestError> ChangedTaskErrors(const std::string& manifest_path,
                                              const RunState& state,

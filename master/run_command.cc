@@ -184,6 +184,8 @@ std::unique_ptr<JournalWriter> OpenJournal(const RunOptions& options,
         "; nothing was run");
     return nullptr;
   }
+  std::unique_ptr<JournalWriter> journal = JournalWriter::OpenForAppend(path);
+  const size_t lost = RecordLostAttempts(state, journal.get());
   for (uint32_t row : replay.changed) state->Reset(row);
   state->PrepareResume(options.retry_failed);
   state->info().started_at = replay.started_at;
@@ -192,10 +194,14 @@ std::unique_ptr<JournalWriter> OpenJournal(const RunOptions& options,
             << state->Count(TaskState::kPending) << " to run"
             << (!replay.truncated            ? ""
                 : replay.damage_copy.empty() ? " (torn tail cut off)"
-                                             : " (damaged journal cut)")
-            << "\n";
+                                             : " (damaged journal cut)");
+  if (lost > 0) {
+    std::cout << "; " << lost << (lost == 1 ? " attempt" : " attempts")
+              << " lost when the run stopped, recorded INTERRUPTED";
+  }
+  std::cout << "\n";
   *resumed = true;
-  return JournalWriter::OpenForAppend(path);
+  return journal;
 }
 
 // run.h5's spec columns, packed on a thread that runs only when a core is

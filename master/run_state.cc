@@ -127,6 +127,24 @@ JournalRecord RunState::TaskNodesRecord(uint32_t row, int32_t attempt,
   return record;
 }
 
+std::vector<JournalRecord> RunState::LostAttemptRecords(double time) const {
+  std::vector<JournalRecord> records;
+  for (uint32_t row = 0; row < status_.size(); ++row) {
+    const TaskStatus& status = status_[row];
+    if (status.state != TaskState::kRunning) continue;
+    JournalRecord record;
+    record.type = JournalRecordType::kTaskEnded;
+    record.row = row;
+    record.attempt = status.attempts;
+    record.state = TaskState::kInterrupted;
+    record.time = time;
+    record.rank = status.rank;
+    record.text = kLostReason;
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
 double RunState::LatestRecordedTime() const {
   double latest =
       allocations_.empty() ? kNoTime : allocations_.back().started_at;
@@ -167,7 +185,8 @@ void RunState::ApplyTaskRecord(const JournalRecord& record) {
 }
 
 // A stopped allocation that recorded no finish ended when it last recorded
-// anything.
+// anything: the lost attempts' ends, written before the RunResumed, say so
+// too.
 void RunState::OpenAllocation(const JournalRecord& record) {
   if (!allocations_.empty() && std::isnan(allocations_.back().ended_at)) {
     allocations_.back().ended_at = LatestRecordedTime();

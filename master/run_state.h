@@ -96,8 +96,13 @@ class RunState {
   /// multi-node task, leader first (written just before its start).
   static JournalRecord TaskNodesRecord(uint32_t row, int32_t attempt,
                                        std::vector<int32_t> ranks);
+  /// The ends, INTERRUPTED at `time` with kLostReason, of every attempt now
+  /// RUNNING: after a replay, the attempts the run lost when it stopped
+  /// without recording their end.
+  std::vector<JournalRecord> LostAttemptRecords(double time) const;
   /// The latest time the current allocation recorded: its start, or its
-  /// latest event. What a stopped allocation's ended_at is set to.
+  /// latest event. What a lost attempt's end and a stopped allocation's
+  /// ended_at are set to.
   double LatestRecordedTime() const;
 
   /// Applies one journal record: a start makes the task RUNNING (and drops
@@ -169,6 +174,11 @@ class RunState {
   RunInfo info_;
   std::string logs_dir_;
 };
+
+/// Why a lost attempt ended: the run stopped (a crash, kill -9) before its
+/// end was journaled, and the resume that found it RUNNING closed it.
+inline constexpr const char* kLostReason =
+    "lost: the run stopped before this attempt's end was recorded";
 
 /// Exit status of a run that ended early (a drain or the walltime) or left
 /// tasks unstarted: resume it.

@@ -13,8 +13,8 @@ import time
 
 import h5py
 
-from it_harness import (ARGS, Base, load_tasks, main, run_sortie, status_json,
-                        write_manifest)
+from it_harness import (ARGS, Base, load_tasks, main, run_sortie, sortie_tool,
+                        status_json, write_manifest)
 
 
 def load_events(path):
@@ -339,6 +339,95 @@ class TasksDieWithTheirRank(Base):
             if proc.poll() is None:
                 kill_whole_run(proc.pid)
                 proc.wait()
+
+
+def load_group(path, group):
+    """The columns of one run.h5 group by name, strings decoded."""
+    with h5py.File(path, "r") as f:
+        g = f[group]
+        return {k: (g[k].asstr()[:] if g[k].dtype.kind == "S" else g[k][:])
+                for k in g.attrs["columns"]}
+
+
+class KillResumeKeepsHistory(Base):
+    """kill -9 while long tasks run, then --resume: tasks that ended before
+    the kill keep the nodes they ran on (rows of the first allocation), the
+    attempts the kill lost end INTERRUPTED, and the file passes
+    check_run_h5.py --check."""
+
+    def test_history_survives_a_kill(self):
+        marks = self.path("marks")
+        os.makedirs(marks)
+        # Short tasks end before the kill; long ones run (10 s) past it,
+        # and take a second when the resume runs them again.
+        tasks = [{"id": f"short{i}", "command": f"sleep 0.2; touch {marks}/short{i}"}
+                 for i in range(4)]
+        tasks += [{"id": f"long{i}", "command":
+                   f"if [ -e {marks}/long{i} ]; then sleep 1; "
+                   f"else touch {marks}/long{i}; sleep 10; fi"}
+                  for i in range(ARGS.np)]
+        write_manifest(self.path("m.jsonl"), tasks)
+        cmd = [ARGS.mpiexec, "-n", str(ARGS.np), ARGS.sortie, "run", "m.jsonl",
+               "--out", "R.h5", "--snapshot-interval", "0"]
+        proc = subprocess.Popen(cmd, cwd=self.dir, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while len(os.listdir(marks)) < len(tasks) and time.monotonic() < deadline:
+            self.assertIsNone(proc.poll(), "the run ended before the kill")
+            time.sleep(0.05)
+        self.assertEqual(len(os.listdir(marks)), len(tasks), "tasks did not start")
+        time.sleep(1.0)  # the short tasks' ends reach the journal
+        kill_whole_run(proc.pid)
+        proc.wait()
+        proc = run_sortie("run", "m.jsonl", "--out", "R.h5", "--resume")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn(f"{ARGS.np} attempts lost", proc.stdout)
+
+        cols, attrs = load_tasks(self.path("R.h5"))
+        nodes = load_group(self.path("R.h5"), "nodes")
+        allocations = load_group(self.path("R.h5"), "allocations")
+        events = load_group(self.path("R.h5"), "events")
+        self.assertEqual(len(allocations["started_at"]), 2)
+        self.assertLessEqual(allocations["ended_at"][0], allocations["started_at"][1])
+        self.assertEqual(allocations["ended_at"][1], attrs["finished_at"])
+        self.assertEqual(list(nodes["allocation"]),
+                         [0] * allocations["nodes"][0] + [1] * allocations["nodes"][1])
+        resumed_at = allocations["started_at"][1]
+        row = {k: i for i, k in enumerate(cols["id"])}
+        for i in range(4):  # ended before the kill: allocation 0's nodes
+            r = row[f"short{i}"]
+            self.assertEqual(cols["state"][r], "DONE")
+            self.assertLess(cols["end_time"][r], resumed_at)
+            node_ids = [int(n) for n in cols["node_ids"][r].split(",")]
+            self.assertEqual(len(node_ids), 1, cols["node_ids"][r])
+            self.assertEqual(nodes["allocation"][node_ids[0]], 0)
+            self.assertEqual(nodes["rank"][node_ids[0]], cols["rank"][r])
+        for i in range(ARGS.np):  # lost in the kill, run again after it
+            r = row[f"long{i}"]
+            self.assertEqual((cols["state"][r], cols["attempts"][r]), ("DONE", 2))
+            self.assertEqual(nodes["allocation"][int(cols["node_ids"][r])], 1)
+            ends = [(a, e, t) for task, a, e, t in zip(events["task"], events["attempt"],
+                                                       events["event"], events["time"])
+                    if task == r and e != "STARTED"]
+            self.assertEqual([(a, e) for a, e, _ in ends], [(1, "INTERRUPTED"), (2, "DONE")])
+            self.assertEqual(ends[0][2], allocations["ended_at"][0])
+            self.assertEqual(cols["reason"][r], "")  # the rerun's, not "lost: ..."
+        started = {(t, a) for t, a, e in zip(events["task"], events["attempt"],
+                                             events["event"]) if e == "STARTED"}
+        ended = {(t, a) for t, a, e in zip(events["task"], events["attempt"],
+                                           events["event"]) if e != "STARTED"}
+        self.assertEqual(started - ended, set())
+        checker = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                               "..", "tools", "check_run_h5.py")
+        check = subprocess.run([sys.executable, checker, "--check", self.path("R.h5")],
+                               capture_output=True, text=True, timeout=60)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        status = status_json("R.h5")
+        self.assertEqual(status["counts"]["RUNNING"], 0)
+        report = sortie_tool("report", "R.h5", "--html", "report.html")
+        self.assertEqual(report.returncode, 0, report.stderr)
+        with open(self.path("report.html"), encoding="utf-8") as f:
+            self.assertNotIn(" RUNNING", f.read())
 
 
 class ScratchDirsOfKilledRanks(Base):

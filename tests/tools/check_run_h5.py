@@ -5,7 +5,8 @@
   check_run_h5.py --check RUN.h5    exit 1 listing every schema violation,
                                     including a node holding more cores or
                                     GPUs than it has, events that disagree
-                                    with /tasks, and node_ids outside the
+                                    with /tasks, a finished run's attempt
+                                    without an end, and node_ids outside the
                                     attempt's allocation
   check_run_h5.py --json RUN.h5     attributes, counts, every task (with its
                                     output tails) and every event as JSON
@@ -262,7 +263,8 @@ def check_values(f, problems):
     if not problems:
         check_node_load(cols, placements, nodes, problems)
     if not problems:
-        check_events(cols, read_columns(f, "events"), problems)
+        check_events(cols, read_columns(f, "events"),
+                     not math.isnan(f.attrs.get("finished_at")), problems)
     if not problems:
         check_results(cols, read_columns(f, "results"), problems)
 
@@ -336,10 +338,11 @@ def check_results(cols, results, problems):
         problems.append("/results has an empty key")
 
 
-def check_events(cols, events, problems, limit=20):
+def check_events(cols, events, finished, problems, limit=20):
     """Events name known transitions of existing tasks, each task that
     started has as many attempts in /tasks as its latest event's attempt,
-    and only tasks that started have node_ids."""
+    only tasks that started have node_ids, and once the run finished every
+    attempt that started has ended (a lost one INTERRUPTED by the resume)."""
     task, attempt, name = events["task"], events["attempt"], events["event"]
     count = len(cols["id"])
     bad = {
@@ -370,6 +373,23 @@ def check_events(cols, events, problems, limit=20):
         "node_ids set but no STARTED event": (cols["node_ids"] != "") &
         ~started,
     }, problems)
+    if finished:
+        check_attempts_ended(events, problems, limit)
+
+
+def check_attempts_ended(events, problems, limit):
+    """Every (task, attempt) with a STARTED event has an end event."""
+    task, attempt, name = events["task"], events["attempt"], events["event"]
+    is_start = name == "STARTED"
+    ends = set(zip(task[~is_start].tolist(), attempt[~is_start].tolist()))
+    open_attempts = [(t, a) for t, a in zip(task[is_start].tolist(),
+                                            attempt[is_start].tolist())
+                     if (t, a) not in ends]
+    problems.extend(f"task {t} attempt {a}: STARTED but never ended, in a "
+                    "finished run" for t, a in open_attempts[:limit])
+    if len(open_attempts) > limit:
+        problems.append(f"... and {len(open_attempts) - limit} more attempts "
+                        "that never ended")
 
 
 def node_peaks(cols, placements, need):

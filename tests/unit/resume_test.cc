@@ -364,5 +364,47 @@ TEST(RefusalToStartTest, SaysWhatIsActuallyTheCase) {
             "cannot be resumed: --overwrite starts a new run in its place");
 }
 
+// The earlier run was killed while "a" ran: the resume journals that
+// attempt's end, INTERRUPTED at the latest time the journal had, before
+// anything of its own, so /events closes it and a replay agrees.
+TEST_F(ResumeTest, AttemptsLostInTheCrashAreJournaledAsInterrupted) {
+  WriteEarlierRun(ThreeTasks());
+  RunState state(ThreeTasks(), RunInfo{});
+  ASSERT_EQ(ReplayIntoState(JournalPath(), &state).error, "");
+  {
+    std::unique_ptr<JournalWriter> writer =
+        JournalWriter::OpenForAppend(JournalPath());
+    EXPECT_EQ(RecordLostAttempts(&state, writer.get()), 1u);
+    writer->Flush();
+  }
+  EXPECT_EQ(state.status()[0].state, TaskState::kInterrupted);
+  std::vector<JournalRecord> records;
+  ASSERT_EQ(ReplayJournal(JournalPath(),
+                          [&](const JournalRecord& r) { records.push_back(r); })
+                .error,
+            "");
+  ASSERT_EQ(records.size(), 5u);
+  const JournalRecord& lost = records.back();
+  EXPECT_EQ(lost.type, JournalRecordType::kTaskEnded);
+  EXPECT_EQ(lost.row, 0u);
+  EXPECT_EQ(lost.attempt, 1);
+  EXPECT_EQ(lost.rank, 1);
+  EXPECT_EQ(lost.state, TaskState::kInterrupted);
+  EXPECT_EQ(lost.time, kStartedAt + 2);  // b's end, the latest record
+  EXPECT_EQ(lost.text, kLostReason);
+
+  // Replayed again (a second resume), nothing is lost any more, and the
+  // task is run again without using up a retry.
+  RunState again(ThreeTasks(), RunInfo{});
+  ASSERT_EQ(ReplayIntoState(JournalPath(), &again).error, "");
+  std::unique_ptr<JournalWriter> writer =
+      JournalWriter::OpenForAppend(JournalPath());
+  EXPECT_EQ(RecordLostAttempts(&again, writer.get()), 0u);
+  again.PrepareResume(false);
+  EXPECT_EQ(again.status()[0].state, TaskState::kPending);
+  EXPECT_EQ(again.status()[0].failures, 0);
+  EXPECT_EQ(again.status()[0].attempts, 1);
+}
+
 }  // namespace
 }  // namespace sortie

@@ -150,6 +150,20 @@ TEST(RunFileTest, CheckScriptValidatesEventsAndTails) {
   EXPECT_NE(name.exit_status, 0) << name.output;
   EXPECT_THAT(name.output, HasSubstr("event 0 (task 6, 'X'): unknown event"));
 
+  // A finished run whose every attempt ended passes; one that left an
+  // attempt without an end (a crash, resumed by an older sortie) does not.
+  RunData finished = LifecycleRun();
+  finished.info.finished_at = 240;
+  finished.allocations[1].ended_at = 240;
+  const CommandResult closed = check_file("FINISHED.h5", finished);
+  EXPECT_EQ(closed.exit_status, 0) << closed.output;
+  finished.events.pop_back();  // long's second attempt: STARTED only
+  const CommandResult open_attempt = check_file("OPEN.h5", finished);
+  EXPECT_NE(open_attempt.exit_status, 0) << open_attempt.output;
+  EXPECT_THAT(open_attempt.output,
+              HasSubstr("task 3 attempt 2: STARTED but never ended, in a "
+                        "finished run"));
+
   // node_ids must be of the allocation the attempt started in, and served
   // by its rank.
   RunData elsewhere = LifecycleRun();

@@ -1,7 +1,8 @@
 // Where attempts ran and in which allocation, as the run's state takes it
 // from the journal: /nodes rows of every allocation, node_ids set when an
-// attempt starts (never at its placement), and /allocations with their
-// spans.
+// attempt starts (never at its placement), /allocations with their spans,
+// and the ends a resume records for attempts a stopped run lost.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,6 +14,8 @@
 
 namespace sortie {
 namespace {
+
+using ::testing::ElementsAre;
 
 JournalRecord Opening(JournalRecordType type, double time, int32_t ranks) {
   JournalRecord record;
@@ -153,6 +156,53 @@ TEST_F(RunStateNodesTest, StartsOfAJournalWithoutNodeRecordsHaveNoNodes) {
   ASSERT_EQ(view.allocations.size(), 2u);
   EXPECT_EQ(view.allocations[0].nodes, 0);
   EXPECT_EQ(view.allocations[0].ended_at, 12);  // its latest record
+}
+
+// A run killed with attempts running: the resume ends each INTERRUPTED at
+// the latest time the journal recorded, on its rank, with why; the task is
+// then rerun without using up a retry.
+TEST_F(RunStateNodesTest, LostAttemptsEndInterruptedAtTheLatestTime) {
+  Apply(Opening(JournalRecordType::kRunStarted, 10, 3));
+  Apply(RunState::AllocationNodesRecord(TwoNodes("x")));
+  Start(0, 1, 2, 11);
+  Start(2, 1, 1, 12);
+  Apply(Ended(2, 1, TaskState::kFailed, 1, 13));
+  Start(2, 2, 1, 14.5);
+  Start(1, 1, 2, 14);
+  Apply(Ended(1, 1, TaskState::kDone, 2, 14.25));
+  ASSERT_EQ(state_.LatestRecordedTime(), 14.5);
+
+  const std::vector<JournalRecord> lost =
+      state_.LostAttemptRecords(state_.LatestRecordedTime());
+  ASSERT_EQ(lost.size(), 2u);
+  EXPECT_EQ(lost[0].type, JournalRecordType::kTaskEnded);
+  EXPECT_EQ(lost[0].row, 0u);
+  EXPECT_EQ(lost[0].attempt, 1);
+  EXPECT_EQ(lost[0].rank, 2);
+  EXPECT_EQ(lost[0].state, TaskState::kInterrupted);
+  EXPECT_EQ(lost[0].time, 14.5);
+  EXPECT_EQ(lost[0].text, kLostReason);
+  EXPECT_EQ(lost[1].row, 2u);
+  EXPECT_EQ(lost[1].attempt, 2);
+  EXPECT_EQ(lost[1].rank, 1);
+  for (const JournalRecord& record : lost) Apply(record);
+  state_.PrepareResume(false);
+  EXPECT_EQ(state_.status()[0].state, TaskState::kPending);
+  EXPECT_EQ(state_.status()[2].state, TaskState::kPending);
+  EXPECT_EQ(state_.status()[2].failures, 1);  // only the real failure
+  EXPECT_EQ(state_.View().notes[0].reason, kLostReason);
+  EXPECT_EQ(NodeIds(0), "1");  // where the lost attempt ran
+  EXPECT_THAT(state_.LostAttemptRecords(20), ::testing::IsEmpty());
+
+  Apply(Opening(JournalRecordType::kRunResumed, 30, 3));
+  EXPECT_EQ(state_.View().allocations[0].ended_at, 14.5);
+  const std::vector<TaskEvent>& events = state_.View().events;
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(events[events.size() - 2].state, TaskState::kInterrupted);
+  EXPECT_EQ(events.back().state, TaskState::kInterrupted);
+  EXPECT_THAT(
+      std::vector<double>({events[events.size() - 2].time, events.back().time}),
+      ElementsAre(14.5, 14.5));
 }
 
 // The latest time is the current allocation's: its start when nothing
