@@ -77,11 +77,13 @@ void NoteTaskBeyondManifest(const JournalRecord& record, size_t manifest_tasks,
       [[fallthrough]];
     case JournalRecordType::kTaskEnded:
     case JournalRecordType::kTaskResults:
+    case JournalRecordType::kTaskNodes:
       missing->run_tasks =
           std::max(missing->run_tasks, uint64_t{record.row} + 1);
       return;
     case JournalRecordType::kRunFinished:
     case JournalRecordType::kRunResumed:
+    case JournalRecordType::kAllocationNodes:
       return;
   }
 }
