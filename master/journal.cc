@@ -11,11 +11,11 @@
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
-#include <system_error>
 #include <utility>
 #include <vector>
 
 #include "common/crc32c.h"
+#include "common/errno_text.h"
 #include "common/unique_fd.h"
 #include "master/journal_format.h"
 
@@ -31,8 +31,6 @@ using journal_internal::WriteAll;
 // the unsynced window stays modest.
 constexpr size_t kWriteThreshold = size_t{1} << 20;
 constexpr size_t kReadBlock = size_t{1} << 20;
-
-std::string ErrnoText(int err) { return std::generic_category().message(err); }
 
 // ---- File helpers -----------------------------------------------------------
 

@@ -7,9 +7,9 @@
 #include <cerrno>
 #include <ctime>
 #include <string_view>
-#include <system_error>
 
 #include "common/crc32c.h"
+#include "common/errno_text.h"
 #include "common/unique_fd.h"
 #include "master/journal.h"
 #include "master/journal_flusher.h"
@@ -19,8 +19,6 @@ namespace sortie {
 namespace {
 
 namespace fmt = journal_format;
-
-std::string ErrnoText(int err) { return std::generic_category().message(err); }
 
 // The bytes of `fd` from `offset` to `size`; false with errno on failure.
 bool ReadFrom(int fd, uint64_t offset, uint64_t size, std::string* bytes) {

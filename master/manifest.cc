@@ -13,6 +13,7 @@
 #include <new>
 #include <optional>
 
+#include "common/errno_text.h"
 #include "common/prefault.h"
 #include "common/run_beside.h"
 #include "common/sha256.h"
@@ -328,8 +329,7 @@ bool LoadManifest(const std::string& path, ManifestFormat format, Manifest* out,
   out->tasks.clear();
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    errors->push_back(
-        {path, 0, std::string("cannot open: ") + std::strerror(errno)});
+    errors->push_back({path, 0, "cannot open: " + ErrnoText(errno)});
     return false;
   }
   PaddedText text;
@@ -342,8 +342,7 @@ bool LoadManifest(const std::string& path, ManifestFormat format, Manifest* out,
   }
   close(fd);
   if (error != 0) {
-    errors->push_back(
-        {path, 0, std::string("cannot read: ") + std::strerror(error)});
+    errors->push_back({path, 0, "cannot read: " + ErrnoText(error)});
     return false;
   }
   try {

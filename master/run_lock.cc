@@ -7,8 +7,9 @@
 
 #include <cerrno>
 #include <stdexcept>
-#include <system_error>
 #include <utility>
+
+#include "common/errno_text.h"
 
 namespace sortie {
 namespace {
@@ -16,8 +17,6 @@ namespace {
 // Each retry follows a refused run removing the empty journal it had made
 // between our open and our lock; a handful can only mean something odd.
 constexpr int kAttempts = 16;
-
-std::string ErrnoText(int err) { return std::generic_category().message(err); }
 
 [[noreturn]] void Throw(const std::string& path, const std::string& what,
                         int err) {

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "common/errno_text.h"
 #include "worker/spawn.h"
 
 namespace sortie {
@@ -65,7 +66,7 @@ std::vector<char*> CStrings(const std::vector<std::string>& strings) {
 /// "cannot run", with the shell's exit codes: 127 not found, 126 not runnable.
 LaunchOutcome ProgramFailure(int error_number, const std::string& program) {
   LaunchOutcome outcome;
-  outcome.error = "cannot run " + program + ": " + std::strerror(error_number);
+  outcome.error = "cannot run " + program + ": " + ErrnoText(error_number);
   if (error_number == ENOENT) outcome.exit_code = 127;
   if (error_number == EACCES || error_number == ENOEXEC)
     outcome.exit_code = 126;
@@ -75,7 +76,7 @@ LaunchOutcome ProgramFailure(int error_number, const std::string& program) {
 /// Names what kept `request` from starting, from the step that failed.
 LaunchOutcome StartFailure(const LaunchRequest& request,
                            const SpawnFailure& failure) {
-  const std::string reason = std::strerror(failure.error);
+  const std::string reason = ErrnoText(failure.error);
   LaunchOutcome outcome;
   switch (failure.step) {
     case SpawnStep::kFork:
