@@ -73,12 +73,17 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--resume", run.resume,
                     "Continue the run recorded in OUT's journal: DONE tasks "
                     "are kept, interrupted ones run again");
-  run_cmd->add_flag("--retry-failed", run.retry_failed,
-                    "With --resume: also rerun FAILED, TIMEOUT and SKIPPED "
-                    "tasks");
-  run_cmd->add_flag("--force", run.force,
-                    "With --resume: rerun tasks whose spec changed since "
-                    "they ran");
+  // Without --resume they would do nothing; say so rather than run anyway.
+  run_cmd
+      ->add_flag("--retry-failed", run.retry_failed,
+                 "With --resume: also rerun FAILED, TIMEOUT and SKIPPED tasks")
+      ->needs("--resume");
+  run_cmd
+      ->add_flag("--force", run.force,
+                 "With --resume: rerun tasks whose spec changed since they "
+                 "ran, drop tasks the manifest no longer has, cut a damaged "
+                 "journal (keeping a copy)")
+      ->needs("--resume");
   run_cmd
       ->add_flag("--overwrite", run.overwrite,
                  "Replace an existing OUT and journal with a new run")

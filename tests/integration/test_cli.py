@@ -1,7 +1,8 @@
 """The command line as users meet it (run without mpiexec: these errors come
 before MPI starts): every numeric option of every subcommand refuses a bad
-value with a plain message naming it and exits 2, and --resume and
---overwrite do not go together. Run with
+value with a plain message naming it and exits 2, --resume and
+--overwrite do not go together, and --force and --retry-failed need
+--resume. Run with
 test_cli.py --sortie BIN --mpiexec MPIEXEC --np 0 --workdir DIR Cli"""
 import os
 import re
@@ -54,6 +55,13 @@ class Cli(Base):
             self.assertIn("--resume", first)
             self.assertIn("--overwrite", first)
             self.assertIn("excludes", first)
+        self.assertEqual(sorted(os.listdir(self.dir)), ["m.jsonl"])
+
+    def test_resume_options_need_resume(self):
+        for flag in ("--force", "--retry-failed"):
+            proc = sortie_tool("run", "m.jsonl", "--out", "R.h5", flag)
+            self.assertEqual(proc.returncode, 2, proc.stderr)
+            self.assertIn(f"{flag} requires --resume", proc.stderr)
         self.assertEqual(sorted(os.listdir(self.dir)), ["m.jsonl"])
 
 
