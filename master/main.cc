@@ -5,6 +5,7 @@
 #include <iostream>
 #include <map>
 
+#include "common/stderr_line.h"
 #include "common/version.h"
 #include "master/cli_numbers.h"
 #include "master/report_command.h"
@@ -27,6 +28,9 @@ constexpr int kUsageError = 2;
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Every rank's stderr meets in one stream: a message written in pieces
+  // could be cut by another rank's line.
+  sortie::WriteStandardErrorInWholeLines();
   CLI::App app{"sortie: run a manifest of tasks across an MPI allocation"};
   app.set_version_flag("--version", sortie::kSortieVersion);
   app.require_subcommand(1);
