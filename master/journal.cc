@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -321,6 +322,15 @@ void ReadFrames(BlockReader& in, uint64_t file_size,
 }
 
 }  // namespace
+
+bool JournalHoldsNoRecords(const std::string& path) {
+  std::error_code error;
+  const auto size = std::filesystem::file_size(path, error);
+  if (error) return false;
+  if (size == 0) return true;
+  const ReplayResult replay = ReplayJournal(path, {});
+  return replay.error.empty() && replay.records == 0;
+}
 
 ReplayResult ReplayJournal(
     const std::string& path,

@@ -156,6 +156,11 @@ struct ReplayResult {
   std::string stop_reason;
 };
 
+/// True when the journal at `path` has recorded nothing yet: an empty file
+/// (a starting run's lock creates it before the header) or a header alone.
+/// False when it is missing, unreadable or holds records.
+bool JournalHoldsNoRecords(const std::string& path);
+
 /// Reads the journal at `path`, calling `visit` for each good record in order,
 /// and stops at the first torn or corrupt record (a crash mid-write): an
 /// incomplete frame, a CRC mismatch or a payload that does not decode. Never

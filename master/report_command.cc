@@ -33,6 +33,11 @@ int ReportCommand(const ReportOptions& options) {
     std::cerr << "sortie: " << options.path << ": no such file\n";
     return kNotARun;
   }
+  if (from_journal && JournalHoldsNoRecords(journal)) {
+    std::cout << options.path
+              << ": starting: the run has not recorded its start yet\n";
+    return 0;
+  }
   RunData run;
   try {
     run = from_journal ? ReadRunJournal(journal, options.path)

@@ -53,18 +53,12 @@ bool JournalSaysFinished(const std::string& journal) {
   return replay.error.empty() && finished;
 }
 
-// A journal with its header and nothing else: the master has just created
-// it and not yet recorded the run's start.
-bool JournalJustCreated(const std::string& journal) {
-  const ReplayResult replay = ReplayJournal(journal, {});
-  return replay.error.empty() && replay.records == 0;
-}
-
 RunData LoadRun(const std::string& path) {
   const std::string journal = JournalPathFor(path);
   const bool has_journal = fs::exists(journal);
   const bool has_file = fs::exists(path);
-  if (has_journal && !has_file && JournalJustCreated(journal)) {
+  // The master has just created the journal and not yet recorded the start.
+  if (has_journal && !has_file && JournalHoldsNoRecords(journal)) {
     RunData starting;
     starting.source = "journal";
     return starting;

@@ -126,6 +126,17 @@ class StatusWhileRunning(Base):
             self.assertEqual(proc.returncode, 2, tool)
             self.assertIn("not a sortie run", proc.stderr)
 
+    def test_a_run_that_has_just_taken_its_lock_is_starting(self):
+        # The run's lock creates the journal empty, before its header.
+        open(self.path("new.h5.journal"), "w").close()
+        status = sortie_tool("status", "new.h5")
+        self.assertEqual(status.returncode, 0, status.stderr)
+        self.assertIn("starting", status.stdout)
+        self.assertIsNone(status_json("new.h5")["started_at"])
+        report = sortie_tool("report", "new.h5")
+        self.assertEqual(report.returncode, 0, report.stderr)
+        self.assertIn("starting", report.stdout)
+
 
 def scaling_run(test):
     """A real run with a `nodes` tag, a failing task and /results added the
