@@ -33,6 +33,42 @@ double EndOfData(const RunData& run) {
   return until;
 }
 
+// What an allocation was given: its /nodes rows and their cores.
+struct Given {
+  size_t nodes = 0;
+  int64_t cores = 0;
+};
+
+// Per allocation, its /nodes rows (the `allocation` column).
+std::vector<Given> GivenPerAllocation(const RunData& run) {
+  std::vector<Given> given(run.allocations.size());
+  for (const NodeRecord& node : run.nodes) {
+    const auto at = static_cast<size_t>(node.allocation);
+    if (node.allocation < 0 || at >= given.size()) continue;
+    ++given[at].nodes;
+    given[at].cores += node.cores;
+  }
+  return given;
+}
+
+// Node- and core-hours allocated: each allocation's nodes x its duration,
+// so the waits between allocations count for nothing. An allocation whose
+// nodes are unknown (its journal predates AllocationNodes) counts the
+// latest allocation's; so does a file without /allocations, whose one span
+// is the wall time.
+void AccountAllocated(const RunData& run, ReportData* report) {
+  const Given latest{report->nodes, report->cores};
+  const std::vector<Given> given = run.allocations.empty()
+                                       ? std::vector<Given>{latest}
+                                       : GivenPerAllocation(run);
+  for (size_t i = 0; i < given.size() && i < report->allocations.size(); ++i) {
+    const Given& nodes = given[i].nodes > 0 ? given[i] : latest;
+    const double hours = report->allocations[i].Seconds() / kSecondsPerHour;
+    report->node_hours_allocated += static_cast<double>(nodes.nodes) * hours;
+    report->core_hours_allocated += static_cast<double>(nodes.cores) * hours;
+  }
+}
+
 void Account(const RunData& run, ReportData* report) {
   double node_seconds = 0;
   double core_seconds = 0;
@@ -56,9 +92,7 @@ void Account(const RunData& run, ReportData* report) {
     ++report->nodes;
     report->cores += node.cores;
   }
-  const double hours = report->wall / kSecondsPerHour;
-  report->node_hours_allocated = static_cast<double>(report->nodes) * hours;
-  report->core_hours_allocated = static_cast<double>(report->cores) * hours;
+  AccountAllocated(run, report);
 }
 
 std::vector<FailureDetail> Failures(const RunData& run) {
@@ -96,10 +130,14 @@ ReportData Aggregate(const RunData& run,
   report.started_at = run.info.started_at;
   report.until = EndOfData(run);
   report.wall = std::max(0.0, report.until - report.started_at);
+  report.allocations = AllocationSpans(run, report.until);
+  for (const AllocationSpan& span : report.allocations) {
+    report.allocated += span.Seconds();
+  }
   report.attempts = CollectAttempts(run, report.until);
   Account(run, &report);
-  report.overhead = ComputeOverhead(report.attempts, report.started_at,
-                                    report.until, report.finished);
+  report.overhead =
+      ComputeOverhead(report.attempts, report.allocations, report.finished);
   report.failures = Failures(run);
   report.result_keys = NumericResultKeys(run);
   const std::vector<std::string> keys =

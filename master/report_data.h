@@ -25,28 +25,43 @@ struct Stats {
   double Mean() const;
 };
 
+/// One allocation as the report counts it: from its start to its end, or
+/// to the report's end time while it runs.
+struct AllocationSpan {
+  double start = kNoTime;
+  double end = kNoTime;
+  /// Seconds it lasted (0 when the times are out of order).
+  double Seconds() const { return end > start ? end - start : 0.0; }
+};
+
 /// One attempt of one task, from /events (or /tasks when there are none).
 struct Attempt {
   size_t row = 0;
   double start = kNoTime;
-  double end = kNoTime;  ///< the report's end time when still running
+  /// When it ended; for one still running, the end of its allocation (the
+  /// report's end time for the allocation still running).
+  double end = kNoTime;
   TaskState state = TaskState::kRunning;
   int32_t rank = -1;
   bool latest = false;  ///< the task's latest attempt (node_ids apply)
+  /// The allocation it ran in: index in AllocationSpans(), see AllocationAt.
+  size_t allocation = 0;
 };
 
 /// The pilot's own cost, from the attempts' start and end times (see
-/// docs/status-report.md): the part of the wall time during which no task
-/// was running on any node, split into before the first start, gaps between
-/// starts and after the last end; and how long a rank sat empty after a
-/// task ended before its next task started there.
+/// docs/status-report.md): the part of the allocations' time during which
+/// no task was running on any node, split into before each allocation's
+/// first start, gaps between starts and after its last end; and how long a
+/// rank sat empty after a task ended before its next task started there.
+/// The waits between allocations are not counted.
 struct Overhead {
-  double startup = 0;   ///< started_at to the first start
+  double startup = 0;   ///< each allocation's start to its first start
   double gaps = 0;      ///< nothing running, but tasks still to start
-  double teardown = 0;  ///< the last end to finished_at
+  double teardown = 0;  ///< each allocation's last end to its end
   /// Seconds in all with no task running anywhere.
   double Total() const { return startup + gaps + teardown; }
-  size_t refills = 0;              ///< ends followed by a start on their rank
+  /// Ends followed by a start on their rank in the same allocation.
+  size_t refills = 0;
   double refill_median = kNoTime;  ///< seconds
   double refill_max = kNoTime;     ///< seconds
 };
@@ -113,8 +128,14 @@ struct ReportData {
   double started_at = kNoTime;
   double until = kNoTime;  ///< finished_at, or the last time seen
   double wall = 0;         ///< seconds, started_at to until
-  size_t nodes = 0;        ///< of the latest allocation
-  int64_t cores = 0;       ///< all its nodes' cores
+  /// The allocations (one spanning the wall time for a file without
+  /// /allocations), in order.
+  std::vector<AllocationSpan> allocations;
+  /// Seconds the allocations lasted: the wall time less the waits between
+  /// them.
+  double allocated = 0;
+  size_t nodes = 0;   ///< of the latest allocation
+  int64_t cores = 0;  ///< all its nodes' cores
   /// Sum over attempts of nodes x runtime: more than allocated when tasks
   /// share nodes.
   double node_hours_used = 0;
@@ -145,14 +166,28 @@ inline constexpr size_t kDefaultTagValues = 50;
 ReportData Aggregate(const RunData& run,
                      const std::vector<std::string>& tag_keys);
 
+/// The allocations of `run` from its /allocations rows, the one still
+/// running (NaN ended_at) ending at `until`; for a file without them, one
+/// from started_at to `until`.
+std::vector<AllocationSpan> AllocationSpans(const RunData& run, double until);
+
+/// The allocation `time` falls in: the latest one started at or before it
+/// (0 when it is before them all or there are none).
+size_t AllocationAt(const std::vector<AllocationSpan>& allocations,
+                    double time);
+
 /// Every attempt of every task: paired STARTED and end events, or the
-/// latest attempt from /tasks when the file has no /events. Attempts still
-/// running end at `until`.
+/// latest attempt from /tasks when the file has no /events, each with its
+/// allocation (AllocationSpans(run, until)). Attempts still running end
+/// when their allocation does: at `until` for the one still running.
 std::vector<Attempt> CollectAttempts(const RunData& run, double until);
 
-/// The pilot's overhead from `attempts` over [started_at, until].
+/// The pilot's overhead from `attempts` within `allocations` (the waits
+/// between them are not overhead); the last allocation has a teardown only
+/// when the run `finished`.
 Overhead ComputeOverhead(const std::vector<Attempt>& attempts,
-                         double started_at, double until, bool finished);
+                         const std::vector<AllocationSpan>& allocations,
+                         bool finished);
 
 /// Busy cores over time as a step function, time relative to started_at;
 /// averaged over kMaxUsagePoints bins when it has more points than that.

@@ -41,6 +41,21 @@ std::string StateTable(const ReportData& r) {
   return html + Row({"total", std::to_string(r.total)}) + "</table>";
 }
 
+// The wall time and nodes; for a resumed run, its allocations too.
+std::string WallTimeText(const ReportData& r) {
+  const std::string nodes = std::to_string(r.nodes) + " nodes (" +
+                            std::to_string(r.cores) + " cores)";
+  if (r.allocations.size() <= 1) {
+    return "Wall time " + FormatSeconds(r.wall) + " on " + nodes + ".";
+  }
+  return "Wall time " + FormatSeconds(r.wall) + " in " +
+         std::to_string(r.allocations.size()) + " allocations, " +
+         FormatSeconds(r.allocated) +
+         " allocated (the wall time less the waits between them); the "
+         "latest on " +
+         nodes + ".";
+}
+
 std::string AccountingTable(const ReportData& r) {
   const Overhead& o = r.overhead;
   return "<table>" + Row({"", "used", "allocated", "utilization"}, "th") +
@@ -52,11 +67,12 @@ std::string AccountingTable(const ReportData& r) {
          Row({"core-hours", FormatNumber(r.core_hours_used),
               FormatNumber(r.core_hours_allocated),
               FormatPercent(r.core_hours_used, r.core_hours_allocated)}) +
-         "</table><p>Wall time " + FormatSeconds(r.wall) + " on " +
-         std::to_string(r.nodes) + " nodes (" + std::to_string(r.cores) +
-         " cores). Pilot overhead (no task running anywhere): " +
-         FormatSeconds(o.Total()) + " = " + FormatPercent(o.Total(), r.wall) +
-         " of wall time (startup " + FormatSeconds(o.startup) + ", gaps " +
+         "</table><p>" + WallTimeText(r) +
+         " Pilot overhead (no task running anywhere): " +
+         FormatSeconds(o.Total()) + " = " +
+         FormatPercent(o.Total(), r.allocated) +
+         (r.allocations.size() > 1 ? " of allocated time" : " of wall time") +
+         " (startup " + FormatSeconds(o.startup) + ", gaps " +
          FormatSeconds(o.gaps) + ", teardown " + FormatSeconds(o.teardown) +
          "). Refill latency (task end to next start on its rank): median " +
          FormatSeconds(o.refill_median) + ", max " +

@@ -37,8 +37,15 @@ void States(const ReportData& r, std::ostream& out) {
 
 void Accounting(const ReportData& r, std::ostream& out) {
   out << "wall time: " << FormatSeconds(r.wall)
-      << (r.finished ? "" : " so far (run not finished)") << "\n"
-      << "nodes: " << r.nodes << ", cores: " << r.cores << "\n"
+      << (r.finished ? "" : " so far (run not finished)") << "\n";
+  const bool resumed = r.allocations.size() > 1;
+  if (resumed) {
+    out << "allocations: " << r.allocations.size() << ", "
+        << FormatSeconds(r.allocated)
+        << " allocated (the wall time less the waits between them)\n";
+  }
+  out << "nodes: " << r.nodes << ", cores: " << r.cores
+      << (resumed ? " (the latest allocation)" : "") << "\n"
       << "node-hours: " << FormatNumber(r.node_hours_allocated)
       << " allocated, " << FormatNumber(r.node_hours_busy)
       << " with a task running ("
@@ -53,10 +60,11 @@ void Accounting(const ReportData& r, std::ostream& out) {
 void OverheadText(const ReportData& r, std::ostream& out) {
   const Overhead& o = r.overhead;
   out << "pilot overhead: " << FormatSeconds(o.Total()) << " ("
-      << FormatPercent(o.Total(), r.wall)
-      << " of wall time) with no task running anywhere: startup "
-      << FormatSeconds(o.startup) << ", gaps " << FormatSeconds(o.gaps)
-      << ", teardown " << FormatSeconds(o.teardown) << "\n";
+      << FormatPercent(o.Total(), r.allocated)
+      << (r.allocations.size() > 1 ? " of allocated time" : " of wall time")
+      << ") with no task running anywhere: startup " << FormatSeconds(o.startup)
+      << ", gaps " << FormatSeconds(o.gaps) << ", teardown "
+      << FormatSeconds(o.teardown) << "\n";
   if (o.refills > 0) {
     out << "refill latency: median " << FormatSeconds(o.refill_median)
         << ", max " << FormatSeconds(o.refill_max) << " over " << o.refills

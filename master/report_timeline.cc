@@ -21,7 +21,7 @@ std::vector<Attempt> AttemptsFromTasks(const RunData& run, double until) {
     const bool running = task.state == TaskState::kRunning;
     attempts.push_back(Attempt{row, task.start_time,
                                running ? until : task.end_time, task.state,
-                               task.rank, true});
+                               task.rank, true, 0});
   }
   return attempts;
 }
@@ -40,10 +40,7 @@ void MarkLatest(std::vector<Attempt>* attempts,
   }
 }
 
-}  // namespace
-
-std::vector<Attempt> CollectAttempts(const RunData& run, double until) {
-  if (run.events.empty()) return AttemptsFromTasks(run, until);
+std::vector<Attempt> AttemptsFromEvents(const RunData& run, double until) {
   std::vector<Attempt> attempts;
   std::map<std::pair<size_t, int32_t>, size_t> index;  // (row, attempt)
   for (const TaskEvent& event : run.events) {
@@ -52,7 +49,7 @@ std::vector<Attempt> CollectAttempts(const RunData& run, double until) {
     if (event.state == TaskState::kRunning) {
       index[key] = attempts.size();
       attempts.push_back(Attempt{event.row, event.time, until,
-                                 TaskState::kRunning, event.rank, false});
+                                 TaskState::kRunning, event.rank, false, 0});
       continue;
     }
     auto found = index.find(key);
@@ -61,6 +58,52 @@ std::vector<Attempt> CollectAttempts(const RunData& run, double until) {
     attempts[found->second].state = event.state;
   }
   MarkLatest(&attempts, index);
+  return attempts;
+}
+
+}  // namespace
+
+std::vector<AllocationSpan> AllocationSpans(const RunData& run, double until) {
+  if (run.allocations.empty()) return {{run.info.started_at, until}};
+  std::vector<AllocationSpan> spans;
+  for (size_t i = 0; i < run.allocations.size(); ++i) {
+    const AllocationRecord& a = run.allocations[i];
+    double end = a.ended_at;
+    // Only the last one may still run; an earlier one without an end (not
+    // as sortie writes it) ended at the latest when the next began.
+    if (std::isnan(end)) {
+      end = i + 1 < run.allocations.size()
+                ? std::min(until, run.allocations[i + 1].started_at)
+                : until;
+    }
+    spans.push_back(AllocationSpan{a.started_at, end});
+  }
+  return spans;
+}
+
+size_t AllocationAt(const std::vector<AllocationSpan>& allocations,
+                    double time) {
+  auto after = std::upper_bound(
+      allocations.begin(), allocations.end(), time,
+      [](double t, const AllocationSpan& span) { return t < span.start; });
+  return after == allocations.begin()
+             ? 0
+             : static_cast<size_t>(after - allocations.begin()) - 1;
+}
+
+std::vector<Attempt> CollectAttempts(const RunData& run, double until) {
+  std::vector<Attempt> attempts = run.events.empty()
+                                      ? AttemptsFromTasks(run, until)
+                                      : AttemptsFromEvents(run, until);
+  // An attempt without an end in an allocation that ended (a run resumed
+  // by a sortie that did not close lost attempts) ran at most until then.
+  const std::vector<AllocationSpan> spans = AllocationSpans(run, until);
+  for (Attempt& a : attempts) {
+    a.allocation = AllocationAt(spans, a.start);
+    if (a.state == TaskState::kRunning) {
+      a.end = std::max(a.start, std::min(until, spans[a.allocation].end));
+    }
+  }
   return attempts;
 }
 
@@ -80,44 +123,64 @@ double UncoveredTime(std::vector<std::pair<double, double>> spans, double from,
   return idle;
 }
 
-// For each end, the wait until the next start on the same rank.
+// For each end, the wait until the next start on the same rank in the same
+// allocation (a rank of the next allocation is another process).
 std::vector<double> RefillWaits(const std::vector<Attempt>& attempts) {
-  std::map<int32_t, std::vector<double>> starts;
-  for (const Attempt& a : attempts) starts[a.rank].push_back(a.start);
+  std::map<std::pair<size_t, int32_t>, std::vector<double>> starts;
+  for (const Attempt& a : attempts) {
+    starts[{a.allocation, a.rank}].push_back(a.start);
+  }
   for (auto& entry : starts)
     std::sort(entry.second.begin(), entry.second.end());
   std::vector<double> waits;
   for (const Attempt& a : attempts) {
     if (a.state == TaskState::kRunning) continue;
-    const std::vector<double>& next = starts[a.rank];
+    const std::vector<double>& next = starts[{a.allocation, a.rank}];
     auto it = std::lower_bound(next.begin(), next.end(), a.end);
     if (it != next.end()) waits.push_back(*it - a.end);
   }
   return waits;
 }
 
+// Adds to `overhead` the startup, gaps and teardown of one allocation
+// `span` whose attempts are `attempts`.
+void AddAllocationOverhead(const std::vector<const Attempt*>& attempts,
+                           const AllocationSpan& span, bool ended,
+                           Overhead* overhead) {
+  if (attempts.empty()) {
+    overhead->startup += span.Seconds();
+    return;
+  }
+  std::vector<std::pair<double, double>> runs;
+  double first_start = span.end;
+  double last_start = span.start;
+  double last_end = span.start;
+  for (const Attempt* a : attempts) {
+    runs.emplace_back(a->start, a->end);
+    first_start = std::min(first_start, a->start);
+    last_start = std::max(last_start, a->start);
+    last_end = std::max(last_end, a->end);
+  }
+  overhead->startup += std::max(0.0, first_start - span.start);
+  overhead->gaps += UncoveredTime(runs, first_start, last_start);
+  if (ended) overhead->teardown += std::max(0.0, span.end - last_end);
+}
+
 }  // namespace
 
 Overhead ComputeOverhead(const std::vector<Attempt>& attempts,
-                         double started_at, double until, bool finished) {
+                         const std::vector<AllocationSpan>& allocations,
+                         bool finished) {
   Overhead overhead;
-  if (attempts.empty()) {
-    overhead.startup = std::max(0.0, until - started_at);
-    return overhead;
-  }
-  std::vector<std::pair<double, double>> spans;
-  double first_start = until;
-  double last_start = started_at;
-  double last_end = started_at;
+  if (allocations.empty()) return overhead;
+  std::vector<std::vector<const Attempt*>> by_allocation(allocations.size());
   for (const Attempt& a : attempts) {
-    spans.emplace_back(a.start, a.end);
-    first_start = std::min(first_start, a.start);
-    last_start = std::max(last_start, a.start);
-    last_end = std::max(last_end, a.end);
+    by_allocation[std::min(a.allocation, allocations.size() - 1)].push_back(&a);
   }
-  overhead.startup = std::max(0.0, first_start - started_at);
-  overhead.gaps = UncoveredTime(spans, first_start, last_start);
-  if (finished) overhead.teardown = std::max(0.0, until - last_end);
+  for (size_t i = 0; i < allocations.size(); ++i) {
+    const bool ended = finished || i + 1 < allocations.size();
+    AddAllocationOverhead(by_allocation[i], allocations[i], ended, &overhead);
+  }
   std::vector<double> waits = RefillWaits(attempts);
   overhead.refills = waits.size();
   if (!waits.empty()) {

@@ -52,12 +52,18 @@ struct RunData {
   RunInfo info;
   std::vector<TaskRow> tasks;
   std::vector<NodeRecord> nodes;
+  /// Rows of /allocations; empty for a file written before it existed.
+  std::vector<AllocationRecord> allocations;
   std::vector<TaskEvent> events;
   std::vector<ResultRow> results;
   bool has_results = false;  ///< /results has at least one row
   /// "run.h5" or "journal": where the rows came from.
   std::string source;
 };
+
+/// The /nodes rows of a node list as /tasks/node_ids writes it ("4,0,7";
+/// "" gives none). Throws std::invalid_argument on text that is not one.
+std::vector<int32_t> ParseNodeList(const std::string& text);
 
 /// True when the run has ended: finished_at is a number.
 bool RunFinished(const RunData& run);

@@ -18,18 +18,6 @@ TaskState ParseState(const std::string& name) {
   return TaskState::kPending;
 }
 
-std::vector<int32_t> ParseNodeIds(const std::string& text) {
-  std::vector<int32_t> ids;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    ids.push_back(std::stoi(text.substr(start, comma - start)));
-    start = comma + 1;
-  }
-  return ids;
-}
-
 // A column of `group` when the file has it (columns were added within
 // schema version 1), else empty.
 struct Columns {
@@ -109,7 +97,7 @@ void ReadTaskResources(const Columns& c, std::vector<TaskRow>* tasks) {
   Fill(tasks, c.Ints("gpus_per_rank"),
        [](TaskRow& t, int v) { t.gpus_per_rank = v; });
   Fill(tasks, c.Strings("node_ids"),
-       [](TaskRow& t, auto& v) { t.node_ids = ParseNodeIds(v); });
+       [](TaskRow& t, auto& v) { t.node_ids = ParseNodeList(v); });
 }
 
 std::vector<TaskRow> ReadTasks(hid_t file) {
@@ -143,6 +131,26 @@ std::vector<NodeRecord> ReadNodes(hid_t file) {
   for (size_t i = 0; i < cores.size(); ++i) nodes[i].cores = cores[i];
   for (size_t i = 0; i < gpus.size(); ++i) nodes[i].gpus = gpus[i];
   return nodes;
+}
+
+std::vector<AllocationRecord> ReadAllocations(hid_t file) {
+  if (!H5Exists(file, "allocations/started_at")) return {};
+  const H5Group group = OpenGroup(file, "allocations");
+  const std::vector<double> started_at =
+      ReadDoubles(OpenDataset(group.get(), "started_at").get());
+  const Columns c{group.get(), started_at.size()};
+  const std::vector<double> ended_at = c.Doubles("ended_at");
+  const std::vector<int32_t> ranks = c.Ints("ranks");
+  const std::vector<int32_t> nodes = c.Ints("nodes");
+  std::vector<AllocationRecord> allocations(started_at.size());
+  for (size_t i = 0; i < started_at.size(); ++i) {
+    AllocationRecord& a = allocations[i];
+    a.started_at = started_at[i];
+    if (!ended_at.empty()) a.ended_at = ended_at[i];
+    if (!ranks.empty()) a.ranks = ranks[i];
+    if (!nodes.empty()) a.nodes = nodes[i];
+  }
+  return allocations;
 }
 
 std::vector<TaskEvent> ReadEvents(hid_t file) {
@@ -214,6 +222,18 @@ RunInfo ReadInfo(hid_t file) {
 
 }  // namespace
 
+std::vector<int32_t> ParseNodeList(const std::string& text) {
+  std::vector<int32_t> ids;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    ids.push_back(std::stoi(text.substr(start, comma - start)));
+    start = comma + 1;
+  }
+  return ids;
+}
+
 bool RunFinished(const RunData& run) {
   return !std::isnan(run.info.finished_at);
 }
@@ -225,6 +245,7 @@ RunData ReadRunData(const std::string& path) {
   run.info = ReadInfo(file.get());
   run.tasks = ReadTasks(file.get());
   run.nodes = ReadNodes(file.get());
+  run.allocations = ReadAllocations(file.get());
   run.events = ReadEvents(file.get());
   run.has_results = H5Exists(file.get(), "results/task");
   if (run.has_results) run.results = ReadResults(file.get());

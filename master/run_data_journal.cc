@@ -173,7 +173,9 @@ RunData ReadRunJournal(const std::string& journal_path,
   for (size_t row = 0; row < state.specs().size(); ++row) {
     run.tasks.push_back(ToRow(state, row));
   }
-  run.events = state.View().events;
+  const RunView view = state.View();
+  run.allocations.assign(view.allocations.begin(), view.allocations.end());
+  run.events = view.events;
   AddResults(state, &run);
   return run;
 }

@@ -5,6 +5,7 @@ dependencies, tasks that misbehave, SIGTERM then --resume, kill -9 then
 directories of killed ranks. Same command line as
 test_run.py (the harness is it_harness.py)."""
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -379,6 +380,7 @@ class KillResumeKeepsHistory(Base):
         time.sleep(1.0)  # the short tasks' ends reach the journal
         kill_whole_run(proc.pid)
         proc.wait()
+        time.sleep(2.0)  # a wait between allocations, which the report leaves out
         proc = run_sortie("run", "m.jsonl", "--out", "R.h5", "--resume")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn(f"{ARGS.np} attempts lost", proc.stdout)
@@ -428,6 +430,15 @@ class KillResumeKeepsHistory(Base):
         self.assertEqual(report.returncode, 0, report.stderr)
         with open(self.path("report.html"), encoding="utf-8") as f:
             self.assertNotIn(" RUNNING", f.read())
+        # Allocated node-hours: each allocation's nodes x its own duration.
+        self.assertIn("allocations: 2, ", report.stdout)
+        given = sum(allocations["nodes"][i] *
+                    (allocations["ended_at"][i] - allocations["started_at"][i])
+                    for i in range(2)) / 3600
+        allocated = re.search(r"node-hours: (\S+) allocated", report.stdout)
+        self.assertIsNotNone(allocated, report.stdout)
+        self.assertAlmostEqual(float(allocated.group(1)) / given, 1.0, delta=2e-3,
+                               msg=report.stdout)
 
 
 class ScratchDirsOfKilledRanks(Base):

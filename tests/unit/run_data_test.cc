@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -103,6 +104,10 @@ TEST_F(RunDataTest, ReadsWhatTheWriterWrote) {
   EXPECT_EQ(run.tasks[1].stderr_tail, std::string("a\0b", 3));
   ASSERT_EQ(run.nodes.size(), 2u);
   EXPECT_EQ(run.nodes[1].gpus, 1);
+  ASSERT_EQ(run.allocations.size(), 1u);
+  EXPECT_DOUBLE_EQ(run.allocations[0].started_at, 50);
+  EXPECT_TRUE(std::isnan(run.allocations[0].ended_at));  // still running
+  EXPECT_EQ(run.allocations[0].nodes, 2);
   ASSERT_EQ(run.events.size(), 2u);
   EXPECT_EQ(run.events[1].state, TaskState::kDone);
   EXPECT_FALSE(run.has_results);
@@ -172,6 +177,28 @@ TEST_F(RunDataTest, TheJournalKnowsTheRunsExitStatus) {
   run = ReadRunJournal(journal, PathFor("R.h5"));
   EXPECT_FALSE(RunFinished(run));
   EXPECT_EQ(run.info.exit_status, -1);
+}
+
+// The allocations' times come from the run records: the report counts the
+// time between them as neither allocated nor overhead.
+TEST_F(RunDataTest, TheJournalKnowsTheAllocations) {
+  Manifest manifest;
+  const std::string journal = WriteJournal(manifest, WriteManifest(&manifest));
+  JournalRecord record;
+  record.type = JournalRecordType::kRunFinished;
+  record.time = 104;
+  JournalWriter::OpenForAppend(journal)->Append(record);
+  record.type = JournalRecordType::kRunResumed;
+  record.time = 200;
+  record.rank = 3;
+  JournalWriter::OpenForAppend(journal)->Append(record);
+  const RunData run = ReadRunJournal(journal, PathFor("R.h5"));
+  ASSERT_EQ(run.allocations.size(), 2u);
+  EXPECT_DOUBLE_EQ(run.allocations[0].started_at, 100);
+  EXPECT_DOUBLE_EQ(run.allocations[0].ended_at, 104);
+  EXPECT_DOUBLE_EQ(run.allocations[1].started_at, 200);
+  EXPECT_TRUE(std::isnan(run.allocations[1].ended_at));
+  EXPECT_EQ(run.allocations[1].ranks, 3);
 }
 
 // `sortie report` on a run that has no snapshot yet: the results are in
