@@ -195,8 +195,9 @@ std::vector<UsagePoint> UsageSeries(const RunData& run,
                                     const std::vector<Attempt>& attempts,
                                     double started_at);
 
-/// Seconds, summed over nodes, during which at least one of `attempts` ran
-/// on the node (placed as in LayOutGantt).
+/// Seconds, summed over nodes (rows of /nodes, every allocation's), during
+/// which at least one of `attempts` ran on the node (placed as in
+/// LayOutGantt).
 double NodeBusySeconds(const RunData& run,
                        const std::vector<Attempt>& attempts);
 
@@ -208,7 +209,8 @@ std::vector<std::string> GroupableTagKeys(const RunData& run,
                                           size_t max_values);
 
 /// The Gantt chart's bars: one per attempt and node it ran on (the latest
-/// attempt's node_ids; earlier ones go to the node of their rank), in lanes
+/// attempt's node_ids; earlier ones go to the node of their rank in the
+/// allocation they ran in), in lanes
 /// so overlapping tasks on a node sit side by side; merged per lane when
 /// there are more than `max_bars`.
 GanttData LayOutGantt(const RunData& run, const std::vector<Attempt>& attempts,

@@ -255,13 +255,28 @@ namespace {
 
 constexpr int32_t kMaxLanes = 8;
 
+// The /nodes row serving each (allocation, rank): the first, if several.
+using NodeIndex = std::map<std::pair<size_t, int32_t>, int32_t>;
+
+NodeIndex NodeOfRank(const RunData& run) {
+  NodeIndex by_rank;
+  for (size_t i = run.nodes.size(); i-- > 0;) {
+    const NodeRecord& node = run.nodes[i];
+    if (node.allocation < 0) continue;
+    by_rank[{static_cast<size_t>(node.allocation), node.rank}] =
+        static_cast<int32_t>(i);
+  }
+  return by_rank;
+}
+
 // The nodes an attempt ran on: the latest attempt's node_ids, else the node
-// its rank serves.
+// its rank served in the allocation the attempt ran in (a rank number is
+// reused by every allocation, on other nodes).
 std::vector<int32_t> AttemptNodes(const RunData& run, const Attempt& a,
-                                  const std::map<int32_t, int32_t>& by_rank) {
+                                  const NodeIndex& by_rank) {
   const TaskRow& task = run.tasks[a.row];
   if (a.latest && !task.node_ids.empty()) return task.node_ids;
-  auto found = by_rank.find(a.rank);
+  auto found = by_rank.find({a.allocation, a.rank});
   if (found == by_rank.end()) return {};
   return {found->second};
 }
@@ -312,22 +327,9 @@ std::vector<GanttBar> MergeBars(std::vector<GanttBar> bars, double slack) {
 
 }  // namespace
 
-namespace {
-
-// The first /nodes row each rank serves.
-std::map<int32_t, int32_t> NodeOfRank(const RunData& run) {
-  std::map<int32_t, int32_t> by_rank;
-  for (size_t i = run.nodes.size(); i-- > 0;) {
-    by_rank[run.nodes[i].rank] = static_cast<int32_t>(i);
-  }
-  return by_rank;
-}
-
-}  // namespace
-
 double NodeBusySeconds(const RunData& run,
                        const std::vector<Attempt>& attempts) {
-  const std::map<int32_t, int32_t> by_rank = NodeOfRank(run);
+  const NodeIndex by_rank = NodeOfRank(run);
   std::vector<std::vector<std::pair<double, double>>> spans(run.nodes.size());
   for (const Attempt& a : attempts) {
     for (int32_t node : AttemptNodes(run, a, by_rank)) {
@@ -352,7 +354,7 @@ GanttData LayOutGantt(const RunData& run, const std::vector<Attempt>& attempts,
                       double started_at, size_t max_bars) {
   GanttData gantt;
   gantt.lanes.assign(run.nodes.size(), 1);
-  const std::map<int32_t, int32_t> by_rank = NodeOfRank(run);
+  const NodeIndex by_rank = NodeOfRank(run);
   double span = 0;
   for (const Attempt& a : attempts) {
     for (int32_t node : AttemptNodes(run, a, by_rank)) {

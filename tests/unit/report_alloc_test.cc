@@ -125,6 +125,41 @@ TEST(ReportAllocations, AnAllocationWithoutNodeRowsCountsTheLatestsNodes) {
   EXPECT_NEAR(r.node_hours_allocated, 400.0 / 3600, 1e-12);
 }
 
+// The (first) bar of task `row`'s attempt that started at `start`.
+const GanttBar* BarOf(const GanttData& g, size_t row, double start) {
+  for (const GanttBar& bar : g.bars) {
+    if (bar.row == row && bar.start == start) return &bar;
+  }
+  return nullptr;
+}
+
+// Earlier attempts go to the node their rank served in the allocation they
+// ran in: rank 0 is row 0 in the first allocation and row 2 in the second.
+TEST(ReportAllocations, AnEarlierAttemptIsOnItsRanksNodeOfItsAllocation) {
+  const RunData run = TwoAllocations();
+  const GanttData g =
+      LayOutGantt(run, CollectAttempts(run, kT0 + 3800), kT0, kMaxGanttBars);
+  ASSERT_EQ(g.lanes.size(), 4u);
+  const GanttBar* a1 = BarOf(g, 0, 1);
+  ASSERT_NE(a1, nullptr);
+  EXPECT_EQ(a1->node, 0);
+  const GanttBar* c1 = BarOf(g, 2, 3701);
+  ASSERT_NE(c1, nullptr);
+  EXPECT_EQ(c1->node, 2);
+  EXPECT_EQ(g.lanes[2], 2);  // beside d
+  EXPECT_EQ(g.lanes[0], 1);
+}
+
+TEST(ReportAllocations, BusyNodeTimeCountsEachAllocationsNodes) {
+  const RunData run = TwoAllocations();
+  // Every row busy 1..99 of its allocation; c's first attempt and d share
+  // row 2, counted once.
+  EXPECT_DOUBLE_EQ(NodeBusySeconds(run, CollectAttempts(run, kT0 + 3800)),
+                   4 * 98.0);
+  const ReportData r = Aggregate(run, {});
+  EXPECT_NEAR(r.node_hours_busy / r.node_hours_allocated, 0.98, 1e-12);
+}
+
 TEST(ReportAllocations, TextAndPageSayHowManyAllocations) {
   const RunData run = TwoAllocations();
   const ReportData r = Aggregate(run, {});
