@@ -80,8 +80,10 @@ RunData ReadRunData(const std::string& path);
 /// written, and a torn last record is ignored). Task ids, tags and
 /// resources come from the manifest the journal names when it still has the
 /// recorded digest, else from the snapshot at `run_h5_path` when readable,
-/// else ids are "#ROW". Throws std::runtime_error when the journal cannot
-/// be read or has no run-start record.
+/// else ids are "#ROW". Nodes, allocations and each task's node_ids come
+/// from the journal's run and node records (a version-4 journal has no node
+/// records: no nodes, empty node_ids). Throws std::runtime_error when the
+/// journal cannot be read or has no run-start record.
 RunData ReadRunJournal(const std::string& journal_path,
                        const std::string& run_h5_path);
 

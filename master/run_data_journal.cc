@@ -116,10 +116,9 @@ std::vector<TaskSpec> FindSpecs(const JournalHeader& header,
   return specs;
 }
 
-TaskRow ToRow(const RunState& state, size_t row) {
+TaskRow ToRow(const RunState& state, const RunView& view, size_t row) {
   const TaskSpec& spec = state.specs()[row];
   const TaskStatus& status = state.status()[row];
-  const RunView view = state.View();
   TaskRow out;
   out.id = spec.id;
   out.state = status.state;
@@ -135,6 +134,9 @@ TaskRow ToRow(const RunState& state, size_t row) {
   out.ranks_per_node = spec.ranks_per_node;
   out.cores_per_rank = spec.cores_per_rank;
   out.gpus_per_rank = spec.gpus_per_rank;
+  // The latest started attempt's nodes, from the journal's node records;
+  // none in a journal without them (version 4).
+  out.node_ids = ParseNodeList(view.task_nodes[row]);
   out.reason = view.notes[row].reason;
   out.stderr_tail = view.notes[row].stderr_tail;
   return out;
@@ -169,11 +171,12 @@ RunData ReadRunJournal(const std::string& journal_path,
   RunData run;
   run.source = "journal";
   run.info = header.info;
+  const RunView view = state.View();
   run.tasks.reserve(state.specs().size());
   for (size_t row = 0; row < state.specs().size(); ++row) {
-    run.tasks.push_back(ToRow(state, row));
+    run.tasks.push_back(ToRow(state, view, row));
   }
-  const RunView view = state.View();
+  run.nodes = view.nodes;
   run.allocations.assign(view.allocations.begin(), view.allocations.end());
   run.events = view.events;
   AddResults(state, &run);

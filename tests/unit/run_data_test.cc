@@ -11,6 +11,7 @@
 
 #include "master/journal.h"
 #include "master/manifest.h"
+#include "master/report_data.h"
 #include "master/run_state.h"
 #include "test_dir.h"
 
@@ -199,6 +200,81 @@ TEST_F(RunDataTest, TheJournalKnowsTheAllocations) {
   EXPECT_DOUBLE_EQ(run.allocations[1].started_at, 200);
   EXPECT_TRUE(std::isnan(run.allocations[1].ended_at));
   EXPECT_EQ(run.allocations[1].ranks, 3);
+}
+
+// Before the first snapshot the journal is all status and report have: its
+// node records place the tasks, so the report's Gantt chart has them.
+TEST_F(RunDataTest, TheJournalPlacesTasksOnTheirNodes) {
+  Manifest manifest;
+  const std::string path = WriteManifest(&manifest);
+  const std::string journal = PathFor("R.h5.journal");
+  {
+    JournalWriter writer(journal);
+    JournalRecord start;
+    start.type = JournalRecordType::kRunStarted;
+    start.text = path;
+    start.sha256 = manifest.sha256;
+    start.count = manifest.tasks.size();
+    start.rank = 3;
+    start.time = 100;
+    writer.Append(start);
+    writer.Append(RunState::AllocationNodesRecord(
+        {NodeRecord{1, "hostA", 4, 0}, NodeRecord{2, "hostB", 4, 0}}));
+    RunState state(manifest.tasks, RunInfo{});
+    writer.Append(state.StartedRecord(0, 1, 2, "hostB", 101));
+    writer.Append(RunState::TaskNodesRecord(1, 1, {2, 1}));
+    writer.Append(state.StartedRecord(1, 1, 2, "hostB", 102));
+    JournalRecord resumed;
+    resumed.type = JournalRecordType::kRunResumed;
+    resumed.sha256 = manifest.sha256;
+    resumed.rank = 2;
+    resumed.time = 200;
+    writer.Append(resumed);
+    writer.Append(RunState::AllocationNodesRecord({NodeRecord{1, "hostC", 8}}));
+    writer.Append(state.StartedRecord(0, 2, 1, "hostC", 201));
+    writer.Flush();
+  }
+  const RunData run = ReadRunJournal(journal, PathFor("R.h5"));
+  ASSERT_EQ(run.nodes.size(), 3u);
+  EXPECT_EQ(run.nodes[0], (NodeRecord{1, "hostA", 4, 0, 0}));
+  EXPECT_EQ(run.nodes[2], (NodeRecord{1, "hostC", 8, 0, 1}));
+  EXPECT_EQ(run.tasks[0].node_ids, std::vector<int32_t>{2});  // its retry's
+  EXPECT_EQ(run.tasks[1].node_ids, (std::vector<int32_t>{1, 0}));
+  const ReportData report = Aggregate(run, {});
+  const GanttData gantt =
+      LayOutGantt(run, report.attempts, report.started_at, kMaxGanttBars);
+  EXPECT_EQ(gantt.lanes.size(), 3u);
+  EXPECT_EQ(gantt.bars.size(), 4u);  // first's two attempts, second's 2 nodes
+}
+
+// A journal written before the node records (version 4) still reads, with
+// no nodes: the report has nothing to place.
+TEST_F(RunDataTest, AVersionFourJournalReadsWithoutNodes) {
+  Manifest manifest;
+  const std::string path = WriteManifest(&manifest);
+  JournalRecord start;
+  start.type = JournalRecordType::kRunStarted;
+  start.text = path;
+  start.sha256 = manifest.sha256;
+  start.count = manifest.tasks.size();
+  start.rank = 2;
+  start.time = 100;
+  RunState state(manifest.tasks, RunInfo{});
+  std::string bytes =
+      std::string("SORTIEJ1\x04\x00\x00\x00", 12) + EncodeJournalRecord(start) +
+      EncodeJournalRecord(state.StartedRecord(0, 1, 1, "n1", 101));
+  const std::string journal = PathFor("R.h5.journal");
+  std::ofstream(journal, std::ios::binary) << bytes;
+  const RunData run = ReadRunJournal(journal, PathFor("R.h5"));
+  EXPECT_TRUE(run.nodes.empty());
+  EXPECT_EQ(run.tasks[0].state, TaskState::kRunning);
+  EXPECT_TRUE(run.tasks[0].node_ids.empty());
+  EXPECT_EQ(run.allocations.size(), 1u);
+  const ReportData report = Aggregate(run, {});
+  EXPECT_TRUE(
+      LayOutGantt(run, report.attempts, report.started_at, kMaxGanttBars)
+          .bars.empty());
+  EXPECT_DOUBLE_EQ(report.node_hours_allocated, 0.0);
 }
 
 // `sortie report` on a run that has no snapshot yet: the results are in
