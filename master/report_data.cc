@@ -52,10 +52,10 @@ std::vector<Given> GivenPerAllocation(const RunData& run) {
 }
 
 // Node- and core-hours allocated: each allocation's nodes x its duration,
-// so the waits between allocations count for nothing. An allocation whose
-// nodes are unknown (its journal predates AllocationNodes) counts the
-// latest allocation's; so does a file without /allocations, whose one span
-// is the wall time.
+// so the waits between allocations count for nothing; and each allocation's
+// cores, for the usage chart. An allocation whose nodes are unknown (its
+// journal predates AllocationNodes) counts the latest allocation's; so does
+// a file without /allocations, whose one span is the wall time.
 void AccountAllocated(const RunData& run, ReportData* report) {
   const Given latest{report->nodes, report->cores};
   const std::vector<Given> given = run.allocations.empty()
@@ -66,6 +66,7 @@ void AccountAllocated(const RunData& run, ReportData* report) {
     const double hours = report->allocations[i].Seconds() / kSecondsPerHour;
     report->node_hours_allocated += static_cast<double>(nodes.nodes) * hours;
     report->core_hours_allocated += static_cast<double>(nodes.cores) * hours;
+    report->allocation_cores.push_back(nodes.cores);
   }
 }
 

@@ -134,6 +134,9 @@ struct ReportData {
   /// Seconds the allocations lasted: the wall time less the waits between
   /// them.
   double allocated = 0;
+  /// Per allocation (as `allocations`), the cores it had: its /nodes rows',
+  /// or the latest allocation's when the journal did not list its nodes.
+  std::vector<int64_t> allocation_cores;
   size_t nodes = 0;   ///< of the latest allocation
   int64_t cores = 0;  ///< all its nodes' cores
   /// Sum over attempts of nodes x runtime: more than allocated when tasks

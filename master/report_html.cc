@@ -144,18 +144,37 @@ std::string Figure(std::string_view id, const std::string& svg,
          XmlEscape(caption) + "</figcaption></figure>";
 }
 
+std::string UsageCaption(const ReportData& r) {
+  const std::string busy =
+      "Busy cores (cores the running tasks asked for) over time";
+  if (r.allocations.size() <= 1) {
+    return busy + "; the right axis is the share of all cores (utilization).";
+  }
+  bool same = true;
+  for (int64_t cores : r.allocation_cores) {
+    same = same && cores == r.allocation_cores.front();
+  }
+  return busy + "; the dashed line is each allocation's cores while it ran, " +
+         "hatched: the waits between allocations (nothing allocated)" +
+         (same ? "; the right axis is the share of all cores (utilization)."
+               : "; no utilization axis, as the allocations had different "
+                 "numbers of cores (see the accounting below).");
+}
+
 std::string Charts(const RunData& run, const ReportData& r) {
   const GanttData gantt =
       LayOutGantt(run, r.attempts, r.started_at, kMaxGanttBars);
   std::string html = Figure(
-      "gantt", GanttSvg(run, gantt, r.wall),
+      "gantt", GanttSvg(run, gantt, r),
       "Tasks over nodes, coloured by state; hover a bar for the task." +
+          std::string(r.allocations.size() > 1
+                          ? " Each allocation's nodes are a group of rows; "
+                            "hatched: the waits between allocations."
+                          : "") +
           std::string(gantt.merged ? " Neighbouring bars of one state are "
                                      "merged (too many tasks to draw singly)."
                                    : ""));
-  html += Figure("usage", UsageSvg(r.usage, r.cores, r.wall),
-                 "Busy cores (cores the running tasks asked for) over time; "
-                 "the right axis is the share of all cores (utilization).");
+  html += Figure("usage", UsageSvg(r), UsageCaption(r));
   if (const TagTable* tag = ChartTag(r)) {
     const std::string metric = ChartMetric(r);
     html += Figure(

@@ -2,83 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
+
+#include "master/report_svg_parts.h"
 
 namespace sortie {
+
+using namespace svg;  // NOLINT: the charts' drawing pieces
+
 namespace {
-
-constexpr double kWidth = 1000;
-constexpr double kLeft = 130;  // room for host names
-constexpr double kRight = 40;  // room for the usage chart's % labels
-constexpr double kTop = 20;
-constexpr double kBottom = 45;
-constexpr double kLegend = 20;
-constexpr double kPlotWidth = kWidth - kLeft - kRight;
-
-std::string Num(double value) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.2f", value);
-  return text;
-}
-
-std::string Label(double value) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%g", value);
-  return text;
-}
-
-// Maps [lo, hi] onto [a, b] (pixels); a degenerate range maps to a.
-struct Scale {
-  double lo, hi, a, b;
-  double operator()(double v) const {
-    return hi > lo ? a + (v - lo) / (hi - lo) * (b - a) : a;
-  }
-};
-
-std::string Open(double height, std::string_view label) {
-  // Inline in HTML: the parser puts <svg> in the SVG namespace by itself.
-  return "<svg width=\"" + Num(kWidth) + "\" height=\"" + Num(height) +
-         "\" viewBox=\"0 0 " + Num(kWidth) + " " + Num(height) +
-         "\" role=\"img\" aria-label=\"" + XmlEscape(label) +
-         "\" font-family=\"sans-serif\" font-size=\"11\">" +
-         "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>";
-}
-
-std::string Text(double x, double y, std::string_view text,
-                 std::string_view anchor, std::string_view extra = "") {
-  return "<text x=\"" + Num(x) + "\" y=\"" + Num(y) + "\" text-anchor=\"" +
-         std::string(anchor) + "\" " + std::string(extra) + ">" +
-         XmlEscape(text) + "</text>";
-}
-
-std::string Line(double x1, double y1, double x2, double y2,
-                 std::string_view style) {
-  return "<line x1=\"" + Num(x1) + "\" y1=\"" + Num(y1) + "\" x2=\"" + Num(x2) +
-         "\" y2=\"" + Num(y2) + "\" " + std::string(style) + "/>";
-}
-
-// The x axis of seconds with ticks, grid lines and its title.
-std::string TimeAxis(const Scale& x, double top, double bottom,
-                     std::string_view title) {
-  std::string svg = Line(x.a, bottom, x.b, bottom, "stroke=\"#333\"");
-  for (double t : NiceTicks(x.lo, x.hi, 8)) {
-    svg += Line(x(t), top, x(t), bottom, "stroke=\"#e5e5e5\"");
-    svg += Text(x(t), bottom + 14, Label(t), "middle");
-  }
-  return svg + Text((x.a + x.b) / 2, bottom + 32, title, "middle");
-}
-
-std::string YAxis(const Scale& y, double left, double right,
-                  std::string_view title) {
-  std::string svg = Line(left, y.a, left, y.b, "stroke=\"#333\"");
-  for (double v : NiceTicks(y.lo, y.hi, 6)) {
-    svg += Line(left, y(v), right, y(v), "stroke=\"#e5e5e5\"");
-    svg += Text(left - 6, y(v) + 4, Label(v), "end");
-  }
-  return svg +
-         Text(14, (y.a + y.b) / 2, title, "middle",
-              "transform=\"rotate(-90 14 " + Num((y.a + y.b) / 2) + ")\"");
-}
 
 std::string BarTitle(const RunData& run, const GanttBar& bar) {
   const TaskRow& task = run.tasks[bar.row];
@@ -180,18 +111,53 @@ std::vector<double> NiceTicks(double lo, double hi, int count) {
   return ticks;
 }
 
-std::string GanttSvg(const RunData& run, const GanttData& gantt, double span) {
+namespace {
+
+// A line above the first row (at `top`) of allocation `index` (none above
+// the chart's first row) and its label "allocation K" there, where its rows
+// are empty: left of its start or right of its end, whichever is wider.
+std::string AllocationRule(const ReportData& r, const Scale& x, size_t index,
+                           double top) {
+  std::string svg = top > kTop ? Line(6, top, x.b, top, "stroke=\"#888\"") : "";
+  if (index >= r.allocations.size()) return svg;
+  const double from = x(r.allocations[index].start - r.started_at);
+  const double to = x(r.allocations[index].end - r.started_at);
+  const std::string label = "allocation " + std::to_string(index + 1);
+  const std::string style =
+      "fill=\"#555\" stroke=\"#fff\" stroke-width=\"3\" "
+      "paint-order=\"stroke\" font-style=\"italic\"";
+  if (from - x.a >= x.b - to) {
+    return svg + Text(x.a + 4, top + 11, label, "start", style);
+  }
+  return svg + Text(x.b - 4, top + 11, label, "end", style);
+}
+
+// True when the /nodes rows are of more than one allocation.
+bool SeveralAllocations(const RunData& run) {
+  for (const NodeRecord& node : run.nodes) {
+    if (node.allocation != run.nodes.front().allocation) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string GanttSvg(const RunData& run, const GanttData& gantt,
+                     const ReportData& r) {
   double lanes = 0;
   for (int32_t l : gantt.lanes) lanes += l;
   lanes = std::max(lanes, 1.0);
   const double plot = std::clamp(lanes * 12, 120.0, 900.0);
   const double lane_h = plot / lanes;
   const double height = kTop + plot + kBottom + kLegend;
-  const Scale x{0, std::max(span, 1e-3), kLeft, kLeft + kPlotWidth};
+  const Scale x{0, std::max(r.wall, 1e-3), kLeft, kLeft + kPlotWidth};
   std::string svg = Open(height, "Gantt chart of tasks over nodes");
   svg += TimeAxis(x, kTop, kTop + plot, "seconds since the run started");
   svg += Legend(gantt, kTop + plot + kBottom + 4);
+  svg += WaitBands(r, x, kTop, kTop + plot, "gantt-wait");
   std::vector<double> node_top;
+  std::string rules;  // drawn over the bars
+  const bool several = SeveralAllocations(run);
   double y = kTop;
   // Every node gets a label when rows are tall enough for the text, else
   // every k-th node does.
@@ -200,6 +166,11 @@ std::string GanttSvg(const RunData& run, const GanttData& gantt, double span) {
   const auto label_every = static_cast<size_t>(std::ceil(14.0 / row_h));
   for (size_t node = 0; node < gantt.lanes.size(); ++node) {
     node_top.push_back(y);
+    const int32_t allocation = run.nodes[node].allocation;
+    if (several &&
+        (node == 0 || allocation != run.nodes[node - 1].allocation)) {
+      rules += AllocationRule(r, x, static_cast<size_t>(allocation), y);
+    }
     const double h = lane_h * gantt.lanes[node];
     if (node % std::max<size_t>(1, label_every) == 0) {
       svg += Text(kLeft - 6, y + std::min(h, 14.0) / 2 + 4,
@@ -219,41 +190,7 @@ std::string GanttSvg(const RunData& run, const GanttData& gantt, double span) {
            "\" fill=\"" + std::string(StateColour(bar.state)) + "\"><title>" +
            XmlEscape(BarTitle(run, bar)) + "</title></rect>";
   }
-  return svg + "</svg>";
-}
-
-std::string UsageSvg(const std::vector<UsagePoint>& usage, int64_t cores,
-                     double span) {
-  constexpr double kPlot = 220;
-  double peak = static_cast<double>(cores);
-  for (const UsagePoint& p : usage) peak = std::max(peak, p.busy_cores);
-  const Scale x{0, std::max(span, 1e-3), kLeft, kLeft + kPlotWidth};
-  const Scale y{0, std::max(peak, 1.0), kTop + kPlot, kTop};
-  std::string svg =
-      Open(kTop + kPlot + kBottom, "busy cores (utilization) over time");
-  svg += TimeAxis(x, kTop, kTop + kPlot, "seconds since the run started");
-  svg += YAxis(y, kLeft, x.b, "busy cores");
-  svg += Line(kLeft, y(static_cast<double>(cores)), x.b,
-              y(static_cast<double>(cores)),
-              "stroke=\"#d62728\" stroke-dasharray=\"6 4\"");
-  svg += Text(x.b - 4, y(static_cast<double>(cores)) - 4,
-              "all " + std::to_string(cores) + " cores", "end");
-  // Utilization on the right: busy cores as a share of all of them.
-  for (int percent = 0; cores > 0 && percent <= 100; percent += 25) {
-    const double level = static_cast<double>(cores) * percent / 100.0;
-    svg += Text(x.b + 4, y(level) + 4, std::to_string(percent) + "%", "start",
-                "fill=\"#d62728\"");
-  }
-  std::string path = "M" + Num(x(0)) + " " + Num(y(0));
-  for (const UsagePoint& p : usage) {
-    path += " H" + Num(x(p.time)) + " V" + Num(y(p.busy_cores));
-  }
-  path += " H" + Num(x(span));
-  svg += "<path d=\"" + path + " V" + Num(y(0)) +
-         " Z\" fill=\"#1f77b4\" fill-opacity=\"0.25\" stroke=\"none\"/>";
-  svg += "<path d=\"" + path +
-         "\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\"/>";
-  return svg + "</svg>";
+  return svg + rules + "</svg>";
 }
 
 namespace {

@@ -22,13 +22,19 @@ std::string_view StateColour(TaskState state);
 std::vector<double> NiceTicks(double lo, double hi, int count);
 
 /// Tasks over nodes: y = node (lanes for tasks side by side), x = seconds
-/// since the start, one bar per task and node coloured by state, with a
-/// <title> tooltip. `span`: the x range in seconds.
-std::string GanttSvg(const RunData& run, const GanttData& gantt, double span);
+/// since the start (to `report.wall`), one bar per task and node coloured by
+/// state, with a <title> tooltip. With nodes of several allocations, a rule
+/// and an "allocation K" label where each allocation's rows begin; the
+/// waits between allocations hatched.
+std::string GanttSvg(const RunData& run, const GanttData& gantt,
+                     const ReportData& report);
 
-/// Busy cores / all cores over time as a step line.
-std::string UsageSvg(const std::vector<UsagePoint>& usage, int64_t cores,
-                     double span);
+/// Busy cores over time as a step line under a dashed line of all cores:
+/// one across the chart for one allocation; for several, each allocation's
+/// own cores over its own time, the waits between them hatched and the
+/// busy line broken there, and the utilization axis only when every
+/// allocation had as many cores.
+std::string UsageSvg(const ReportData& report);
 
 /// The mean of `metric` ("runtime" or a /results key) per value of the
 /// table's tag, with min/max whiskers; categorical x when the values are not

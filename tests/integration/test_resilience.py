@@ -429,7 +429,12 @@ class KillResumeKeepsHistory(Base):
         report = sortie_tool("report", "R.h5", "--html", "report.html")
         self.assertEqual(report.returncode, 0, report.stderr)
         with open(self.path("report.html"), encoding="utf-8") as f:
-            self.assertNotIn(" RUNNING", f.read())
+            page = f.read()
+        self.assertNotIn(" RUNNING", page)
+        # Both charts hatch the wait; the Gantt chart labels the allocations.
+        self.assertIn('fill="url(#usage-wait)"', page)
+        self.assertIn('fill="url(#gantt-wait)"', page)
+        self.assertIn(">allocation 2</text>", page)
         # Allocated node-hours: each allocation's nodes x its own duration.
         self.assertIn("allocations: 2, ", report.stdout)
         given = sum(allocations["nodes"][i] *
