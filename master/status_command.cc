@@ -135,6 +135,8 @@ void PrintJson(const std::string& path, const StatusSummary& s,
          ",\"finished_at\":" + Number(s.finished_at) + ",\"exit_status\":" +
          (s.exit_status >= 0 ? std::to_string(s.exit_status) : "null") +
          ",\"elapsed_s\":" + Number(s.elapsed) +
+         ",\"allocations\":" + std::to_string(s.allocations) +
+         ",\"allocated_s\":" + Number(s.allocated) +
          ",\"total\":" + std::to_string(s.total) + ",\"counts\":{";
   for (size_t i = 0; i < kTaskStateCount; ++i) {
     out += (i ? "," : "") + Quoted(StateName(static_cast<TaskState>(i))) + ":" +
@@ -168,9 +170,13 @@ void PrintCounts(const StatusSummary& s) {
     std::cout << " " << s.counts[i] << " "
               << StateName(static_cast<TaskState>(i));
   }
-  std::cout << "\n"
-            << s.ended << " ended in " << Duration(s.elapsed) << ", "
-            << Number(s.tasks_per_second, "%.3g") << " tasks/s\n";
+  std::cout << "\n" << s.ended << " ended in " << Duration(s.elapsed);
+  // Across a resume, the rate is over the allocations' time alone.
+  if (s.allocations > 1) {
+    std::cout << " (" << s.allocations << " allocations, "
+              << Duration(s.allocated) << " allocated)";
+  }
+  std::cout << ", " << Number(s.tasks_per_second, "%.3g") << " tasks/s\n";
 }
 
 void PrintRunning(const StatusSummary& s) {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common/utf8.h"
+#include "master/report_data.h"
 
 namespace sortie {
 namespace {
@@ -38,6 +39,16 @@ void KeepRecent(std::vector<FailedTask>* failures, size_t limit) {
   if (failures->size() > limit) failures->resize(limit);
 }
 
+// The allocations' durations summed: the time tasks could run, which the
+// waits between allocations (in a batch queue, say) are not.
+double AllocatedSeconds(const RunData& run, double until) {
+  double seconds = 0;
+  for (const AllocationSpan& span : AllocationSpans(run, until)) {
+    seconds += span.Seconds();
+  }
+  return seconds;
+}
+
 }  // namespace
 
 StatusSummary Summarise(const RunData& run, double now, size_t max_failures) {
@@ -50,6 +61,8 @@ StatusSummary Summarise(const RunData& run, double now, size_t max_failures) {
   s.exit_status = run.info.exit_status;
   const double until = s.finished ? s.finished_at : now;
   s.elapsed = std::max(0.0, until - s.started_at);
+  s.allocations = run.allocations.size();
+  s.allocated = s.allocations == 0 ? s.elapsed : AllocatedSeconds(run, until);
   for (size_t row = 0; row < run.tasks.size(); ++row) {
     const TaskRow& task = run.tasks[row];
     ++s.counts[static_cast<size_t>(task.state)];
@@ -67,8 +80,8 @@ StatusSummary Summarise(const RunData& run, double now, size_t max_failures) {
                    [](const RunningTask& a, const RunningTask& b) {
                      return a.elapsed > b.elapsed;
                    });
-  if (s.elapsed > 0)
-    s.tasks_per_second = static_cast<double>(s.ended) / s.elapsed;
+  if (s.allocated > 0)
+    s.tasks_per_second = static_cast<double>(s.ended) / s.allocated;
   return s;
 }
 

@@ -43,8 +43,13 @@ struct StatusSummary {
   double finished_at = kNoTime;
   int exit_status = -1;  ///< the run's exit status; -1 until finished
   double elapsed = 0;    ///< seconds from started_at to now or the end
-  size_t ended = 0;      ///< tasks that ran and ended: DONE+FAILED+TIMEOUT
-  double tasks_per_second = 0;       ///< ended / elapsed
+  /// Allocations the run has had (rows of /allocations); 0 when unknown.
+  size_t allocations = 0;
+  /// Seconds the allocations lasted (the one still running until now), so
+  /// without the waits between them; `elapsed` when they are unknown.
+  double allocated = 0;
+  size_t ended = 0;  ///< tasks that ran and ended: DONE+FAILED+TIMEOUT
+  double tasks_per_second = 0;       ///< ended / allocated
   std::vector<RunningTask> running;  ///< longest running first
   std::vector<FailedTask> failures;  ///< most recent first, at most the limit
   size_t failures_total = 0;

@@ -426,6 +426,16 @@ class KillResumeKeepsHistory(Base):
         self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
         status = status_json("R.h5")
         self.assertEqual(status["counts"]["RUNNING"], 0)
+        # The rate is over the allocations' own time, not the wait.
+        durations = [allocations["ended_at"][i] - allocations["started_at"][i]
+                     for i in range(2)]
+        self.assertEqual(status["allocations"], 2)
+        self.assertAlmostEqual(status["allocated_s"], sum(durations), delta=2e-3)
+        self.assertLess(status["allocated_s"], status["elapsed_s"] - 1.5)
+        self.assertAlmostEqual(status["tasks_per_s"] * status["allocated_s"]
+                               / status["ended"], 1.0, delta=1e-3)
+        text = sortie_tool("status", "R.h5")
+        self.assertIn(" (2 allocations, ", text.stdout)
         report = sortie_tool("report", "R.h5", "--html", "report.html")
         self.assertEqual(report.returncode, 0, report.stderr)
         with open(self.path("report.html"), encoding="utf-8") as f:
